@@ -1,0 +1,12 @@
+//! Galla's pure rules: the parts of Indian retail that can be decided from values alone.
+//!
+//! Nothing here does I/O, reads a clock or draws randomness, so every rule can be tested
+//! exhaustively and reused unchanged by the terminal, the CLI and the cloud.
+
+pub mod gstin;
+pub mod money;
+pub mod phone;
+
+pub use gstin::{Gstin, GstinError};
+pub use money::{Money, MoneyError};
+pub use phone::{Phone, PhoneError};
