@@ -1,0 +1,204 @@
+//! Customers, with PII (phone, GSTIN, email, address) encrypted per column and phone/GSTIN
+//! findable through a blind index. Names stay searchable in SQLCipher's encrypted pages.
+
+use galla_domain::{Gstin, Phone};
+use rusqlite::types::Value;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::crypto::ColumnCipher;
+use crate::error::{InputError, Result};
+use crate::write::{Field, UnitOfWork};
+
+pub const TABLE: &str = "customer";
+pub const BIDX_PHONE: &str = "phone";
+pub const BIDX_GSTIN: &str = "gstin";
+
+const MAX_NAME: usize = 200;
+const MAX_EMAIL: usize = 254;
+const MAX_ADDRESS: usize = 500;
+
+/// A customer as typed at the counter, before validation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewCustomer {
+    pub name: String,
+    pub phone: Option<String>,
+    pub gstin: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub state_code: Option<u8>,
+    #[serde(default)]
+    pub marketing_consent: bool,
+}
+
+/// A stored customer, decrypted for a seat allowed to see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Customer {
+    pub id: Uuid,
+    pub name: String,
+    pub phone: Option<Phone>,
+    pub gstin: Option<Gstin>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub state_code: Option<u8>,
+    pub marketing_consent: bool,
+}
+
+pub(crate) struct ValidCustomer {
+    name: String,
+    phone: Option<Phone>,
+    gstin: Option<Gstin>,
+    email: Option<String>,
+    address: Option<String>,
+    state_code: Option<u8>,
+    marketing_consent: bool,
+}
+
+fn bounded(field: &'static str, value: &str, max: usize) -> Result<String, InputError> {
+    let v = value.trim();
+    let len = v.chars().count();
+    if len > max {
+        return Err(InputError::TooLong { field, len, max });
+    }
+    Ok(v.to_owned())
+}
+
+fn optional(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub(crate) fn valid_state_code(
+    field: &'static str,
+    code: Option<u8>,
+) -> Result<Option<u8>, InputError> {
+    match code {
+        None => Ok(None),
+        Some(c @ (1..=38 | 97 | 99)) => Ok(Some(c)),
+        Some(c) => Err(InputError::Rejected {
+            field,
+            reason: format!("{c} is not an Indian GST state code (01-38, 97, 99)"),
+        }),
+    }
+}
+
+impl NewCustomer {
+    pub(crate) fn validate(&self) -> Result<ValidCustomer, InputError> {
+        let name = bounded("name", &self.name, MAX_NAME)?;
+        if name.is_empty() {
+            return Err(InputError::Required { field: "name" });
+        }
+        let email = match optional(&self.email) {
+            None => None,
+            Some(e) => {
+                let e = bounded("email", e, MAX_EMAIL)?;
+                let ok = e.split_once('@').is_some_and(|(l, d)| {
+                    !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+                }) && !e.contains(char::is_whitespace);
+                if !ok {
+                    return Err(InputError::Rejected {
+                        field: "email",
+                        reason: "is not an address like name@example.in".into(),
+                    });
+                }
+                Some(e)
+            }
+        };
+        Ok(ValidCustomer {
+            name,
+            phone: optional(&self.phone).map(Phone::parse).transpose()?,
+            gstin: optional(&self.gstin).map(Gstin::parse).transpose()?,
+            email,
+            address: optional(&self.address)
+                .map(|a| bounded("address", a, MAX_ADDRESS))
+                .transpose()?,
+            state_code: valid_state_code("state_code", self.state_code)?,
+            marketing_consent: self.marketing_consent,
+        })
+    }
+}
+
+fn blob(v: Option<Vec<u8>>) -> Value {
+    v.map_or(Value::Null, Value::Blob)
+}
+
+pub(crate) fn insert(
+    uow: &mut UnitOfWork<'_>,
+    cipher: &ColumnCipher,
+    tenant_id: Uuid,
+    id: Uuid,
+    c: &ValidCustomer,
+    now_ms: i64,
+) -> Result<()> {
+    let enc = |column: &'static str, v: Option<&str>| -> Result<Value> {
+        Ok(blob(
+            v.map(|s| cipher.encrypt_text(TABLE, column, id, s))
+                .transpose()?,
+        ))
+    };
+    let phone = c.phone.as_ref().map(Phone::as_e164);
+    let gstin = c.gstin.as_ref().map(Gstin::as_str);
+    let fields: Vec<Field> = vec![
+        ("id", Value::Text(id.to_string())),
+        ("tenant_id", Value::Text(tenant_id.to_string())),
+        ("name", Value::Text(c.name.clone())),
+        ("phone_ct", enc("phone_ct", phone)?),
+        (
+            "phone_bidx",
+            blob(phone.map(|p| cipher.blind_index(BIDX_PHONE, p))),
+        ),
+        ("gstin_ct", enc("gstin_ct", gstin)?),
+        (
+            "gstin_bidx",
+            blob(gstin.map(|g| cipher.blind_index(BIDX_GSTIN, g))),
+        ),
+        ("email_ct", enc("email_ct", c.email.as_deref())?),
+        ("address_ct", enc("address_ct", c.address.as_deref())?),
+        (
+            "state_code",
+            c.state_code
+                .map_or(Value::Null, |s| Value::Integer(s.into())),
+        ),
+        (
+            "marketing_consent",
+            Value::Integer(c.marketing_consent.into()),
+        ),
+        ("created_at_ms", Value::Integer(now_ms)),
+        ("updated_at_ms", Value::Integer(now_ms)),
+    ];
+    uow.insert(TABLE, &id.to_string(), &fields)
+}
+
+pub(crate) const SELECT: &str =
+    "SELECT id, name, phone_ct, gstin_ct, email_ct, address_ct, state_code,
+                                        marketing_consent FROM customer";
+
+pub(crate) fn decrypt_row(cipher: &ColumnCipher, r: &rusqlite::Row<'_>) -> Result<Customer> {
+    let id_text: String = r.get(0)?;
+    let id = Uuid::parse_str(&id_text).map_err(|_| crate::Error::DatabaseDamaged {
+        detail: format!("customer id {id_text:?}"),
+    })?;
+    let text = |idx: usize, column: &'static str| -> Result<Option<String>> {
+        let ct: Option<Vec<u8>> = r.get(idx)?;
+        ct.map(|b| cipher.decrypt_text(TABLE, column, id, &b))
+            .transpose()
+    };
+    let damaged = |what: &str| crate::Error::DatabaseDamaged {
+        detail: format!("customer {id}: stored {what} is invalid"),
+    };
+    Ok(Customer {
+        id,
+        name: r.get(1)?,
+        phone: text(2, "phone_ct")?
+            .map(|p| Phone::parse(&p).map_err(|_| damaged("phone")))
+            .transpose()?,
+        gstin: text(3, "gstin_ct")?
+            .map(|g| Gstin::parse(&g).map_err(|_| damaged("GSTIN")))
+            .transpose()?,
+        email: text(4, "email_ct")?,
+        address: text(5, "address_ct")?,
+        state_code: r
+            .get::<_, Option<i64>>(6)?
+            .and_then(|s| u8::try_from(s).ok()),
+        marketing_consent: r.get::<_, i64>(7)? != 0,
+    })
+}

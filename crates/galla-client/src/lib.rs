@@ -1,0 +1,28 @@
+//! The Galla terminal engine.
+//!
+//! Everything a till does that is not drawing pixels: the SQLCipher store keyed from the OS
+//! keychain, the key hierarchy, the one signed write path, and the operations the desktop app
+//! and the CLI both call through [`Terminal`]. It knows nothing of Tauri or of any terminal UI.
+
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod customers;
+pub mod doctor;
+pub mod error;
+pub mod keychain;
+pub mod keys;
+pub mod secret_hash;
+pub mod store;
+pub mod terminal;
+pub mod write;
+
+pub use audit::AuditReport;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use crypto::SecretString;
+pub use customers::{Customer, NewCustomer};
+pub use doctor::{DoctorReport, doctor};
+pub use error::{Error, InputError, Result};
+pub use keychain::{MemoryKeychain, OsKeychain, SecretStore};
+pub use terminal::{DataDir, NewShop, Status, Terminal};
+pub use write::Actor;

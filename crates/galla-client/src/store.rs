@@ -1,0 +1,222 @@
+//! The SQLCipher database: opening it with the raw key, proving the key fits, migrating, and
+//! the write gate that makes the unit of work the only code able to change a table.
+//!
+//! The gate is SQLite's authorizer: outside a unit of work every INSERT, UPDATE or DELETE is
+//! refused at prepare time, and schema changes are refused always once migrations ran.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{M, Migrations};
+use zeroize::Zeroizing;
+
+use crate::crypto::SecretKey;
+use crate::error::{Error, Result};
+
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+
+/// SQLCipher 4's default page size; a database file is always a whole number of pages.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// The newest schema version this build knows.
+pub fn supported_schema_version() -> i64 {
+    CLIENT_MIGRATIONS.len() as i64
+}
+
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+    writing: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sets the raw SQLCipher key. The statement text holds the key, so its error is replaced by
+/// a fixed message and the text is wiped.
+pub(crate) fn apply_key(conn: &Connection, key: &SecretKey) -> Result<()> {
+    let hex = key.to_hex();
+    let sql = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
+    conn.execute_batch(&sql)
+        .map_err(|_| Error::Storage("SQLCipher refused the key statement".into()))
+}
+
+impl Store {
+    /// Creates a new encrypted database; the file must not exist.
+    pub fn create(path: &Path, key: &SecretKey) -> Result<Store> {
+        if path.exists() {
+            return Err(Error::AlreadyInitialised {
+                data_dir: path.parent().unwrap_or(path).to_path_buf(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        Store::finish_open(conn, path, key)
+    }
+
+    /// Opens an existing database, naming what is wrong if it cannot.
+    pub fn open(path: &Path, key: &SecretKey) -> Result<Store> {
+        let size = match std::fs::metadata(path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NotInitialised {
+                    data_dir: path.parent().unwrap_or(path).to_path_buf(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if size == 0 || size % PAGE_SIZE != 0 {
+            return Err(Error::DatabaseTruncated {
+                path: path.to_path_buf(),
+                size,
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        Store::finish_open(conn, path, key)
+    }
+
+    fn finish_open(mut conn: Connection, path: &Path, key: &SecretKey) -> Result<Store> {
+        apply_key(&conn, key)?;
+        // The first read proves the key: SQLCipher checks page 1's HMAC here.
+        let probe: rusqlite::Result<i64> =
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
+        match probe {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ffi::ErrorCode::NotADatabase =>
+            {
+                return Err(Error::KeyDoesNotOpenDatabase {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // WAL + FULL: a commit the app acknowledged is on disk before the call returns.
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Storage(format!(
+                "could not switch to WAL journaling (got {mode})"
+            )));
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA trusted_schema = OFF;
+             PRAGMA cell_size_check = ON;",
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let supported = supported_schema_version();
+        if found > supported {
+            return Err(Error::DatabaseTooNew { found, supported });
+        }
+        if found < supported {
+            let migrations =
+                Migrations::new(CLIENT_MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+            migrations.to_latest(&mut conn)?;
+        }
+
+        let writing = Arc::new(AtomicBool::new(false));
+        let gate = writing.clone();
+        conn.authorizer(Some(move |ctx: AuthContext<'_>| authorize(&gate, &ctx)))?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            writing,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// The connection for reading. Writes through it are refused by the authorizer.
+    pub fn reader(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Opens the write gate for the lifetime of the returned guard (used by the unit of work).
+    pub(crate) fn open_gate(&self) -> WriteGate {
+        self.writing.store(true, Ordering::SeqCst);
+        WriteGate(self.writing.clone())
+    }
+}
+
+pub(crate) struct WriteGate(Arc<AtomicBool>);
+
+impl Drop for WriteGate {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// PRAGMAs that may set a value at run time; all others may only be read.
+const SETTABLE_PRAGMAS: &[&str] = &["wal_checkpoint", "optimize"];
+
+fn authorize(writing: &AtomicBool, ctx: &AuthContext<'_>) -> Authorization {
+    use AuthAction as A;
+    match ctx.action {
+        A::Insert { .. } | A::Update { .. } | A::Delete { .. } => {
+            if writing.load(Ordering::SeqCst) {
+                Authorization::Allow
+            } else {
+                Authorization::Deny
+            }
+        }
+        A::Pragma {
+            pragma_name,
+            pragma_value,
+        } => {
+            if pragma_value.is_none()
+                || SETTABLE_PRAGMAS
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(pragma_name))
+            {
+                Authorization::Allow
+            } else {
+                Authorization::Deny
+            }
+        }
+        A::CreateIndex { .. }
+        | A::CreateTable { .. }
+        | A::CreateTrigger { .. }
+        | A::CreateView { .. }
+        | A::CreateTempIndex { .. }
+        | A::CreateTempTable { .. }
+        | A::CreateTempTrigger { .. }
+        | A::CreateTempView { .. }
+        | A::CreateVtable { .. }
+        | A::DropIndex { .. }
+        | A::DropTable { .. }
+        | A::DropTrigger { .. }
+        | A::DropView { .. }
+        | A::DropTempIndex { .. }
+        | A::DropTempTable { .. }
+        | A::DropTempTrigger { .. }
+        | A::DropTempView { .. }
+        | A::DropVtable { .. }
+        | A::AlterTable { .. }
+        | A::Attach { .. }
+        | A::Detach { .. }
+        | A::Reindex { .. } => Authorization::Deny,
+        _ => Authorization::Allow,
+    }
+}

@@ -1,0 +1,632 @@
+//! The facade the desktop app and the CLI both call: set up a shop, open it, and run the
+//! engine's operations against the encrypted store.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::OptionalExtension;
+use rusqlite::types::Value;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::audit::{self, AuditReport};
+use crate::clock::Clock;
+use crate::crypto::{self, ColumnCipher, SecretKey, SecretString};
+use crate::customers::{self, Customer, NewCustomer};
+use crate::error::{Error, InputError, Result};
+use crate::keychain::SecretStore;
+use crate::keys::TerminalKeys;
+use crate::secret_hash;
+use crate::store::{self, Store};
+use crate::write::{Actor, Field, Operation, Signer};
+
+pub const DB_FILE: &str = "galla.db";
+pub const INSTALL_FILE: &str = "install.json";
+pub const PURPOSE_PII: &str = "pii";
+pub const PURPOSE_BLIND: &str = "blind-index";
+
+/// The folder holding one terminal's database and its (non-secret) install id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct InstallFile {
+    format: u32,
+    install_id: Uuid,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataDir { root: root.into() }
+    }
+
+    /// The per-user default: `~/.local/share/galla` on Linux, the platform's equivalent elsewhere.
+    pub fn default_for_user() -> Result<Self> {
+        directories::ProjectDirs::from("in", "Galla", "galla")
+            .map(|d| DataDir::new(d.data_dir()))
+            .ok_or_else(|| {
+                Error::Io(std::io::Error::other(
+                    "no home directory to keep Galla's data in; pass --data-dir",
+                ))
+            })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join(DB_FILE)
+    }
+
+    fn install_path(&self) -> PathBuf {
+        self.root.join(INSTALL_FILE)
+    }
+
+    /// The install id, which names this terminal's keychain entries.
+    pub fn install_id(&self) -> Result<Option<Uuid>> {
+        match std::fs::read(self.install_path()) {
+            Ok(bytes) => {
+                let f: InstallFile =
+                    serde_json::from_slice(&bytes).map_err(|e| Error::DatabaseDamaged {
+                        detail: format!("{} is unreadable ({e})", self.install_path().display()),
+                    })?;
+                Ok(Some(f.install_id))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.root)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+
+    fn write_install(&self, install_id: Uuid) -> Result<()> {
+        let tmp = self.root.join(format!("{INSTALL_FILE}.tmp"));
+        let body = serde_json::to_vec_pretty(&InstallFile {
+            format: 1,
+            install_id,
+        })
+        .map_err(|e| Error::Storage(e.to_string()))?;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&body)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, self.install_path())?;
+        Ok(())
+    }
+
+    fn remove_database(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(self.root.join(format!("{DB_FILE}{suffix}")));
+        }
+    }
+}
+
+/// What the first-run screen or `galla-cli init` asks for.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewShop {
+    pub shop_name: String,
+    pub gstin: Option<String>,
+    pub state_code: Option<u8>,
+    pub owner_name: String,
+    pub owner_passphrase: SecretString,
+    pub terminal_name: String,
+    pub series_code: String,
+}
+
+/// What the status bar shows.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Status {
+    pub shop_name: String,
+    pub terminal_name: String,
+    pub series_code: String,
+    pub tenant_id: Uuid,
+    pub device_id: Uuid,
+    pub schema_version: i64,
+    pub supported_schema_version: i64,
+    pub keychain_backend: String,
+    pub audit_records: u64,
+    pub data_dir: String,
+}
+
+/// An open terminal: the store, its keys and the tenant's column cipher.
+pub struct Terminal {
+    store: Mutex<Store>,
+    keys: TerminalKeys,
+    cipher: ColumnCipher,
+    clock: Arc<dyn Clock>,
+    dir: DataDir,
+    install_id: Uuid,
+    tenant_id: Uuid,
+    device_id: Uuid,
+    shop_name: String,
+    terminal_name: String,
+    series_code: String,
+    keychain_backend: String,
+}
+
+impl std::fmt::Debug for Terminal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Terminal")
+            .field("dir", &self.dir)
+            .field("tenant_id", &self.tenant_id)
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn text(field: &'static str, value: &str, max: usize) -> Result<String, InputError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(InputError::Required { field });
+    }
+    let len = v.chars().count();
+    if len > max {
+        return Err(InputError::TooLong { field, len, max });
+    }
+    Ok(v.to_owned())
+}
+
+/// A terminal's invoice-series prefix: 1-4 letters or digits, starting with a letter, so that
+/// `A1/25-26/000123` style numbers stay within GST's 16 characters (CGST Rule 46(b)).
+fn series_code(value: &str) -> Result<String, InputError> {
+    let v = value.trim().to_ascii_uppercase();
+    let ok = (1..=4).contains(&v.len())
+        && v.starts_with(|c: char| c.is_ascii_uppercase())
+        && v.chars().all(|c| c.is_ascii_alphanumeric());
+    if !ok {
+        return Err(InputError::Rejected {
+            field: "series_code",
+            reason: "must be 1-4 letters or digits starting with a letter, like T1 or A".into(),
+        });
+    }
+    Ok(v)
+}
+
+struct ValidShop {
+    shop_name: String,
+    gstin: Option<galla_domain::Gstin>,
+    state_code: Option<u8>,
+    owner_name: String,
+    terminal_name: String,
+    series_code: String,
+}
+
+impl NewShop {
+    fn validate(&self) -> Result<ValidShop, InputError> {
+        secret_hash::check_passphrase(self.owner_passphrase.expose())?;
+        let gstin = self
+            .gstin
+            .as_deref()
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(galla_domain::Gstin::parse)
+            .transpose()?;
+        let state_code = customers::valid_state_code("state_code", self.state_code)?
+            .or(gstin.as_ref().map(|g| g.state_code()));
+        if let (Some(g), Some(s)) = (&gstin, state_code)
+            && g.state_code() != s
+        {
+            return Err(InputError::Rejected {
+                field: "state_code",
+                reason: format!(
+                    "the GSTIN is registered in state {:02}, not {s:02}",
+                    g.state_code()
+                ),
+            });
+        }
+        Ok(ValidShop {
+            shop_name: text("shop_name", &self.shop_name, 120)?,
+            gstin,
+            state_code,
+            owner_name: text("owner_name", &self.owner_name, 80)?,
+            terminal_name: text("terminal_name", &self.terminal_name, 60)?,
+            series_code: series_code(&self.series_code)?,
+        })
+    }
+}
+
+fn id(v: Uuid) -> Value {
+    Value::Text(v.to_string())
+}
+
+impl Terminal {
+    /// Creates a standalone shop in `dir`: keys in the keychain, the encrypted database, the
+    /// tenant, this terminal and the owner's seat. Returns the terminal and the owner as actor.
+    pub fn init(
+        dir: &DataDir,
+        keychain: &dyn SecretStore,
+        clock: Arc<dyn Clock>,
+        shop: &NewShop,
+    ) -> Result<(Terminal, Actor)> {
+        let valid = shop.validate()?;
+        if dir.db_path().exists() {
+            return Err(Error::AlreadyInitialised {
+                data_dir: dir.root().to_path_buf(),
+            });
+        }
+        dir.create()?;
+        let install_id = match dir.install_id()? {
+            Some(existing) => existing,
+            None => {
+                let new = Uuid::now_v7();
+                dir.write_install(new)?;
+                new
+            }
+        };
+        let keys = TerminalKeys::create(keychain, install_id)?;
+        let result = Terminal::create_database(
+            dir,
+            keys,
+            clock,
+            &valid,
+            shop,
+            install_id,
+            keychain.backend(),
+        );
+        if result.is_err() {
+            dir.remove_database();
+        }
+        result
+    }
+
+    fn create_database(
+        dir: &DataDir,
+        keys: TerminalKeys,
+        clock: Arc<dyn Clock>,
+        shop: &ValidShop,
+        raw: &NewShop,
+        install_id: Uuid,
+        keychain_backend: String,
+    ) -> Result<(Terminal, Actor)> {
+        let mut store = Store::create(&dir.db_path(), &keys.db)?;
+        let tenant_id = Uuid::now_v7();
+        let device_id = Uuid::now_v7();
+        let owner_id = Uuid::now_v7();
+        let pii = SecretKey::random()?;
+        let blind = SecretKey::random()?;
+        let wrapped_pii = crypto::wrap_key(&keys.wrap, tenant_id, PURPOSE_PII, 1, &pii)?;
+        let wrapped_blind = crypto::wrap_key(&keys.wrap, tenant_id, PURPOSE_BLIND, 1, &blind)?;
+        let cipher = ColumnCipher::new(tenant_id, BTreeMap::from([(1, pii)]), blind)
+            .ok_or_else(|| Error::Storage("no data key".into()))?;
+        let secret_hash = secret_hash::hash(raw.owner_passphrase.expose())?;
+        let now = clock.now_ms();
+        let gstin_ct = shop
+            .gstin
+            .as_ref()
+            .map(|g| cipher.encrypt_text("tenant", "gstin_ct", tenant_id, g.as_str()))
+            .transpose()?;
+        let owner = Actor {
+            seat_id: Some(owner_id),
+            role: "owner".into(),
+        };
+        let signer = Signer {
+            tenant_id,
+            device_id,
+            key: &keys.device,
+        };
+        let op = Operation {
+            action: "shop.create",
+            entity_type: "tenant",
+            entity_id: tenant_id.to_string(),
+        };
+        store.write(&signer, clock.as_ref(), &owner, op, |uow| {
+            uow.insert(
+                "tenant",
+                &tenant_id.to_string(),
+                &[
+                    ("id", id(tenant_id)),
+                    ("name", Value::Text(shop.shop_name.clone())),
+                    ("gstin_ct", gstin_ct.map_or(Value::Null, Value::Blob)),
+                    (
+                        "state_code",
+                        shop.state_code
+                            .map_or(Value::Null, |s| Value::Integer(s.into())),
+                    ),
+                    ("created_at_ms", Value::Integer(now)),
+                ],
+            )?;
+            uow.insert(
+                "device",
+                &device_id.to_string(),
+                &[
+                    ("id", id(device_id)),
+                    ("tenant_id", id(tenant_id)),
+                    ("name", Value::Text(shop.terminal_name.clone())),
+                    ("series_code", Value::Text(shop.series_code.clone())),
+                    (
+                        "public_key",
+                        Value::Blob(keys.device_public().as_bytes().to_vec()),
+                    ),
+                    ("created_at_ms", Value::Integer(now)),
+                ],
+            )?;
+            uow.insert(
+                "seat",
+                &owner_id.to_string(),
+                &[
+                    ("id", id(owner_id)),
+                    ("tenant_id", id(tenant_id)),
+                    ("display_name", Value::Text(shop.owner_name.clone())),
+                    ("roles", Value::Text(r#"["owner"]"#.into())),
+                    ("secret_hash", Value::Text(secret_hash)),
+                    ("created_at_ms", Value::Integer(now)),
+                ],
+            )?;
+            for (purpose, wrapped) in [(PURPOSE_PII, wrapped_pii), (PURPOSE_BLIND, wrapped_blind)] {
+                let fields: [Field; 5] = [
+                    ("tenant_id", id(tenant_id)),
+                    ("purpose", Value::Text(purpose.into())),
+                    ("version", Value::Integer(1)),
+                    ("wrapped", Value::Blob(wrapped)),
+                    ("created_at_ms", Value::Integer(now)),
+                ];
+                uow.insert("tenant_key", &format!("{tenant_id}/{purpose}/1"), &fields)?;
+            }
+            Ok(())
+        })?;
+        let terminal = Terminal {
+            store: Mutex::new(store),
+            keys,
+            cipher,
+            clock,
+            dir: dir.clone(),
+            install_id,
+            tenant_id,
+            device_id,
+            shop_name: shop.shop_name.clone(),
+            terminal_name: shop.terminal_name.clone(),
+            series_code: shop.series_code.clone(),
+            keychain_backend,
+        };
+        Ok((terminal, owner))
+    }
+
+    /// Opens the shop in `dir` with the keys from the keychain.
+    pub fn open(
+        dir: &DataDir,
+        keychain: &dyn SecretStore,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Terminal> {
+        let not_initialised = || Error::NotInitialised {
+            data_dir: dir.root().to_path_buf(),
+        };
+        let install_id = dir.install_id()?.ok_or_else(not_initialised)?;
+        if !dir.db_path().exists() {
+            return Err(not_initialised());
+        }
+        let keys = TerminalKeys::load(keychain, install_id)?;
+        let store = Store::open(&dir.db_path(), &keys.db)?;
+        let conn = store.reader();
+        let tenant: Option<(String, String)> = conn
+            .query_row("SELECT id, name FROM tenant LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (tenant_id, shop_name) = tenant.ok_or_else(not_initialised)?;
+        let damaged = |detail: String| Error::DatabaseDamaged { detail };
+        let tenant_id = Uuid::parse_str(&tenant_id).map_err(|_| damaged("tenant id".into()))?;
+        let (device_id, terminal_name, series_code, public_key): (String, String, String, Vec<u8>) = conn
+            .query_row(
+                "SELECT id, name, series_code, public_key FROM device WHERE tenant_id = ? ORDER BY created_at_ms LIMIT 1",
+                [tenant_id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?
+            .ok_or_else(|| damaged("this terminal's device row is missing".into()))?;
+        let device_id = Uuid::parse_str(&device_id).map_err(|_| damaged("device id".into()))?;
+        if public_key != keys.device_public().as_bytes() {
+            return Err(damaged(
+                "the device key in the keychain is not the one this database was created with"
+                    .into(),
+            ));
+        }
+        let mut data_keys = BTreeMap::new();
+        let mut blind = None;
+        let mut stmt =
+            conn.prepare("SELECT purpose, version, wrapped FROM tenant_key WHERE tenant_id = ?")?;
+        let mut rows = stmt.query([tenant_id.to_string()])?;
+        while let Some(r) = rows.next()? {
+            let purpose: String = r.get(0)?;
+            let version: u32 = r.get(1)?;
+            let wrapped: Vec<u8> = r.get(2)?;
+            let key = crypto::unwrap_key(&keys.wrap, tenant_id, &purpose, version, &wrapped).ok_or_else(|| {
+                damaged(format!("tenant {purpose} key v{version} does not unwrap with this terminal's wrap key"))
+            })?;
+            match purpose.as_str() {
+                PURPOSE_PII => {
+                    data_keys.insert(version, key);
+                }
+                PURPOSE_BLIND => blind = Some(key),
+                _ => {}
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        let blind =
+            blind.ok_or_else(|| damaged("the tenant's blind-index key is missing".into()))?;
+        let cipher = ColumnCipher::new(tenant_id, data_keys, blind)
+            .ok_or_else(|| damaged("the tenant's data keys are missing".into()))?;
+        Ok(Terminal {
+            store: Mutex::new(store),
+            keys,
+            cipher,
+            clock,
+            dir: dir.clone(),
+            install_id,
+            tenant_id,
+            device_id,
+            shop_name,
+            terminal_name,
+            series_code,
+            keychain_backend: keychain.backend(),
+        })
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave a half-written transaction (SQLite rolls
+        // it back), so the store stays usable.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn signer(&self) -> Signer<'_> {
+        Signer {
+            tenant_id: self.tenant_id,
+            device_id: self.device_id,
+            key: &self.keys.device,
+        }
+    }
+
+    pub fn install_id(&self) -> Uuid {
+        self.install_id
+    }
+    pub fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+    pub fn data_dir(&self) -> &DataDir {
+        &self.dir
+    }
+
+    pub fn status(&self) -> Result<Status> {
+        let store = self.store();
+        let audit_records: i64 =
+            store
+                .reader()
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM audit_log", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(Status {
+            shop_name: self.shop_name.clone(),
+            terminal_name: self.terminal_name.clone(),
+            series_code: self.series_code.clone(),
+            tenant_id: self.tenant_id,
+            device_id: self.device_id,
+            schema_version: store.schema_version()?,
+            supported_schema_version: store::supported_schema_version(),
+            keychain_backend: self.keychain_backend.clone(),
+            audit_records: audit_records as u64,
+            data_dir: self.dir.root().display().to_string(),
+        })
+    }
+
+    /// Walks the whole audit chain with this device's key from the keychain.
+    pub fn verify_audit(&self) -> Result<AuditReport> {
+        audit::verify(
+            self.store().reader(),
+            self.keys.device_public(),
+            self.tenant_id,
+            self.device_id,
+        )
+    }
+
+    /// Writes the audit log as CSV and reports whether it verified.
+    pub fn export_audit_csv(&self, out: impl Write) -> Result<AuditReport> {
+        audit::export_csv(
+            self.store().reader(),
+            self.keys.device_public(),
+            self.tenant_id,
+            self.device_id,
+            out,
+        )
+    }
+
+    /// SQLCipher's page-level HMAC check plus SQLite's quick check, for `doctor`.
+    pub fn integrity_problems(&self) -> Result<Vec<String>> {
+        let store = self.store();
+        let conn = store.reader();
+        // SQLCipher's check names each page whose HMAC fails; SQLite's own check would only
+        // report the same damage less precisely, so it runs only on a cipher-clean file.
+        let problems: Vec<String> = conn
+            .prepare("PRAGMA cipher_integrity_check")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if !problems.is_empty() {
+            return Ok(problems);
+        }
+        let quick: Vec<String> = conn
+            .prepare("PRAGMA quick_check")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(quick.into_iter().filter(|q| q != "ok").collect())
+    }
+
+    pub fn add_customer(&self, actor: &Actor, new: &NewCustomer) -> Result<Uuid> {
+        let valid = new.validate()?;
+        let customer_id = Uuid::now_v7();
+        let now = self.clock.now_ms();
+        let op = Operation {
+            action: "customer.create",
+            entity_type: "customer",
+            entity_id: customer_id.to_string(),
+        };
+        let (tenant_id, signer) = (self.tenant_id, self.signer());
+        self.store()
+            .write(&signer, self.clock.as_ref(), actor, op, |uow| {
+                customers::insert(uow, &self.cipher, tenant_id, customer_id, &valid, now)
+            })?;
+        Ok(customer_id)
+    }
+
+    pub fn customer(&self, customer_id: Uuid) -> Result<Customer> {
+        let store = self.store();
+        let sql = format!("{} WHERE tenant_id = ? AND id = ?", customers::SELECT);
+        let mut stmt = store.reader().prepare_cached(&sql)?;
+        let mut rows = stmt.query([self.tenant_id.to_string(), customer_id.to_string()])?;
+        match rows.next()? {
+            Some(r) => customers::decrypt_row(&self.cipher, r),
+            None => Err(Error::NotFound(format!("customer {customer_id}"))),
+        }
+    }
+
+    fn customers_by_index(&self, column: &str, bidx: Vec<u8>) -> Result<Vec<Customer>> {
+        let store = self.store();
+        let sql = format!(
+            "{} WHERE tenant_id = ? AND {column} = ? ORDER BY created_at_ms",
+            customers::SELECT
+        );
+        let mut stmt = store.reader().prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params![self.tenant_id.to_string(), bidx])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(customers::decrypt_row(&self.cipher, r)?);
+        }
+        Ok(out)
+    }
+
+    /// Exact lookup by phone number, however it is typed.
+    pub fn find_customers_by_phone(&self, phone: &str) -> Result<Vec<Customer>> {
+        let p = galla_domain::Phone::parse(phone).map_err(InputError::from)?;
+        self.customers_by_index(
+            "phone_bidx",
+            self.cipher.blind_index(customers::BIDX_PHONE, p.as_e164()),
+        )
+    }
+
+    /// Exact lookup by GSTIN.
+    pub fn find_customers_by_gstin(&self, gstin: &str) -> Result<Vec<Customer>> {
+        let g = galla_domain::Gstin::parse(gstin).map_err(InputError::from)?;
+        self.customers_by_index(
+            "gstin_bidx",
+            self.cipher.blind_index(customers::BIDX_GSTIN, g.as_str()),
+        )
+    }
+
+    /// Runs a read-only query on the store; used by tests and diagnostics. Writes are refused.
+    pub fn with_reader<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
+        f(self.store().reader())
+    }
+}

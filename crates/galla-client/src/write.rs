@@ -1,0 +1,247 @@
+//! The one write path (DESIGN.md invariant 1).
+//!
+//! A business operation runs inside [`Store::write`]: its row changes, one signed audit record
+//! describing them (before and after images) and one outbox entry for sync are committed in a
+//! single SQLite transaction, or none of them are. The store's authorizer refuses writes from
+//! anywhere else, so there is no second path to forget.
+
+use base64::Engine;
+use ed25519_dalek::SigningKey;
+use galla_proto::{AuditRecord, GENESIS_HASH};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Params, Row, TransactionBehavior, params};
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Who is acting: stamped into every audit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub seat_id: Option<Uuid>,
+    pub role: String,
+}
+
+/// What is being done, as the audit trail names it.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Dotted verb, e.g. `customer.create`.
+    pub action: &'static str,
+    pub entity_type: &'static str,
+    pub entity_id: String,
+}
+
+/// The identity that signs: tenant, this device and its key.
+pub struct Signer<'k> {
+    pub tenant_id: Uuid,
+    pub device_id: Uuid,
+    pub key: &'k SigningKey,
+}
+
+/// One column value of a row change.
+pub type Field = (&'static str, Value);
+
+/// The row changes of one operation, collected as the operation runs.
+pub struct UnitOfWork<'t> {
+    tx: &'t rusqlite::Transaction<'t>,
+    before: Map<String, Json>,
+    after: Map<String, Json>,
+}
+
+fn image_key(table: &str, id: &str) -> String {
+    format!("{table}/{id}")
+}
+
+fn to_json(v: &Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::Integer(i) => Json::from(*i),
+        Value::Real(f) => Json::from(*f),
+        Value::Text(s) => Json::String(s.clone()),
+        Value::Blob(b) => {
+            let mut m = Map::new();
+            m.insert(
+                "$b64".into(),
+                Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
+            );
+            Json::Object(m)
+        }
+    }
+}
+
+fn row_json(row: &Row<'_>) -> rusqlite::Result<Json> {
+    let stmt = row.as_ref();
+    let mut m = Map::new();
+    for i in 0..stmt.column_count() {
+        let name = stmt.column_name(i)?.to_owned();
+        let v: Value = row.get(i)?;
+        m.insert(name, to_json(&v));
+    }
+    Ok(Json::Object(m))
+}
+
+impl UnitOfWork<'_> {
+    /// Inserts a row; `id` names it in the audit images (its primary key, or a composite).
+    pub fn insert(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
+        let cols: Vec<&str> = fields.iter().map(|(c, _)| *c).collect();
+        let marks = vec!["?"; fields.len()].join(", ");
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({marks})", cols.join(", "));
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(fields.iter().map(|(_, v)| v)))?;
+        let mut m = Map::new();
+        for (c, v) in fields {
+            m.insert((*c).to_owned(), to_json(v));
+        }
+        self.after.insert(image_key(table, id), Json::Object(m));
+        Ok(())
+    }
+
+    /// Updates columns of the row with primary key `id`, recording the whole row before and after.
+    pub fn update(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
+        let before = self
+            .row_image(table, id)?
+            .ok_or_else(|| Error::NotFound(format!("{table} {id}")))?;
+        let sets: Vec<String> = fields.iter().map(|(c, _)| format!("{c} = ?")).collect();
+        let sql = format!("UPDATE {table} SET {} WHERE id = ?", sets.join(", "));
+        let mut values: Vec<&Value> = fields.iter().map(|(_, v)| v).collect();
+        let id_value = Value::Text(id.to_owned());
+        values.push(&id_value);
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values))?;
+        let after = self
+            .row_image(table, id)?
+            .ok_or_else(|| Error::NotFound(format!("{table} {id}")))?;
+        let key = image_key(table, id);
+        self.before.entry(key.clone()).or_insert(before);
+        self.after.insert(key, after);
+        Ok(())
+    }
+
+    fn row_image(&self, table: &'static str, id: &str) -> Result<Option<Json>> {
+        let sql = format!("SELECT * FROM {table} WHERE id = ?");
+        Ok(self
+            .tx
+            .prepare_cached(&sql)?
+            .query_row([id], row_json)
+            .optional()?)
+    }
+
+    /// Reads inside the transaction (sees this operation's own changes). Only statements that
+    /// SQLite reports as read-only are accepted.
+    pub fn query_row<T, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        let mut stmt = self.tx.prepare_cached(sql)?;
+        if !stmt.readonly() {
+            return Err(Error::Storage(
+                "UnitOfWork::query_row only reads; use insert or update".into(),
+            ));
+        }
+        Ok(stmt.query_row(params, f).optional()?)
+    }
+}
+
+fn canonical(images: Map<String, Json>) -> Option<Vec<u8>> {
+    // serde_json's Map is ordered by key, so this serialisation is canonical.
+    (!images.is_empty()).then(|| serde_json::to_vec(&Json::Object(images)).unwrap_or_default())
+}
+
+impl Store {
+    /// Runs `f` as one audited, signed, outboxed transaction. On any error nothing is written.
+    pub fn write<T>(
+        &mut self,
+        signer: &Signer<'_>,
+        clock: &dyn Clock,
+        actor: &Actor,
+        op: Operation,
+        f: impl FnOnce(&mut UnitOfWork<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let _gate = self.open_gate();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (out, before, after) = {
+            let mut uow = UnitOfWork {
+                tx: &tx,
+                before: Map::new(),
+                after: Map::new(),
+            };
+            let out = f(&mut uow)?;
+            (out, uow.before, uow.after)
+        };
+        if before.is_empty() && after.is_empty() {
+            return Err(Error::Storage(format!(
+                "operation {} changed nothing",
+                op.action
+            )));
+        }
+        let head: Option<(i64, Vec<u8>)> = tx
+            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (seq, prev_hash) = match head {
+            None => (1u64, GENESIS_HASH),
+            Some((last, hash)) => (
+                last as u64 + 1,
+                hash.try_into().map_err(|_| Error::DatabaseDamaged {
+                    detail: format!("audit record {last} has a malformed hash"),
+                })?,
+            ),
+        };
+        let time_ms = clock.now_ms();
+        let after_bytes = canonical(after);
+        let payload = serde_json::to_vec(&serde_json::json!({
+            "action": op.action,
+            "entity_type": op.entity_type,
+            "entity_id": op.entity_id,
+            "after": after_bytes.as_deref().map(|b| serde_json::from_slice::<Json>(b).unwrap_or(Json::Null)),
+        }))
+        .map_err(|e| Error::Storage(e.to_string()))?;
+        let signed = AuditRecord {
+            tenant_id: signer.tenant_id,
+            device_id: signer.device_id,
+            seq,
+            prev_hash,
+            time_ms,
+            seat_id: actor.seat_id,
+            role: actor.role.clone(),
+            action: op.action.to_owned(),
+            entity_type: op.entity_type.to_owned(),
+            entity_id: op.entity_id.clone(),
+            before: canonical(before),
+            after: after_bytes,
+        }
+        .sign(signer.key)
+        .map_err(|e| Error::Storage(format!("audit record too large: {e}")))?;
+        tx.prepare_cached(
+            "INSERT INTO audit_log (seq, tenant_id, device_id, time_ms, seat_id, role, action,
+                                    entity_type, entity_id, record, hash, signature)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )?
+        .execute(params![
+            seq as i64,
+            signer.tenant_id.to_string(),
+            signer.device_id.to_string(),
+            time_ms,
+            actor.seat_id.map(|s| s.to_string()),
+            actor.role,
+            op.action,
+            op.entity_type,
+            op.entity_id,
+            signed.encoded,
+            signed.hash.as_slice(),
+            signed.signature.as_slice(),
+        ])?;
+        tx.prepare_cached("INSERT INTO outbox (seq, created_at_ms, payload) VALUES (?, ?, ?)")?
+            .execute(params![seq as i64, time_ms, payload])?;
+        tx.commit()?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,214 @@
+//! The audit log as stored: append-only by trigger, every change audited and outboxed, and any
+//! edit of any record named at that record by the verifier.
+
+mod common;
+
+use common::Fixture;
+use galla_client::{Error, NewCustomer, Terminal};
+use proptest::prelude::*;
+use rusqlite::Connection;
+
+fn populated(n: usize) -> (Fixture, Terminal) {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    for i in 0..n {
+        fx.clock.advance_ms(1000);
+        t.add_customer(
+            &owner,
+            &NewCustomer {
+                name: format!("C{i}"),
+                phone: Some(format!("9{i:09}")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    (fx, t)
+}
+
+fn drop_guards(raw: &Connection) {
+    raw.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+        .unwrap();
+}
+
+#[test]
+fn update_and_delete_of_audit_records_abort_even_with_the_key() {
+    let (fx, t) = populated(3);
+    let raw = fx.raw();
+    let e = raw
+        .execute("UPDATE audit_log SET action = 'x' WHERE seq = 2", [])
+        .unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+    let e = raw
+        .execute("DELETE FROM audit_log WHERE seq = 4", [])
+        .unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+    let e = raw
+        .execute("DELETE FROM outbox WHERE seq = 4", [])
+        .unwrap_err();
+    assert!(e.to_string().contains("unsent"), "{e}");
+    assert_eq!(t.verify_audit().unwrap().verified, 4);
+}
+
+#[test]
+fn every_change_has_one_audit_record_and_one_matching_outbox_entry() {
+    let (fx, t) = populated(5);
+    let raw = fx.raw();
+    let audit: Vec<(i64, String, String)> = raw
+        .prepare("SELECT seq, action, entity_id FROM audit_log ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let outbox: Vec<(i64, String, String)> = raw
+        .prepare("SELECT seq, json_extract(payload, '$.action'), json_extract(payload, '$.entity_id') FROM outbox ORDER BY seq").unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap()
+        .collect::<Result<_, _>>().unwrap();
+    assert_eq!(audit, outbox);
+    assert_eq!(audit.len(), 6);
+    assert_eq!(audit[0].1, "shop.create");
+    // Every customer row is the subject of exactly one audit record.
+    let customers: Vec<String> = raw
+        .prepare("SELECT id FROM customer ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut audited: Vec<String> = audit
+        .iter()
+        .filter(|a| a.1 == "customer.create")
+        .map(|a| a.2.clone())
+        .collect();
+    audited.sort();
+    assert_eq!(customers, audited);
+    let r = t.verify_audit().unwrap();
+    assert!(r.is_intact() && r.verified == 6, "{r:?}");
+}
+
+#[test]
+fn a_missing_record_is_reported_as_a_gap() {
+    let (fx, t) = populated(5);
+    let raw = fx.raw();
+    drop_guards(&raw);
+    raw.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM audit_log WHERE seq = 3;")
+        .unwrap();
+    let r = t.verify_audit().unwrap();
+    assert_eq!(r.bad_seq, Some(3));
+    assert_eq!(r.verified, 2);
+    assert!(
+        r.problem
+            .unwrap()
+            .contains("missing: expected sequence 3, found 4")
+    );
+}
+
+/// Each column an attacker could edit, and how to edit it.
+const EDITS: &[&str] = &[
+    "UPDATE audit_log SET signature = zeroblob(64) WHERE seq = ?1",
+    "UPDATE audit_log SET hash = zeroblob(32) WHERE seq = ?1",
+    "UPDATE audit_log SET action = 'customer.erase' WHERE seq = ?1",
+    "UPDATE audit_log SET role = 'support' WHERE seq = ?1",
+    "UPDATE audit_log SET seat_id = NULL WHERE seq = ?1",
+    "UPDATE audit_log SET time_ms = time_ms + 1 WHERE seq = ?1",
+    "UPDATE audit_log SET entity_id = 'other' WHERE seq = ?1",
+    "UPDATE audit_log SET tenant_id = 'other' WHERE seq = ?1",
+];
+
+fn flip_byte(raw: &Connection, seq: i64, column: &str, at: usize) {
+    let mut bytes: Vec<u8> = raw
+        .query_row(
+            &format!("SELECT {column} FROM audit_log WHERE seq = ?"),
+            [seq],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let i = at % bytes.len();
+    bytes[i] ^= 0x20;
+    raw.execute(
+        &format!("UPDATE audit_log SET {column} = ? WHERE seq = ?"),
+        rusqlite::params![bytes, seq],
+    )
+    .unwrap();
+}
+
+#[test]
+fn every_kind_of_edit_is_named_at_its_record() {
+    for (i, edit) in EDITS.iter().enumerate() {
+        let (fx, t) = populated(6);
+        let seq = 2 + (i as i64 % 5);
+        let raw = fx.raw();
+        drop_guards(&raw);
+        raw.execute(edit, [seq])
+            .unwrap_or_else(|e| panic!("{edit}: {e}"));
+        let r = t.verify_audit().unwrap();
+        assert_eq!(r.bad_seq, Some(seq as u64), "{edit}: {r:?}");
+        assert_eq!(
+            t.export_audit_csv(std::io::sink()).unwrap().bad_seq,
+            Some(seq as u64)
+        );
+    }
+}
+
+#[test]
+fn a_record_with_bytes_appended_or_a_field_rewritten_is_named() {
+    let (fx, t) = populated(4);
+    let raw = fx.raw();
+    drop_guards(&raw);
+    let mut record: Vec<u8> = raw
+        .query_row("SELECT record FROM audit_log WHERE seq = 3", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    record.push(0);
+    raw.execute("UPDATE audit_log SET record = ? WHERE seq = 3", [&record])
+        .unwrap();
+    assert_eq!(t.verify_audit().unwrap().bad_seq, Some(3));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    /// Change one byte of any stored record: verify names exactly that record.
+    #[test]
+    fn one_changed_byte_anywhere_is_named(seq in 1i64..=6, column in 0usize..3, at in 0usize..10_000) {
+        let (fx, t) = populated(5);
+        let raw = fx.raw();
+        drop_guards(&raw);
+        flip_byte(&raw, seq, ["record", "signature", "hash"][column], at);
+        let r = t.verify_audit().unwrap();
+        prop_assert_eq!(r.bad_seq, Some(seq as u64), "{:?}", r);
+    }
+}
+
+#[test]
+fn export_writes_every_record_with_its_verification() {
+    let (_fx, t) = populated(3);
+    let mut out = Vec::new();
+    let r = t.export_audit_csv(&mut out).unwrap();
+    assert!(r.is_intact());
+    let text = String::from_utf8(out).unwrap();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = rd.records().collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(&rows[0][4], "shop.create");
+    assert_eq!(&rows[1][4], "customer.create");
+    assert_eq!(&rows[1][1], "2025-11-21T04:30:01Z");
+    assert!(rows.iter().all(|r| &r[11] == "yes"));
+    assert!(
+        !text.contains("9000000001"),
+        "PII stays ciphertext in the export"
+    );
+}
+
+#[test]
+fn verify_reports_tenant_mismatch_as_alteration_not_a_panic() {
+    let (fx, t) = populated(1);
+    let raw = fx.raw();
+    drop_guards(&raw);
+    raw.execute("UPDATE audit_log SET record = x'' WHERE seq = 2", [])
+        .unwrap();
+    let r = t.verify_audit().unwrap();
+    assert_eq!(r.bad_seq, Some(2));
+    assert!(!matches!(t.verify_audit(), Err(Error::AuditChain(_))));
+}
