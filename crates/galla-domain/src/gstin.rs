@@ -12,11 +12,19 @@ use serde::{Deserialize, Serialize};
 pub enum GstinError {
     #[error("a GSTIN has 15 characters; this one has {0}")]
     WrongLength(usize),
-    #[error("character {position} of the GSTIN ({found:?}) is not allowed there; expected {expected}")]
-    BadCharacter { position: usize, found: char, expected: &'static str },
+    #[error(
+        "character {position} of the GSTIN ({found:?}) is not allowed there; expected {expected}"
+    )]
+    BadCharacter {
+        position: usize,
+        found: char,
+        expected: &'static str,
+    },
     #[error("GSTIN state code {0} does not exist (valid: 01-38, 97, 99)")]
     UnknownState(String),
-    #[error("GSTIN check character is {found:?} but should be {expected:?}: the number was mistyped")]
+    #[error(
+        "GSTIN check character is {found:?} but should be {expected:?}: the number was mistyped"
+    )]
     CheckCharacter { found: char, expected: char },
 }
 
@@ -67,13 +75,26 @@ impl Gstin {
             (&digit, "a digit (PAN)"),
             (&digit, "a digit (PAN)"),
             (&upper, "a letter (PAN)"),
-            (&|c: u8| matches!(c, b'1'..=b'9' | b'A'..=b'Z'), "1-9 or a letter (entity code)"),
-            (&|c: u8| matches!(c, b'Z' | b'1'..=b'9' | b'A' | b'B' | b'D'..=b'J'), "Z (default)"),
-            (&|c: u8| digit(c) || upper(c), "a digit or letter (check character)"),
+            (
+                &|c: u8| matches!(c, b'1'..=b'9' | b'A'..=b'Z'),
+                "1-9 or a letter (entity code)",
+            ),
+            (
+                &|c: u8| matches!(c, b'Z' | b'1'..=b'9' | b'A' | b'B' | b'D'..=b'J'),
+                "Z (default)",
+            ),
+            (
+                &|c: u8| digit(c) || upper(c),
+                "a digit or letter (check character)",
+            ),
         ];
         for (i, (ok, expected)) in rules.iter().enumerate() {
             if !ok(b[i]) {
-                return Err(GstinError::BadCharacter { position: i + 1, found: b[i] as char, expected });
+                return Err(GstinError::BadCharacter {
+                    position: i + 1,
+                    found: b[i] as char,
+                    expected,
+                });
             }
         }
         let state: u8 = s[..2].parse().unwrap_or(0);
@@ -136,12 +157,21 @@ mod tests {
 
     #[test]
     fn names_what_is_wrong() {
-        assert_eq!(Gstin::parse("27AAPFU0939F1Z"), Err(GstinError::WrongLength(14)));
+        assert_eq!(
+            Gstin::parse("27AAPFU0939F1Z"),
+            Err(GstinError::WrongLength(14))
+        );
         assert_eq!(
             Gstin::parse("27AAPFU0939F1ZW"),
-            Err(GstinError::CheckCharacter { found: 'W', expected: 'V' })
+            Err(GstinError::CheckCharacter {
+                found: 'W',
+                expected: 'V'
+            })
         );
-        assert!(matches!(Gstin::parse("40AAPFU0939F1ZV"), Err(GstinError::UnknownState(_))));
+        assert!(matches!(
+            Gstin::parse("40AAPFU0939F1ZV"),
+            Err(GstinError::UnknownState(_))
+        ));
         assert!(matches!(
             Gstin::parse("27AAPF10939F1ZV"),
             Err(GstinError::BadCharacter { position: 7, .. })

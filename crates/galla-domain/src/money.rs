@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// An amount of Indian rupees held as a whole number of paise (1 rupee = 100 paise).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -33,11 +35,17 @@ impl Money {
     }
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
-        self.0.checked_add(other.0).map(Money).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_add(other.0)
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
-        self.0.checked_sub(other.0).map(Money).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_sub(other.0)
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
     }
 
     /// Parses rupees as typed at a counter: `125`, `125.5`, `125.50`, `-3.25`, `1,23,456.78`.
@@ -111,14 +119,20 @@ mod tests {
         assert_eq!(Money::from_paise(0).to_string(), "₹0.00");
         assert_eq!(Money::from_paise(99_999).to_string(), "₹999.99");
         assert_eq!(Money::from_paise(123_456_78).to_string(), "₹1,23,456.78");
-        assert_eq!(Money::from_paise(-1_000_000_000).to_string(), "-₹1,00,00,000.00");
+        assert_eq!(
+            Money::from_paise(-1_000_000_000).to_string(),
+            "-₹1,00,00,000.00"
+        );
     }
 
     #[test]
     fn parses_counter_input() {
         assert_eq!(Money::parse_rupees("125").unwrap().paise(), 12_500);
         assert_eq!(Money::parse_rupees("125.5").unwrap().paise(), 12_550);
-        assert_eq!(Money::parse_rupees(" 1,23,456.78 ").unwrap().paise(), 12_345_678);
+        assert_eq!(
+            Money::parse_rupees(" 1,23,456.78 ").unwrap().paise(),
+            12_345_678
+        );
         assert_eq!(Money::parse_rupees("-3.25").unwrap().paise(), -325);
     }
 
@@ -129,7 +143,10 @@ mod tests {
             Err(MoneyError::FractionOfPaisa("1.005".into()))
         );
         for bad in ["", ".5", "1e3", "12.3.4", "abc", "१२"] {
-            assert!(matches!(Money::parse_rupees(bad), Err(MoneyError::Malformed(_))), "{bad}");
+            assert!(
+                matches!(Money::parse_rupees(bad), Err(MoneyError::Malformed(_))),
+                "{bad}"
+            );
         }
         assert!(matches!(
             Money::parse_rupees("99999999999999999999"),

@@ -92,10 +92,23 @@ mod tests {
 
     #[test]
     fn normalises_the_ways_a_number_is_typed() {
-        for typed in ["98765 43210", "098765-43210", "+91 98765 43210", "919876543210", "(98765) 43210"] {
-            assert_eq!(Phone::parse(typed).unwrap().as_e164(), "+919876543210", "{typed}");
+        for typed in [
+            "98765 43210",
+            "098765-43210",
+            "+91 98765 43210",
+            "919876543210",
+            "(98765) 43210",
+        ] {
+            assert_eq!(
+                Phone::parse(typed).unwrap().as_e164(),
+                "+919876543210",
+                "{typed}"
+            );
         }
-        assert_eq!(Phone::parse("+44 20 7946 0958").unwrap().as_e164(), "+442079460958");
+        assert_eq!(
+            Phone::parse("+44 20 7946 0958").unwrap().as_e164(),
+            "+442079460958"
+        );
     }
 
     #[test]

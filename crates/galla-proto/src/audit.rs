@@ -64,7 +64,11 @@ pub enum DecodeError {
     #[error("audit record field {0} has an invalid presence tag")]
     BadTag(&'static str),
     #[error("audit record field {field} is {len} bytes; the limit is {limit}")]
-    TooLong { field: &'static str, len: usize, limit: usize },
+    TooLong {
+        field: &'static str,
+        len: usize,
+        limit: usize,
+    },
     #[error("audit record field {0} is not UTF-8")]
     NotUtf8(&'static str),
     #[error("audit record has {0} bytes after its last field")]
@@ -74,7 +78,11 @@ pub enum DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
     #[error("audit field {field} is {len} bytes; the limit is {limit}")]
-    TooLong { field: &'static str, len: usize, limit: usize },
+    TooLong {
+        field: &'static str,
+        len: usize,
+        limit: usize,
+    },
 }
 
 impl AuditRecord {
@@ -109,7 +117,11 @@ impl AuditRecord {
             ("entity_id", &self.entity_id),
         ] {
             if text.len() > MAX_TEXT_BYTES {
-                return Err(EncodeError::TooLong { field, len: text.len(), limit: MAX_TEXT_BYTES });
+                return Err(EncodeError::TooLong {
+                    field,
+                    len: text.len(),
+                    limit: MAX_TEXT_BYTES,
+                });
             }
             out.extend_from_slice(&(text.len() as u16).to_be_bytes());
             out.extend_from_slice(text.as_bytes());
@@ -182,7 +194,12 @@ impl AuditRecord {
         let encoded = self.encode()?;
         let hash = record_hash(&encoded);
         let signature = key.sign(&signing_message(&encoded)).to_bytes();
-        Ok(SignedAuditRecord { record: self, encoded, hash, signature })
+        Ok(SignedAuditRecord {
+            record: self,
+            encoded,
+            hash,
+            signature,
+        })
     }
 }
 
@@ -224,7 +241,10 @@ impl Reader<'_> {
     fn slice(&mut self, field: &'static str, n: usize) -> Result<&[u8], DecodeError> {
         let available = self.bytes.len() - self.pos;
         if available < n {
-            return Err(DecodeError::Truncated { field, needed: n - available });
+            return Err(DecodeError::Truncated {
+                field,
+                needed: n - available,
+            });
         }
         let s = &self.bytes[self.pos..self.pos + n];
         self.pos += n;
@@ -240,7 +260,11 @@ impl Reader<'_> {
     fn text(&mut self, field: &'static str) -> Result<String, DecodeError> {
         let len = u16::from_be_bytes(self.take(field)?) as usize;
         if len > MAX_TEXT_BYTES {
-            return Err(DecodeError::TooLong { field, len, limit: MAX_TEXT_BYTES });
+            return Err(DecodeError::TooLong {
+                field,
+                len,
+                limit: MAX_TEXT_BYTES,
+            });
         }
         let raw = self.slice(field, len)?;
         String::from_utf8(raw.to_vec()).map_err(|_| DecodeError::NotUtf8(field))
@@ -252,7 +276,11 @@ impl Reader<'_> {
             1 => {
                 let len = u32::from_be_bytes(self.take(field)?) as usize;
                 if len > MAX_IMAGE_BYTES {
-                    return Err(DecodeError::TooLong { field, len, limit: MAX_IMAGE_BYTES });
+                    return Err(DecodeError::TooLong {
+                        field,
+                        len,
+                        limit: MAX_IMAGE_BYTES,
+                    });
                 }
                 Ok(Some(self.slice(field, len)?.to_vec()))
             }
@@ -306,7 +334,13 @@ pub struct ChainVerifier {
 
 impl ChainVerifier {
     pub fn new(key: VerifyingKey, tenant_id: Uuid, device_id: Uuid) -> Self {
-        ChainVerifier { key, tenant_id, device_id, next_seq: 1, prev_hash: GENESIS_HASH }
+        ChainVerifier {
+            key,
+            tenant_id,
+            device_id,
+            next_seq: 1,
+            prev_hash: GENESIS_HASH,
+        }
     }
 
     /// Number of records verified so far.
@@ -327,13 +361,19 @@ impl ChainVerifier {
         signature: &[u8],
     ) -> Result<AuditRecord, ChainBreak> {
         if stored_seq != self.next_seq {
-            return Err(ChainBreak::Gap { expected: self.next_seq, found: stored_seq });
+            return Err(ChainBreak::Gap {
+                expected: self.next_seq,
+                found: stored_seq,
+            });
         }
         let seq = stored_seq;
         let record =
             AuditRecord::decode(encoded).map_err(|error| ChainBreak::Malformed { seq, error })?;
         if record.seq != seq {
-            return Err(ChainBreak::SequenceMismatch { seq, claimed: record.seq });
+            return Err(ChainBreak::SequenceMismatch {
+                seq,
+                claimed: record.seq,
+            });
         }
         if record.tenant_id != self.tenant_id || record.device_id != self.device_id {
             return Err(ChainBreak::ForeignRecord { seq });

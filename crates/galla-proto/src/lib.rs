@@ -6,6 +6,6 @@
 pub mod audit;
 
 pub use audit::{
-    AuditRecord, ChainBreak, ChainVerifier, DecodeError, SignedAuditRecord, AUDIT_FORMAT_VERSION,
-    GENESIS_HASH,
+    AUDIT_FORMAT_VERSION, AuditRecord, ChainBreak, ChainVerifier, DecodeError, GENESIS_HASH,
+    SignedAuditRecord,
 };

@@ -1,7 +1,7 @@
 //! The audit record's canonical encoding, signature and chain, including pinned test vectors.
 
 use ed25519_dalek::SigningKey;
-use galla_proto::audit::{record_hash, verify_signature, DecodeError};
+use galla_proto::audit::{DecodeError, record_hash, verify_signature};
 use galla_proto::{AuditRecord, ChainBreak, ChainVerifier, GENESIS_HASH};
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -35,7 +35,10 @@ fn encoding_hash_and_signature_match_the_published_vector() {
     assert_eq!(hex::encode(&signed.encoded), VECTOR_ENCODING);
     assert_eq!(hex::encode(signed.hash), VECTOR_HASH);
     assert_eq!(hex::encode(signed.signature), VECTOR_SIGNATURE);
-    assert_eq!(AuditRecord::decode(&signed.encoded).unwrap(), vector_record());
+    assert_eq!(
+        AuditRecord::decode(&signed.encoded).unwrap(),
+        vector_record()
+    );
 }
 
 const VECTOR_ENCODING: &str = "010192f0a00000700080000000000000010192f0a0000070008000000000000002000000000000000100000000000000000000000000000000000000000000000000000000000000000000019aa4b64500010192f0a000007000800000000000000300056f776e6572000f637573746f6d65722e6372656174650008637573746f6d6572002430313932663061302d303030302d373030302d383030302d30303030303030303030303400010000000f7b226e616d65223a2241736861227d";
@@ -68,7 +71,9 @@ fn verify(records: &[(u64, Vec<u8>, [u8; 64])]) -> Result<u64, ChainBreak> {
 }
 
 fn stored(c: &[galla_proto::SignedAuditRecord]) -> Vec<(u64, Vec<u8>, [u8; 64])> {
-    c.iter().map(|s| (s.record.seq, s.encoded.clone(), s.signature)).collect()
+    c.iter()
+        .map(|s| (s.record.seq, s.encoded.clone(), s.signature))
+        .collect()
 }
 
 #[test]
@@ -80,7 +85,13 @@ fn an_intact_chain_verifies() {
 fn a_missing_record_is_a_gap() {
     let mut rows = stored(&chain(10));
     rows.remove(4);
-    assert_eq!(verify(&rows), Err(ChainBreak::Gap { expected: 5, found: 6 }));
+    assert_eq!(
+        verify(&rows),
+        Err(ChainBreak::Gap {
+            expected: 5,
+            found: 6
+        })
+    );
 }
 
 #[test]
@@ -110,7 +121,10 @@ fn decoder_refuses_trailing_and_truncated_bytes() {
     let enc = vector_record().encode().unwrap();
     let mut longer = enc.clone();
     longer.push(0);
-    assert_eq!(AuditRecord::decode(&longer), Err(DecodeError::TrailingBytes(1)));
+    assert_eq!(
+        AuditRecord::decode(&longer),
+        Err(DecodeError::TrailingBytes(1))
+    );
     for cut in 0..enc.len() {
         assert!(matches!(
             AuditRecord::decode(&enc[..cut]),
