@@ -36,20 +36,38 @@ fn keychain() -> OsKeychain {
 fn raw(dir: &DataDir, keychain: &OsKeychain) -> Connection {
     let keys = TerminalKeys::load(keychain, dir.install_id().unwrap().unwrap()).unwrap();
     let conn = Connection::open(dir.db_path()).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", keys.db.to_hex().as_str())).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\";",
+        keys.db.to_hex().as_str()
+    ))
+    .unwrap();
     conn
 }
 
 fn ids(conn: &Connection, sql: &str) -> Vec<String> {
-    conn.prepare(sql).unwrap().query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    conn.prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 fn run(kills: u32) {
     let seed = std::env::var("GALLA_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1);
-    let kills = std::env::var("GALLA_CRASH_KILLS").ok().and_then(|s| s.parse().ok()).unwrap_or(kills);
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    let kills = std::env::var("GALLA_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(kills);
     println!("crash consistency: seed {seed}, {kills} kills (replay with GALLA_CRASH_SEED={seed})");
     let mut rng = Rng(seed);
 
@@ -80,7 +98,8 @@ fn run(kills: u32) {
             .spawn()
             .unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        let reader = std::thread::spawn(move || stdout.lines().map_while(Result::ok).collect::<Vec<_>>());
+        let reader =
+            std::thread::spawn(move || stdout.lines().map_while(Result::ok).collect::<Vec<_>>());
         // Wait until the child is writing, then kill at a random moment within its writes.
         std::thread::sleep(Duration::from_millis(30 + rng.below(120)));
         std::thread::sleep(Duration::from_micros(rng.below(5_000)));
@@ -89,7 +108,10 @@ fn run(kills: u32) {
         let printed = reader.join().unwrap();
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-        assert!(status.code().is_none(), "round {round}: the child exited by itself ({status}): {stderr}");
+        assert!(
+            status.code().is_none(),
+            "round {round}: the child exited by itself ({status}): {stderr}"
+        );
         if !printed.is_empty() {
             kills_mid_run += 1;
         }
@@ -99,25 +121,51 @@ fn run(kills: u32) {
         let t = Terminal::open(&dir, &kc, Arc::new(SystemClock))
             .unwrap_or_else(|e| panic!("round {round} (seed {seed}): store does not open: {e}"));
         let report = t.verify_audit().unwrap();
-        assert!(report.is_intact(), "round {round} (seed {seed}): {report:?}");
+        assert!(
+            report.is_intact(),
+            "round {round} (seed {seed}): {report:?}"
+        );
         drop(t);
         let conn = raw(&dir, &kc);
-        let customers: HashSet<String> = ids(&conn, "SELECT id FROM customer").into_iter().collect();
+        let customers: HashSet<String> =
+            ids(&conn, "SELECT id FROM customer").into_iter().collect();
         // ...every acknowledged write is there...
         let lost: Vec<_> = acknowledged.difference(&customers).collect();
-        assert!(lost.is_empty(), "round {round} (seed {seed}): acknowledged but lost: {lost:?}");
+        assert!(
+            lost.is_empty(),
+            "round {round} (seed {seed}): acknowledged but lost: {lost:?}"
+        );
         // ...nothing partial: each customer row has its audit record and vice versa...
-        let audited: HashSet<String> =
-            ids(&conn, "SELECT entity_id FROM audit_log WHERE action = 'customer.create'").into_iter().collect();
-        assert_eq!(customers, audited, "round {round} (seed {seed}): rows and audit records differ");
+        let audited: HashSet<String> = ids(
+            &conn,
+            "SELECT entity_id FROM audit_log WHERE action = 'customer.create'",
+        )
+        .into_iter()
+        .collect();
+        assert_eq!(
+            customers, audited,
+            "round {round} (seed {seed}): rows and audit records differ"
+        );
         // ...and audit and outbox agree one to one.
-        let audit_seqs = ids(&conn, "SELECT CAST(seq AS TEXT) FROM audit_log ORDER BY seq");
+        let audit_seqs = ids(
+            &conn,
+            "SELECT CAST(seq AS TEXT) FROM audit_log ORDER BY seq",
+        );
         let outbox_seqs = ids(&conn, "SELECT CAST(seq AS TEXT) FROM outbox ORDER BY seq");
-        assert_eq!(audit_seqs, outbox_seqs, "round {round} (seed {seed}): audit and outbox differ");
+        assert_eq!(
+            audit_seqs, outbox_seqs,
+            "round {round} (seed {seed}): audit and outbox differ"
+        );
         assert_eq!(audit_seqs.len(), report.verified as usize);
     }
-    println!("{} writes acknowledged across {kills} kills ({kills_mid_run} kills while writing)", acknowledged.len());
-    assert!(kills_mid_run * 2 >= kills, "most kills must land while the child is writing");
+    println!(
+        "{} writes acknowledged across {kills} kills ({kills_mid_run} kills while writing)",
+        acknowledged.len()
+    );
+    assert!(
+        kills_mid_run * 2 >= kills,
+        "most kills must land while the child is writing"
+    );
 }
 
 #[test]

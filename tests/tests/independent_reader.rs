@@ -11,7 +11,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use galla_client::keys::TerminalKeys;
-use galla_client::{DataDir, NewCustomer, NewShop, OsKeychain, SecretString, SystemClock, Terminal};
+use galla_client::{
+    DataDir, NewCustomer, NewShop, OsKeychain, SecretString, SystemClock, Terminal,
+};
 
 const MARKER: &str = "QWPL-INDEPENDENT-4411";
 
@@ -41,7 +43,8 @@ print(json.dumps({
 fn an_independent_sqlcipher4_reader_needs_the_key_and_still_sees_only_pii_ciphertext() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::new(tmp.path().join("shop"));
-    let kc = OsKeychain::connect().unwrap_or_else(|e| panic!("run through scripts/keyring-session.sh: {e}"));
+    let kc = OsKeychain::connect()
+        .unwrap_or_else(|e| panic!("run through scripts/keyring-session.sh: {e}"));
     let shop = NewShop {
         shop_name: "Reader Test".into(),
         gstin: None,
@@ -63,7 +66,10 @@ fn an_independent_sqlcipher4_reader_needs_the_key_and_still_sees_only_pii_cipher
     )
     .unwrap();
     drop(t);
-    let key = TerminalKeys::load(&kc, dir.install_id().unwrap().unwrap()).unwrap().db.to_hex();
+    let key = TerminalKeys::load(&kc, dir.install_id().unwrap().unwrap())
+        .unwrap()
+        .db
+        .to_hex();
 
     let python = std::env::var("GALLA_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut child = Command::new(&python)
@@ -74,7 +80,12 @@ fn an_independent_sqlcipher4_reader_needs_the_key_and_still_sees_only_pii_cipher
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{python} not runnable: {e}"));
-    child.stdin.take().unwrap().write_all(format!("{}\n", key.as_str()).as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{}\n", key.as_str()).as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -85,11 +96,20 @@ fn an_independent_sqlcipher4_reader_needs_the_key_and_still_sees_only_pii_cipher
 
     for attempt in ["no_key", "wrong_key"] {
         assert_eq!(v[attempt]["ok"], false, "{attempt}: {v}");
-        assert!(v[attempt]["error"].as_str().unwrap().contains("not a database"), "{attempt}: {v}");
+        assert!(
+            v[attempt]["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a database"),
+            "{attempt}: {v}"
+        );
     }
     let right = &v["right_key"];
     assert_eq!(right["ok"], true, "{v}");
-    assert!(right["version"].as_str().unwrap().starts_with('4'), "SQLCipher 4 reader: {v}");
+    assert!(
+        right["version"].as_str().unwrap().starts_with('4'),
+        "SQLCipher 4 reader: {v}"
+    );
     let row = &right["rows"][0];
     assert_eq!(row[0], format!("Name {MARKER}"));
     let phone_hex = row[1].as_str().unwrap();
@@ -100,5 +120,8 @@ fn an_independent_sqlcipher4_reader_needs_the_key_and_still_sees_only_pii_cipher
 }
 
 fn hex_of(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect::<String>().to_uppercase()
+    s.bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .to_uppercase()
 }

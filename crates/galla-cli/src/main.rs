@@ -11,11 +11,16 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use galla_client::{
-    AuditReport, DataDir, NewShop, OsKeychain, SecretStore, SecretString, SystemClock, Terminal, doctor,
+    AuditReport, DataDir, NewShop, OsKeychain, SecretStore, SecretString, SystemClock, Terminal,
+    doctor,
 };
 
 #[derive(Parser)]
-#[command(name = "galla-cli", version, about = "Galla till: headless administration")]
+#[command(
+    name = "galla-cli",
+    version,
+    about = "Galla till: headless administration"
+)]
 struct Cli {
     /// Folder holding this terminal's encrypted database (default: the per-user data folder).
     #[arg(long, global = true, env = "GALLA_DATA_DIR")]
@@ -135,11 +140,13 @@ fn read_passphrase(from_stdin: bool) -> Result<SecretString, Failure> {
     let first = SecretString::new(rpassword::prompt_password("Owner passphrase: ").map_err(io)?);
     let again = SecretString::new(rpassword::prompt_password("Again: ").map_err(io)?);
     if first.expose() != again.expose() {
-        return Err(Failure::Error(galla_client::InputError::Rejected {
-            field: "passphrase",
-            reason: "the two entries differ".into(),
-        }
-        .into()));
+        return Err(Failure::Error(
+            galla_client::InputError::Rejected {
+                field: "passphrase",
+                reason: "the two entries differ".into(),
+            }
+            .into(),
+        ));
     }
     Ok(first)
 }
@@ -147,7 +154,10 @@ fn read_passphrase(from_stdin: bool) -> Result<SecretString, Failure> {
 fn report_chain(r: &AuditReport) -> Result<(), Failure> {
     match &r.problem {
         None => Ok(()),
-        Some(p) => Err(Failure::Found(format!("{} records verify, then: {p}", r.verified))),
+        Some(p) => Err(Failure::Found(format!(
+            "{} records verify, then: {p}",
+            r.verified
+        ))),
     }
 }
 
@@ -172,7 +182,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (t, _owner) = Terminal::init(&dir, &keychain, Arc::new(SystemClock), &shop)?;
             let s = t.status()?;
             println!("Created shop {:?} in {}", s.shop_name, s.data_dir);
-            println!("Terminal {:?}, invoice series {}", s.terminal_name, s.series_code);
+            println!(
+                "Terminal {:?}, invoice series {}",
+                s.terminal_name, s.series_code
+            );
             println!("Keys are in the {} (never on disk).", keychain.backend());
             Ok(())
         }
@@ -183,10 +196,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{}", json(&report));
             } else {
                 for c in &report.checks {
-                    println!("{} {:<12} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+                    println!(
+                        "{} {:<12} {}",
+                        if c.ok { "ok  " } else { "FAIL" },
+                        c.name,
+                        c.detail
+                    );
                 }
             }
-            if report.healthy() { Ok(()) } else { Err(Failure::Found("doctor found a problem (see above)".into())) }
+            if report.healthy() {
+                Ok(())
+            } else {
+                Err(Failure::Found("doctor found a problem (see above)".into()))
+            }
         }
         Command::Status { json: as_json } => {
             let s = open(&dir)?.status()?;
@@ -195,7 +217,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 println!("shop:      {}", s.shop_name);
                 println!("terminal:  {} (series {})", s.terminal_name, s.series_code);
-                println!("schema:    {} of {}", s.schema_version, s.supported_schema_version);
+                println!(
+                    "schema:    {} of {}",
+                    s.schema_version, s.supported_schema_version
+                );
                 println!("keychain:  {}", s.keychain_backend);
                 println!("audit:     {} records", s.audit_records);
                 println!("data:      {}", s.data_dir);
@@ -207,7 +232,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if as_json {
                 println!("{}", json(&r));
             } else if r.is_intact() {
-                println!("audit chain intact: {} records, head {}", r.verified, r.head_hash.as_deref().unwrap_or("-"));
+                println!(
+                    "audit chain intact: {} records, head {}",
+                    r.verified,
+                    r.head_hash.as_deref().unwrap_or("-")
+                );
             }
             report_chain(&r)
         }

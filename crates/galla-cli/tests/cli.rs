@@ -18,7 +18,12 @@ fn cli(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -31,7 +36,16 @@ fn text(b: &[u8]) -> String {
 fn init(data: &Path) -> Output {
     cli(
         data,
-        &["init", "--shop-name", "Lakshmi Stores", "--owner-name", "Lakshmi", "--gstin", "29AAFCC9980M1ZR", "--passphrase-stdin"],
+        &[
+            "init",
+            "--shop-name",
+            "Lakshmi Stores",
+            "--owner-name",
+            "Lakshmi",
+            "--gstin",
+            "29AAFCC9980M1ZR",
+            "--passphrase-stdin",
+        ],
         Some(&format!("{PASSPHRASE}\n")),
     )
 }
@@ -48,8 +62,21 @@ fn init_then_doctor_status_verify_and_export_in_separate_processes() {
     let out = cli(&data, &["doctor"], None);
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
-    for check in ["keychain", "install", "keys", "database", "schema", "pages", "audit chain"] {
-        assert!(report.lines().any(|l| l.starts_with("ok") && l.contains(check)), "{check} missing in\n{report}");
+    for check in [
+        "keychain",
+        "install",
+        "keys",
+        "database",
+        "schema",
+        "pages",
+        "audit chain",
+    ] {
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with("ok") && l.contains(check)),
+            "{check} missing in\n{report}"
+        );
     }
     assert!(report.contains("Secret Service"));
 
@@ -66,14 +93,23 @@ fn init_then_doctor_status_verify_and_export_in_separate_processes() {
     assert!(r["problem"].is_null());
 
     let csv_path = tmp.path().join("audit.csv");
-    let out = cli(&data, &["audit", "export", "--csv", csv_path.to_str().unwrap()], None);
+    let out = cli(
+        &data,
+        &["audit", "export", "--csv", csv_path.to_str().unwrap()],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let mut rd = csv::Reader::from_path(&csv_path).unwrap();
     let rows: Vec<csv::StringRecord> = rd.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][4], "shop.create");
     assert_eq!(&rows[0][11], "yes");
-    assert!(!std::fs::read_to_string(&csv_path).unwrap().contains("29AAFCC9980M1ZR"), "GSTIN stays encrypted");
+    assert!(
+        !std::fs::read_to_string(&csv_path)
+            .unwrap()
+            .contains("29AAFCC9980M1ZR"),
+        "GSTIN stays encrypted"
+    );
 }
 
 #[test]
@@ -84,7 +120,11 @@ fn a_second_init_is_refused_and_the_shop_is_untouched() {
     let before = std::fs::read(data.join("install.json")).unwrap();
     let out = init(&data);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("already set up"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("already set up"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(std::fs::read(data.join("install.json")).unwrap(), before);
     assert!(cli(&data, &["audit", "verify"], None).status.success());
 }
@@ -93,10 +133,38 @@ fn a_second_init_is_refused_and_the_shop_is_untouched() {
 fn bad_input_is_a_sentence_and_creates_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("shop");
-    let out = cli(&data, &["init", "--shop-name", "X", "--owner-name", "Y", "--gstin", "29AAFCC9980M1ZX", "--passphrase-stdin"], Some("long enough pass\n"));
+    let out = cli(
+        &data,
+        &[
+            "init",
+            "--shop-name",
+            "X",
+            "--owner-name",
+            "Y",
+            "--gstin",
+            "29AAFCC9980M1ZX",
+            "--passphrase-stdin",
+        ],
+        Some("long enough pass\n"),
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("GSTIN check character"), "{}", text(&out.stderr));
-    let out = cli(&data, &["init", "--shop-name", "X", "--owner-name", "Y", "--passphrase-stdin"], Some("short\n"));
+    assert!(
+        text(&out.stderr).contains("GSTIN check character"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cli(
+        &data,
+        &[
+            "init",
+            "--shop-name",
+            "X",
+            "--owner-name",
+            "Y",
+            "--passphrase-stdin",
+        ],
+        Some("short\n"),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("at least 8 characters"));
     assert!(!data.join("galla.db").exists());
@@ -107,7 +175,11 @@ fn commands_on_a_folder_without_a_shop_say_how_to_create_one() {
     let tmp = tempfile::tempdir().unwrap();
     let out = cli(tmp.path(), &["audit", "verify"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("galla-cli init"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("galla-cli init"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = cli(tmp.path(), &["doctor"], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("FAIL install"));
@@ -118,21 +190,44 @@ fn without_a_keychain_the_cli_stops_with_what_to_install() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("shop");
     assert!(init(&data).status.success());
-    for args in [&["status"][..], &["audit", "verify"], &["init", "--shop-name", "A", "--owner-name", "B", "--passphrase-stdin"]] {
+    for args in [
+        &["status"][..],
+        &["audit", "verify"],
+        &[
+            "init",
+            "--shop-name",
+            "A",
+            "--owner-name",
+            "B",
+            "--passphrase-stdin",
+        ],
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_galla-cli"))
             .arg("--data-dir")
-            .arg(tmp.path().join(if args[0] == "init" { "other" } else { "shop" }))
+            .arg(
+                tmp.path()
+                    .join(if args[0] == "init" { "other" } else { "shop" }),
+            )
             .args(args)
-            .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}/no-bus", tmp.path().display()))
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                format!("unix:path={}/no-bus", tmp.path().display()),
+            )
             .stdin(Stdio::null())
             .output()
             .unwrap();
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("no usable OS keychain") && err.contains("gnome-keyring"), "{err}");
+        assert!(
+            err.contains("no usable OS keychain") && err.contains("gnome-keyring"),
+            "{err}"
+        );
         assert!(!err.contains("panicked"));
     }
-    assert!(!tmp.path().join("other").join("galla.db").exists(), "no key, no database");
+    assert!(
+        !tmp.path().join("other").join("galla.db").exists(),
+        "no key, no database"
+    );
 }
 
 #[test]
@@ -140,17 +235,33 @@ fn a_deleted_keychain_entry_is_reported_by_doctor_and_refused_by_commands() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("shop");
     assert!(init(&data).status.success());
-    let install = galla_client::DataDir::new(&data).install_id().unwrap().unwrap();
+    let install = galla_client::DataDir::new(&data)
+        .install_id()
+        .unwrap()
+        .unwrap();
     let status = Command::new("secret-tool")
-        .args(["clear", "service", galla_client::keychain::KEYCHAIN_SERVICE, "username"])
-        .arg(galla_client::keys::account(install, galla_client::keys::WRAP_KEY))
+        .args([
+            "clear",
+            "service",
+            galla_client::keychain::KEYCHAIN_SERVICE,
+            "username",
+        ])
+        .arg(galla_client::keys::account(
+            install,
+            galla_client::keys::WRAP_KEY,
+        ))
         .status()
         .expect("secret-tool (libsecret-tools) is installed by the test command");
     assert!(status.success());
     let out = cli(&data, &["doctor"], None);
     assert_eq!(out.status.code(), Some(1));
     let report = text(&out.stdout);
-    assert!(report.lines().any(|l| l.starts_with("FAIL") && l.contains("keys") && l.contains("wrap-key")), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("keys") && l.contains("wrap-key")),
+        "{report}"
+    );
     let out = cli(&data, &["status"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("recovery kit"));

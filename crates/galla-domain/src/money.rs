@@ -118,7 +118,7 @@ mod tests {
     fn displays_with_indian_grouping() {
         assert_eq!(Money::from_paise(0).to_string(), "₹0.00");
         assert_eq!(Money::from_paise(99_999).to_string(), "₹999.99");
-        assert_eq!(Money::from_paise(123_456_78).to_string(), "₹1,23,456.78");
+        assert_eq!(Money::from_paise(12_345_678).to_string(), "₹1,23,456.78");
         assert_eq!(
             Money::from_paise(-1_000_000_000).to_string(),
             "-₹1,00,00,000.00"

@@ -21,11 +21,15 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(2)
     });
-    let t = Terminal::open(&DataDir::new(dir), &keychain, Arc::new(SystemClock)).unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(2)
-    });
-    let owner = Actor { seat_id: Some(seat_id), role: "owner".into() };
+    let t =
+        Terminal::open(&DataDir::new(dir), &keychain, Arc::new(SystemClock)).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(2)
+        });
+    let owner = Actor {
+        seat_id: Some(seat_id),
+        role: "owner".into(),
+    };
     let stdout = std::io::stdout();
     for i in 0u64.. {
         let c = NewCustomer {

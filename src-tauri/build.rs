@@ -1,0 +1,12 @@
+//! Generates Tauri's context from the top-level tauri.conf.json and declares the app's commands,
+//! so the capability in that file can allow exactly these and nothing else.
+
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(galla_commands());
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri-build failed: is ui/dist built (npm --prefix ui run build)?");
+}
+
+fn galla_commands() -> &'static [&'static str] {
+    &["app_status", "create_shop", "verify_audit"]
+}

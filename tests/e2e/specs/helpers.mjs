@@ -1,0 +1,64 @@
+// Starts tauri-driver and a WebDriver session on the real desktop binary, with a data folder
+// of the test's own. Run inside `xvfb-run -a scripts/keyring-session.sh` (the test command does).
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import net from "node:net";
+import { remote } from "webdriverio";
+
+const root = resolve(import.meta.dirname, "../../..");
+export const appBinary =
+  process.env.GALLA_DESKTOP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "galla-desktop");
+export const screenshotDir = process.env.GALLA_SCREENSHOT_DIR ?? join(root, "target", "e2e-screenshots");
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+    s.on("error", rej);
+  });
+}
+
+async function waitForPort(port, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((res) => {
+      const c = net.connect(port, "127.0.0.1", () => { c.end(); res(true); });
+      c.on("error", () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on ${port}`);
+}
+
+/** Launches the app on a fresh data folder; returns { browser, dataDir, stop }. */
+export async function launch({ dataDir } = {}) {
+  const dir = dataDir ?? join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "shop");
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    env: { ...process.env, GALLA_DATA_DIR: dir },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  await waitForPort(port, 15000);
+  const browser = await remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "warn",
+    capabilities: { "tauri:options": { application: appBinary } },
+  });
+  mkdirSync(screenshotDir, { recursive: true });
+  return {
+    browser,
+    dataDir: dir,
+    async stop() {
+      try { await browser.deleteSession(); } catch { /* the app may already be gone */ }
+      driver.kill("SIGTERM");
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { emptySetupForm, toNewShop, validateSetup } from "./setup";
+
+const filled = () => ({
+  ...emptySetupForm(),
+  shopName: " Sharma Mobiles ",
+  ownerName: "Ravi",
+  passphrase: "correct horse",
+  passphraseAgain: "correct horse",
+});
+
+describe("first-run form", () => {
+  it("accepts a complete form and trims what it sends", () => {
+    const f = { ...filled(), gstin: " 27aapfu0939f1zv ", seriesCode: "a1" };
+    expect(validateSetup(f)).toEqual({});
+    expect(toNewShop(f)).toMatchObject({ shop_name: "Sharma Mobiles", gstin: "27AAPFU0939F1ZV", series_code: "A1" });
+  });
+
+  it("names each missing or malformed field", () => {
+    const e = validateSetup({ ...emptySetupForm(), gstin: "12345", seriesCode: "0A" });
+    expect(Object.keys(e).sort()).toEqual(["gstin", "ownerName", "passphrase", "seriesCode", "shopName"]);
+  });
+
+  it("requires the passphrase twice, the same", () => {
+    expect(validateSetup({ ...filled(), passphraseAgain: "correct horsE" }).passphraseAgain).toMatch(/differ/);
+    expect(validateSetup({ ...filled(), passphrase: "short", passphraseAgain: "short" }).passphrase).toMatch(/8/);
+  });
+
+  it("sends no GSTIN when none is typed", () => {
+    expect(toNewShop(filled()).gstin).toBeNull();
+  });
+});
