@@ -9,7 +9,7 @@ GALLA_TOOLS="$GALLA_CACHE/tools"
 # What building and running the desktop app needs (Tauri 2 on WebKitGTK, the keychain).
 RUN_PACKAGES=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev
   libsoup-3.0-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-  gnome-keyring libsecret-tools dbus-x11 xvfb imagemagick nodejs npm)
+  gnome-keyring libsecret-tools dbus-x11 xvfb imagemagick)
 # What the tests add: WebKit's WebDriver, a Python venv for the independent SQLCipher reader.
 TEST_PACKAGES=(webkit2gtk-driver python3 python3-venv)
 
@@ -47,7 +47,10 @@ ensure_rust() {
 }
 
 ensure_node() {
-  command -v node >/dev/null || die "Node.js is missing; run:  sudo apt-get install -y nodejs npm"
+  # Only when missing: a Node from NodeSource bundles npm and conflicts with Debian's npm package.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    ensure_packages nodejs npm
+  fi
   local major
   major=$(node -p 'process.versions.node.split(".")[0]')
   [ "$major" -ge 20 ] || die "Node.js $(node --version) is too old (need 20+). Install Node 20 from NodeSource:  curl -fsSL https://deb.nodesource.com/setup_20.x | sudo -E bash - && sudo apt-get install -y nodejs"
