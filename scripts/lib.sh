@@ -56,12 +56,14 @@ ensure_node() {
   [ "$major" -ge 20 ] || die "Node.js $(node --version) is too old (need 20+). Install Node 20 from NodeSource:  curl -fsSL https://deb.nodesource.com/setup_20.x | sudo -E bash - && sudo apt-get install -y nodejs"
 }
 
-# npm ci when package-lock.json changed since the last install.
+# Install from the lock file when it changed since the last install. `npm install` rather than
+# `npm ci`: with npm's omit-lockfile-registry-resolved setting (as on our build machines) the lock
+# lists other platforms' optional packages only by name, which `npm ci` refuses as out of sync.
 ensure_npm_deps() {
   local dir="$1" stamp="$1/node_modules/.galla-lock"
   if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
     say "installing npm packages in ${dir#"$GALLA_ROOT"/}"
-    (cd "$dir" && npm ci --no-fund --no-audit --loglevel=error) || die "npm ci failed in $dir"
+    (cd "$dir" && npm install --no-fund --no-audit --loglevel=error) || die "npm install failed in $dir"
     cp "$dir/package-lock.json" "$stamp"
   fi
 }
