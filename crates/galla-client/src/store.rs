@@ -52,6 +52,17 @@ pub(crate) fn apply_key(conn: &Connection, key: &SecretKey) -> Result<()> {
 impl Store {
     /// Creates a new encrypted database; the file must not exist.
     pub fn create(path: &Path, key: &SecretKey) -> Result<Store> {
+        Store::create_with(path, Some(key))
+    }
+
+    /// An unencrypted twin of [`Store::create`], compiled only for the benchmark that measures
+    /// SQLCipher's cost against the same workload. The app and CLI cannot reach it.
+    #[cfg(feature = "bench")]
+    pub fn create_plaintext(path: &Path) -> Result<Store> {
+        Store::create_with(path, None)
+    }
+
+    fn create_with(path: &Path, key: Option<&SecretKey>) -> Result<Store> {
         if path.exists() {
             return Err(Error::AlreadyInitialised {
                 data_dir: path.parent().unwrap_or(path).to_path_buf(),
@@ -83,11 +94,20 @@ impl Store {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
-        Store::finish_open(conn, path, key)
+        Store::finish_open(conn, path, Some(key))
     }
 
-    fn finish_open(mut conn: Connection, path: &Path, key: &SecretKey) -> Result<Store> {
-        apply_key(&conn, key)?;
+    /// Opens the unencrypted twin made by [`Store::create_plaintext`] (benchmark only).
+    #[cfg(feature = "bench")]
+    pub fn open_plaintext(path: &Path) -> Result<Store> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        Store::finish_open(conn, path, None)
+    }
+
+    fn finish_open(mut conn: Connection, path: &Path, key: Option<&SecretKey>) -> Result<Store> {
+        if let Some(key) = key {
+            apply_key(&conn, key)?;
+        }
         // The first read proves the key: SQLCipher checks page 1's HMAC here.
         let probe: rusqlite::Result<i64> =
             conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));

@@ -194,6 +194,13 @@ fn series_code(value: &str) -> Result<String, InputError> {
     Ok(v)
 }
 
+/// Facts about this install that shop creation records.
+struct Install {
+    install_id: Uuid,
+    keychain_backend: String,
+    encrypted: bool,
+}
+
 struct ValidShop {
     shop_name: String,
     gstin: Option<galla_domain::Gstin>,
@@ -250,6 +257,28 @@ impl Terminal {
         clock: Arc<dyn Clock>,
         shop: &NewShop,
     ) -> Result<(Terminal, Actor)> {
+        Terminal::init_with(dir, keychain, clock, shop, true)
+    }
+
+    /// [`Terminal::init`] on an unencrypted database, for the benchmark that prices SQLCipher.
+    /// Everything else (keys, column encryption, signing) is identical.
+    #[cfg(feature = "bench")]
+    pub fn init_plaintext_for_benchmark(
+        dir: &DataDir,
+        keychain: &dyn SecretStore,
+        clock: Arc<dyn Clock>,
+        shop: &NewShop,
+    ) -> Result<(Terminal, Actor)> {
+        Terminal::init_with(dir, keychain, clock, shop, false)
+    }
+
+    fn init_with(
+        dir: &DataDir,
+        keychain: &dyn SecretStore,
+        clock: Arc<dyn Clock>,
+        shop: &NewShop,
+        encrypted: bool,
+    ) -> Result<(Terminal, Actor)> {
         let valid = shop.validate()?;
         if dir.db_path().exists() {
             return Err(Error::AlreadyInitialised {
@@ -266,15 +295,12 @@ impl Terminal {
             }
         };
         let keys = TerminalKeys::create(keychain, install_id)?;
-        let result = Terminal::create_database(
-            dir,
-            keys,
-            clock,
-            &valid,
-            shop,
+        let install = Install {
             install_id,
-            keychain.backend(),
-        );
+            keychain_backend: keychain.backend(),
+            encrypted,
+        };
+        let result = Terminal::create_database(dir, keys, clock, &valid, shop, install);
         if result.is_err() {
             dir.remove_database();
         }
@@ -287,10 +313,18 @@ impl Terminal {
         clock: Arc<dyn Clock>,
         shop: &ValidShop,
         raw: &NewShop,
-        install_id: Uuid,
-        keychain_backend: String,
+        install: Install,
     ) -> Result<(Terminal, Actor)> {
-        let mut store = Store::create(&dir.db_path(), &keys.db)?;
+        let Install {
+            install_id,
+            keychain_backend,
+            encrypted,
+        } = install;
+        let mut store = if encrypted {
+            Store::create(&dir.db_path(), &keys.db)?
+        } else {
+            Self::plaintext_store(dir)?
+        };
         let tenant_id = Uuid::now_v7();
         let device_id = Uuid::now_v7();
         let owner_id = Uuid::now_v7();
@@ -391,6 +425,18 @@ impl Terminal {
             keychain_backend,
         };
         Ok((terminal, owner))
+    }
+
+    #[cfg(feature = "bench")]
+    fn plaintext_store(dir: &DataDir) -> Result<Store> {
+        Store::create_plaintext(&dir.db_path())
+    }
+
+    #[cfg(not(feature = "bench"))]
+    fn plaintext_store(_dir: &DataDir) -> Result<Store> {
+        Err(Error::Storage(
+            "an unencrypted store exists only in benchmark builds".into(),
+        ))
     }
 
     /// Opens the shop in `dir` with the keys from the keychain.

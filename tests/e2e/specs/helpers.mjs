@@ -37,12 +37,12 @@ async function waitForPort(port, ms) {
 }
 
 /** Launches the app on a fresh data folder; returns { browser, dataDir, stop }. */
-export async function launch({ dataDir } = {}) {
+export async function launch({ dataDir, env = {} } = {}) {
   const dir = dataDir ?? join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "shop");
   const port = await freePort();
   const nativePort = await freePort();
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env: { ...process.env, GALLA_DATA_DIR: dir },
+    env: { ...process.env, GALLA_DATA_DIR: dir, ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   await waitForPort(port, 15000);
@@ -61,4 +61,10 @@ export async function launch({ dataDir } = {}) {
       driver.kill("SIGTERM");
     },
   };
+}
+
+/** Saves a screenshot; WebKitWebDriver can capture a frame before the last one is painted. */
+export async function shoot(browser, name) {
+  await browser.pause(400);
+  await browser.saveScreenshot(join(screenshotDir, name));
 }

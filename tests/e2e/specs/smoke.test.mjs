@@ -3,19 +3,12 @@
 // and a restart opens the same shop with its keys from the keychain.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { launch, screenshotDir } from "./helpers.mjs";
+import { launch, shoot } from "./helpers.mjs";
 
 async function text(browser, testid, timeout = 20000) {
   const el = await browser.$(`[data-testid="${testid}"]`);
   await el.waitForDisplayed({ timeout });
   return (await el.getText()).trim();
-}
-
-// WebKitWebDriver can capture the frame before the last one is painted; give it one.
-async function shoot(browser, name) {
-  await browser.pause(400);
-  await browser.saveScreenshot(join(screenshotDir, name));
 }
 
 async function type(browser, testid, value) {
