@@ -35,8 +35,9 @@ else
   export GALLA_DATA_DIR="$keyring_home/shop"
   export GALLA_KEYRING_PASSWORD
   GALLA_KEYRING_PASSWORD=$(head -c 24 /dev/urandom | base64)
-  say "no desktop keychain: demo mode. Shop and keyring live in $keyring_home and are lost when"
-  say "the keyring password is (set GALLA_KEYRING_PASSWORD to keep a headless shop between runs)."
+  say "no desktop keychain: demo mode. The shop and its keyring live in $keyring_home and cannot be"
+  say "reopened after this run (the keyring's password is random). To keep a headless shop between"
+  say "runs, set one:  GALLA_KEYRING_PASSWORD='...' scripts/run-app.sh"
 fi
 mkdir -p "$keyring_home/run" && chmod 700 "$keyring_home/run"
 

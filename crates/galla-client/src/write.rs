@@ -148,9 +148,15 @@ impl UnitOfWork<'_> {
     }
 }
 
-fn canonical(images: Map<String, Json>) -> Option<Vec<u8>> {
-    // serde_json's Map is ordered by key, so this serialisation is canonical.
-    (!images.is_empty()).then(|| serde_json::to_vec(&Json::Object(images)).unwrap_or_default())
+/// The images as canonical JSON bytes: serde_json's `Map` is ordered by key, so equal images
+/// always serialise identically.
+fn canonical(images: &Map<String, Json>) -> Result<Option<Vec<u8>>> {
+    if images.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_vec(images)
+        .map(Some)
+        .map_err(|e| Error::Storage(format!("audit image: {e}")))
 }
 
 impl Store {
@@ -196,12 +202,12 @@ impl Store {
             ),
         };
         let time_ms = clock.now_ms();
-        let after_bytes = canonical(after);
+        let after_bytes = canonical(&after)?;
         let payload = serde_json::to_vec(&serde_json::json!({
             "action": op.action,
             "entity_type": op.entity_type,
             "entity_id": op.entity_id,
-            "after": after_bytes.as_deref().map(|b| serde_json::from_slice::<Json>(b).unwrap_or(Json::Null)),
+            "after": after,
         }))
         .map_err(|e| Error::Storage(e.to_string()))?;
         let signed = AuditRecord {
@@ -215,7 +221,7 @@ impl Store {
             action: op.action.to_owned(),
             entity_type: op.entity_type.to_owned(),
             entity_id: op.entity_id.clone(),
-            before: canonical(before),
+            before: canonical(&before)?,
             after: after_bytes,
         }
         .sign(signer.key)
@@ -243,5 +249,143 @@ impl Store {
             .execute(params![seq as i64, time_ms, payload])?;
         tx.commit()?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::crypto::SecretKey;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("t.db"), &SecretKey::random().unwrap()).unwrap();
+        (dir, store)
+    }
+
+    fn record(store: &Store, seq: i64) -> AuditRecord {
+        let bytes: Vec<u8> = store
+            .reader()
+            .query_row("SELECT record FROM audit_log WHERE seq = ?", [seq], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        AuditRecord::decode(&bytes).unwrap()
+    }
+
+    #[test]
+    fn an_update_records_the_whole_row_before_and_after_and_the_outbox_gets_the_after() {
+        let (_dir, mut store) = store();
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let signer = Signer {
+            tenant_id: Uuid::now_v7(),
+            device_id: Uuid::now_v7(),
+            key: &key,
+        };
+        let clock = ManualClock::at(1_000);
+        let actor = Actor {
+            seat_id: None,
+            role: "owner".into(),
+        };
+        let tenant = signer.tenant_id.to_string();
+        let op = |action| Operation {
+            action,
+            entity_type: "tenant",
+            entity_id: tenant.clone(),
+        };
+        store
+            .write(&signer, &clock, &actor, op("shop.create"), |uow| {
+                uow.insert(
+                    "tenant",
+                    &tenant,
+                    &[
+                        ("id", Value::Text(tenant.clone())),
+                        ("name", Value::Text("Old Name".into())),
+                        ("created_at_ms", Value::Integer(1)),
+                    ],
+                )
+            })
+            .unwrap();
+        clock.advance_ms(5);
+        store
+            .write(&signer, &clock, &actor, op("shop.rename"), |uow| {
+                uow.update(
+                    "tenant",
+                    &tenant,
+                    &[("name", Value::Text("New Name".into()))],
+                )
+            })
+            .unwrap();
+
+        let r = record(&store, 2);
+        assert_eq!(
+            (r.seq, r.time_ms, r.action.as_str()),
+            (2, 1_005, "shop.rename")
+        );
+        assert_eq!(
+            r.prev_hash,
+            galla_proto::audit::record_hash(&record(&store, 1).encode().unwrap())
+        );
+        let before: Json = serde_json::from_slice(&r.before.unwrap()).unwrap();
+        let after: Json = serde_json::from_slice(&r.after.unwrap()).unwrap();
+        let key_ = format!("tenant/{tenant}");
+        assert_eq!(before[&key_]["name"], "Old Name");
+        assert_eq!(after[&key_]["name"], "New Name");
+        assert_eq!(
+            after[&key_]["created_at_ms"], 1,
+            "the whole row, not just the changed column"
+        );
+        let payload: Vec<u8> = store
+            .reader()
+            .query_row("SELECT payload FROM outbox WHERE seq = 2", [], |r| r.get(0))
+            .unwrap();
+        let payload: Json = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(payload["after"], after);
+        assert_eq!(payload["action"], "shop.rename");
+    }
+
+    #[test]
+    fn a_failing_operation_writes_nothing() {
+        let (_dir, mut store) = store();
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let signer = Signer {
+            tenant_id: Uuid::now_v7(),
+            device_id: Uuid::now_v7(),
+            key: &key,
+        };
+        let clock = ManualClock::at(0);
+        let actor = Actor {
+            seat_id: None,
+            role: "owner".into(),
+        };
+        let tenant = signer.tenant_id.to_string();
+        let op = Operation {
+            action: "shop.create",
+            entity_type: "tenant",
+            entity_id: tenant.clone(),
+        };
+        let err = store.write(&signer, &clock, &actor, op, |uow| {
+            uow.insert(
+                "tenant",
+                &tenant,
+                &[
+                    ("id", Value::Text(tenant.clone())),
+                    ("name", Value::Text("X".into())),
+                    ("created_at_ms", Value::Integer(1)),
+                ],
+            )?;
+            Err::<(), _>(Error::NotFound("something the operation needed".into()))
+        });
+        assert!(matches!(err, Err(Error::NotFound(_))));
+        let counts: (i64, i64, i64) = store
+            .reader()
+            .query_row(
+                "SELECT (SELECT count(*) FROM tenant), (SELECT count(*) FROM audit_log), (SELECT count(*) FROM outbox)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(counts, (0, 0, 0));
     }
 }

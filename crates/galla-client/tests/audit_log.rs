@@ -4,7 +4,7 @@
 mod common;
 
 use common::Fixture;
-use galla_client::{Error, NewCustomer, Terminal};
+use galla_client::{Error, Terminal};
 use proptest::prelude::*;
 use rusqlite::Connection;
 
@@ -13,15 +13,8 @@ fn populated(n: usize) -> (Fixture, Terminal) {
     let (t, owner) = fx.init();
     for i in 0..n {
         fx.clock.advance_ms(1000);
-        t.add_customer(
-            &owner,
-            &NewCustomer {
-                name: format!("C{i}"),
-                phone: Some(format!("9{i:09}")),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let c = common::customer(&format!("C{i}"), &format!("9{i:09}"));
+        t.add_customer(&owner, &c).unwrap();
     }
     (fx, t)
 }

@@ -83,24 +83,10 @@ fn same_phone_twice_gives_different_ciphertexts_and_equal_blind_index() {
     let fx = Fixture::new();
     let (t, owner) = fx.init();
     let a = t
-        .add_customer(
-            &owner,
-            &NewCustomer {
-                name: "A".into(),
-                phone: Some("9876543210".into()),
-                ..Default::default()
-            },
-        )
+        .add_customer(&owner, &common::customer("A", "9876543210"))
         .unwrap();
     let b = t
-        .add_customer(
-            &owner,
-            &NewCustomer {
-                name: "B".into(),
-                phone: Some("+91 98765-43210".into()),
-                ..Default::default()
-            },
-        )
+        .add_customer(&owner, &common::customer("B", "+91 98765-43210"))
         .unwrap();
     let raw = fx.raw();
     let row = |id: uuid::Uuid| -> (Vec<u8>, Vec<u8>) {
@@ -133,24 +119,10 @@ fn a_ciphertext_moved_to_another_row_does_not_decrypt() {
     let fx = Fixture::new();
     let (t, owner) = fx.init();
     let a = t
-        .add_customer(
-            &owner,
-            &NewCustomer {
-                name: "A".into(),
-                phone: Some("9876543210".into()),
-                ..Default::default()
-            },
-        )
+        .add_customer(&owner, &common::customer("A", "9876543210"))
         .unwrap();
     let b = t
-        .add_customer(
-            &owner,
-            &NewCustomer {
-                name: "B".into(),
-                phone: Some("9123456780".into()),
-                ..Default::default()
-            },
-        )
+        .add_customer(&owner, &common::customer("B", "9123456780"))
         .unwrap();
     let raw = fx.raw();
     raw.execute(
@@ -248,15 +220,8 @@ fn truncated_and_tampered_files_are_named() {
     let fx = Fixture::new();
     let (t, owner) = fx.init();
     for i in 0..200 {
-        t.add_customer(
-            &owner,
-            &NewCustomer {
-                name: format!("Customer {i}"),
-                phone: Some(format!("98{i:08}")),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let c = common::customer(&format!("Customer {i}"), &format!("98{i:08}"));
+        t.add_customer(&owner, &c).unwrap();
     }
     drop(t); // closes the last connection: WAL is checkpointed into the main file
     let path = fx.data.db_path();

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use galla_client::keys::TerminalKeys;
-use galla_client::{Actor, DataDir, ManualClock, NewShop, OsKeychain, SecretString, Terminal};
+use galla_client::{
+    Actor, DataDir, ManualClock, NewCustomer, NewShop, OsKeychain, SecretString, Terminal,
+};
 use rusqlite::Connection;
 
 /// 2025-11-21 10:00 IST, a fixed instant for stamps.
@@ -83,4 +85,13 @@ impl Fixture {
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A customer with just a name and a phone number, as typed at the counter.
+pub fn customer(name: &str, phone: &str) -> NewCustomer {
+    NewCustomer {
+        name: name.into(),
+        phone: Some(phone.into()),
+        ..Default::default()
+    }
 }
