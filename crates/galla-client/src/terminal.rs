@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use galla_domain::Role;
 use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
@@ -343,7 +344,7 @@ impl Terminal {
             .transpose()?;
         let owner = Actor {
             seat_id: Some(owner_id),
-            role: "owner".into(),
+            role: Role::Owner.name().into(),
         };
         let signer = Signer {
             tenant_id,
@@ -393,7 +394,10 @@ impl Terminal {
                     ("id", id(owner_id)),
                     ("tenant_id", id(tenant_id)),
                     ("display_name", Value::Text(shop.owner_name.clone())),
-                    ("roles", Value::Text(r#"["owner"]"#.into())),
+                    (
+                        "roles",
+                        Value::Text(format!("[\"{}\"]", Role::Owner.name())),
+                    ),
                     ("secret_hash", Value::Text(secret_hash)),
                     ("created_at_ms", Value::Integer(now)),
                 ],

@@ -3,10 +3,12 @@
 //! Nothing here does I/O, reads a clock or draws randomness, so every rule can be tested
 //! exhaustively and reused unchanged by the terminal, the CLI and the cloud.
 
+pub mod access;
 pub mod gstin;
 pub mod money;
 pub mod phone;
 
+pub use access::{Access, Override, Permission, Role};
 pub use gstin::{Gstin, GstinError};
 pub use money::{Money, MoneyError};
 pub use phone::{Phone, PhoneError};
