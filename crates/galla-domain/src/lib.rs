@@ -7,8 +7,10 @@ pub mod access;
 pub mod gstin;
 pub mod money;
 pub mod phone;
+pub mod session;
 
 pub use access::{Access, Override, Permission, Role};
 pub use gstin::{Gstin, GstinError};
 pub use money::{Money, MoneyError};
 pub use phone::{Phone, PhoneError};
+pub use session::SessionState;
