@@ -580,6 +580,19 @@ impl Terminal {
             self.keys.device_public(),
             self.tenant_id,
             self.device_id,
+            None,
+        )
+    }
+
+    /// Verifies only the records after `from`, a checkpoint of an earlier walk
+    /// ([`AuditReport::checkpoint`]): cheap enough to run at every start on a large store.
+    pub fn verify_audit_since(&self, from: audit::Checkpoint) -> Result<AuditReport> {
+        audit::verify(
+            self.store().reader(),
+            self.keys.device_public(),
+            self.tenant_id,
+            self.device_id,
+            Some(from),
         )
     }
 

@@ -205,3 +205,37 @@ fn verify_reports_tenant_mismatch_as_alteration_not_a_panic() {
     assert_eq!(r.bad_seq, Some(2));
     assert!(!matches!(t.verify_audit(), Err(Error::AuditChain(_))));
 }
+
+#[test]
+fn incremental_verification_checks_what_follows_the_checkpoint() {
+    let (fx, t) = populated(3);
+    let first = t.verify_audit().unwrap();
+    let checkpoint = first.checkpoint().unwrap();
+    assert_eq!(checkpoint.verified, 4);
+    let owner = galla_client::Actor {
+        seat_id: None,
+        role: "owner".into(),
+    };
+    t.add_customer(&owner, &common::customer("Later", "9111111111"))
+        .unwrap();
+    let next = t.verify_audit_since(checkpoint).unwrap();
+    assert!(next.is_intact());
+    assert_eq!(next.verified, 5);
+
+    let raw = fx.raw();
+    drop_guards(&raw);
+    // An edit after the checkpoint is caught by the incremental walk...
+    raw.execute("UPDATE audit_log SET action = 'x' WHERE seq = 5", [])
+        .unwrap();
+    assert_eq!(t.verify_audit_since(checkpoint).unwrap().bad_seq, Some(5));
+    raw.execute(
+        "UPDATE audit_log SET action = 'customer.create' WHERE seq = 5",
+        [],
+    )
+    .unwrap();
+    // ...an edit before it is left to the full walk, which still names it.
+    raw.execute("UPDATE audit_log SET role = 'x' WHERE seq = 2", [])
+        .unwrap();
+    assert!(t.verify_audit_since(checkpoint).unwrap().is_intact());
+    assert_eq!(t.verify_audit().unwrap().bad_seq, Some(2));
+}

@@ -343,6 +343,29 @@ impl ChainVerifier {
         }
     }
 
+    /// Continues a chain already verified up to `verified` records whose last hash is `head_hash`
+    /// (a checkpoint kept from an earlier walk). Records before it are not re-checked.
+    pub fn resume(
+        key: VerifyingKey,
+        tenant_id: Uuid,
+        device_id: Uuid,
+        verified: u64,
+        head_hash: [u8; 32],
+    ) -> Self {
+        let prev_hash = if verified == 0 {
+            GENESIS_HASH
+        } else {
+            head_hash
+        };
+        ChainVerifier {
+            key,
+            tenant_id,
+            device_id,
+            next_seq: verified + 1,
+            prev_hash,
+        }
+    }
+
     /// Number of records verified so far.
     pub fn verified(&self) -> u64 {
         self.next_seq - 1

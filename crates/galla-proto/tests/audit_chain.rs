@@ -177,3 +177,40 @@ proptest! {
         let _ = AuditRecord::decode(&bytes);
     }
 }
+
+#[test]
+fn resuming_from_a_checkpoint_checks_only_what_follows_and_still_links() {
+    let rows = stored(&chain(8));
+    let r0 = vector_record();
+    let key = vector_key().verifying_key();
+    let mut full = ChainVerifier::new(key, r0.tenant_id, r0.device_id);
+    for (seq, enc, sig) in &rows[..5] {
+        full.push(*seq, enc, sig).unwrap();
+    }
+    let mut resumed = ChainVerifier::resume(
+        key,
+        r0.tenant_id,
+        r0.device_id,
+        full.verified(),
+        full.head_hash(),
+    );
+    for (seq, enc, sig) in &rows[5..] {
+        resumed.push(*seq, enc, sig).unwrap();
+    }
+    assert_eq!(resumed.verified(), 8);
+    // A checkpoint with the wrong head hash does not link to record 6.
+    let mut wrong = ChainVerifier::resume(key, r0.tenant_id, r0.device_id, 5, [7; 32]);
+    assert_eq!(
+        wrong.push(6, &rows[5].1, &rows[5].2),
+        Err(ChainBreak::BrokenLink { seq: 6 })
+    );
+    // Resuming past a record that is missing is a gap.
+    let mut gap = ChainVerifier::resume(key, r0.tenant_id, r0.device_id, 4, full.head_hash());
+    assert!(matches!(
+        gap.push(6, &rows[5].1, &rows[5].2),
+        Err(ChainBreak::Gap {
+            expected: 5,
+            found: 6
+        })
+    ));
+}
