@@ -575,25 +575,18 @@ impl Terminal {
 
     /// Walks the whole audit chain with this device's key from the keychain.
     pub fn verify_audit(&self) -> Result<AuditReport> {
-        audit::verify(
-            self.store().reader(),
-            self.keys.device_public(),
-            self.tenant_id,
-            self.device_id,
-            None,
-        )
+        self.verify_audit_from(None)
     }
 
     /// Verifies only the records after `from`, a checkpoint of an earlier walk
     /// ([`AuditReport::checkpoint`]): cheap enough to run at every start on a large store.
     pub fn verify_audit_since(&self, from: audit::Checkpoint) -> Result<AuditReport> {
-        audit::verify(
-            self.store().reader(),
-            self.keys.device_public(),
-            self.tenant_id,
-            self.device_id,
-            Some(from),
-        )
+        self.verify_audit_from(Some(from))
+    }
+
+    fn verify_audit_from(&self, from: Option<audit::Checkpoint>) -> Result<AuditReport> {
+        let (key, store) = (self.keys.device_public(), self.store());
+        audit::verify(store.reader(), key, self.tenant_id, self.device_id, from)
     }
 
     /// Writes the audit log as CSV and reports whether it verified.

@@ -274,20 +274,49 @@ mod tests {
         AuditRecord::decode(&bytes).unwrap()
     }
 
+    /// A store, a device key and an owner actor, as a unit of work sees them.
+    struct Bench {
+        _dir: tempfile::TempDir,
+        store: Store,
+        key: SigningKey,
+        tenant_id: Uuid,
+        device_id: Uuid,
+        actor: Actor,
+    }
+
+    impl Bench {
+        fn new() -> Bench {
+            let (_dir, store) = store();
+            Bench {
+                _dir,
+                store,
+                key: SigningKey::from_bytes(&[5; 32]),
+                tenant_id: Uuid::now_v7(),
+                device_id: Uuid::now_v7(),
+                actor: Actor {
+                    seat_id: None,
+                    role: "owner".into(),
+                },
+            }
+        }
+    }
+
     #[test]
     fn an_update_records_the_whole_row_before_and_after_and_the_outbox_gets_the_after() {
-        let (_dir, mut store) = store();
-        let key = SigningKey::from_bytes(&[5; 32]);
+        let Bench {
+            _dir,
+            mut store,
+            key,
+            tenant_id,
+            device_id,
+            actor,
+        } = Bench::new();
         let signer = Signer {
-            tenant_id: Uuid::now_v7(),
-            device_id: Uuid::now_v7(),
+            tenant_id,
+            device_id,
             key: &key,
         };
         let clock = ManualClock::at(1_000);
-        let actor = Actor {
-            seat_id: None,
-            role: "owner".into(),
-        };
         let tenant = signer.tenant_id.to_string();
         let op = |action| Operation {
             action,
@@ -347,18 +376,20 @@ mod tests {
 
     #[test]
     fn a_failing_operation_writes_nothing() {
-        let (_dir, mut store) = store();
-        let key = SigningKey::from_bytes(&[5; 32]);
+        let Bench {
+            _dir,
+            mut store,
+            key,
+            tenant_id,
+            device_id,
+            actor,
+        } = Bench::new();
         let signer = Signer {
-            tenant_id: Uuid::now_v7(),
-            device_id: Uuid::now_v7(),
+            tenant_id,
+            device_id,
             key: &key,
         };
         let clock = ManualClock::at(0);
-        let actor = Actor {
-            seat_id: None,
-            role: "owner".into(),
-        };
         let tenant = signer.tenant_id.to_string();
         let op = Operation {
             action: "shop.create",
