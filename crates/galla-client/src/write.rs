@@ -258,114 +258,116 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::crypto::SecretKey;
 
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(&dir.path().join("t.db"), &SecretKey::random().unwrap()).unwrap();
-        (dir, store)
-    }
-
-    fn record(store: &Store, seq: i64) -> AuditRecord {
-        let bytes: Vec<u8> = store
-            .reader()
-            .query_row("SELECT record FROM audit_log WHERE seq = ?", [seq], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        AuditRecord::decode(&bytes).unwrap()
-    }
-
-    /// A store, a device key and an owner actor, as a unit of work sees them.
-    struct Bench {
+    /// A fresh encrypted store with a device key, an owner and a clock, writing on one tenant.
+    struct Fixture {
         _dir: tempfile::TempDir,
         store: Store,
         key: SigningKey,
         tenant_id: Uuid,
         device_id: Uuid,
+        clock: ManualClock,
         actor: Actor,
     }
 
-    impl Bench {
-        fn new() -> Bench {
-            let (_dir, store) = store();
-            Bench {
-                _dir,
+    impl Fixture {
+        fn new(t0_ms: i64) -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let key = SecretKey::random().unwrap();
+            let store = Store::create(&dir.path().join("t.db"), &key).unwrap();
+            Fixture {
+                _dir: dir,
                 store,
                 key: SigningKey::from_bytes(&[5; 32]),
                 tenant_id: Uuid::now_v7(),
                 device_id: Uuid::now_v7(),
+                clock: ManualClock::at(t0_ms),
                 actor: Actor {
                     seat_id: None,
                     role: "owner".into(),
                 },
             }
         }
+
+        fn tenant(&self) -> String {
+            self.tenant_id.to_string()
+        }
+
+        /// Runs `f` as an operation on the tenant row.
+        fn write<T>(
+            &mut self,
+            action: &'static str,
+            f: impl FnOnce(&mut UnitOfWork<'_>) -> Result<T>,
+        ) -> Result<T> {
+            let signer = Signer {
+                tenant_id: self.tenant_id,
+                device_id: self.device_id,
+                key: &self.key,
+            };
+            let op = Operation {
+                action,
+                entity_type: "tenant",
+                entity_id: self.tenant_id.to_string(),
+            };
+            self.store.write(&signer, &self.clock, &self.actor, op, f)
+        }
+
+        fn record(&self, seq: i64) -> AuditRecord {
+            let sql = "SELECT record FROM audit_log WHERE seq = ?";
+            let bytes: Vec<u8> = self
+                .store
+                .reader()
+                .query_row(sql, [seq], |r| r.get(0))
+                .unwrap();
+            AuditRecord::decode(&bytes).unwrap()
+        }
+    }
+
+    fn tenant_row(id: &str, name: &str) -> [Field; 3] {
+        [
+            ("id", Value::Text(id.to_owned())),
+            ("name", Value::Text(name.to_owned())),
+            ("created_at_ms", Value::Integer(1)),
+        ]
     }
 
     #[test]
     fn an_update_records_the_whole_row_before_and_after_and_the_outbox_gets_the_after() {
-        let Bench {
-            _dir,
-            mut store,
-            key,
-            tenant_id,
-            device_id,
-            actor,
-        } = Bench::new();
-        let signer = Signer {
-            tenant_id,
-            device_id,
-            key: &key,
-        };
-        let clock = ManualClock::at(1_000);
-        let tenant = signer.tenant_id.to_string();
-        let op = |action| Operation {
-            action,
-            entity_type: "tenant",
-            entity_id: tenant.clone(),
-        };
-        store
-            .write(&signer, &clock, &actor, op("shop.create"), |uow| {
-                uow.insert(
-                    "tenant",
-                    &tenant,
-                    &[
-                        ("id", Value::Text(tenant.clone())),
-                        ("name", Value::Text("Old Name".into())),
-                        ("created_at_ms", Value::Integer(1)),
-                    ],
-                )
-            })
-            .unwrap();
-        clock.advance_ms(5);
-        store
-            .write(&signer, &clock, &actor, op("shop.rename"), |uow| {
-                uow.update(
-                    "tenant",
-                    &tenant,
-                    &[("name", Value::Text("New Name".into()))],
-                )
-            })
-            .unwrap();
+        let mut fx = Fixture::new(1_000);
+        let tenant = fx.tenant();
+        fx.write("shop.create", |uow| {
+            uow.insert("tenant", &tenant, &tenant_row(&tenant, "Old Name"))
+        })
+        .unwrap();
+        fx.clock.advance_ms(5);
+        fx.write("shop.rename", |uow| {
+            uow.update(
+                "tenant",
+                &tenant,
+                &[("name", Value::Text("New Name".into()))],
+            )
+        })
+        .unwrap();
 
-        let r = record(&store, 2);
+        let r = fx.record(2);
         assert_eq!(
             (r.seq, r.time_ms, r.action.as_str()),
             (2, 1_005, "shop.rename")
         );
         assert_eq!(
             r.prev_hash,
-            galla_proto::audit::record_hash(&record(&store, 1).encode().unwrap())
+            galla_proto::audit::record_hash(&fx.record(1).encode().unwrap())
         );
         let before: Json = serde_json::from_slice(&r.before.unwrap()).unwrap();
         let after: Json = serde_json::from_slice(&r.after.unwrap()).unwrap();
-        let key_ = format!("tenant/{tenant}");
-        assert_eq!(before[&key_]["name"], "Old Name");
-        assert_eq!(after[&key_]["name"], "New Name");
+        let image = format!("tenant/{tenant}");
+        assert_eq!(before[&image]["name"], "Old Name");
+        assert_eq!(after[&image]["name"], "New Name");
         assert_eq!(
-            after[&key_]["created_at_ms"], 1,
+            after[&image]["created_at_ms"], 1,
             "the whole row, not just the changed column"
         );
-        let payload: Vec<u8> = store
+        let payload: Vec<u8> = fx
+            .store
             .reader()
             .query_row("SELECT payload FROM outbox WHERE seq = 2", [], |r| r.get(0))
             .unwrap();
@@ -376,40 +378,15 @@ mod tests {
 
     #[test]
     fn a_failing_operation_writes_nothing() {
-        let Bench {
-            _dir,
-            mut store,
-            key,
-            tenant_id,
-            device_id,
-            actor,
-        } = Bench::new();
-        let signer = Signer {
-            tenant_id,
-            device_id,
-            key: &key,
-        };
-        let clock = ManualClock::at(0);
-        let tenant = signer.tenant_id.to_string();
-        let op = Operation {
-            action: "shop.create",
-            entity_type: "tenant",
-            entity_id: tenant.clone(),
-        };
-        let err = store.write(&signer, &clock, &actor, op, |uow| {
-            uow.insert(
-                "tenant",
-                &tenant,
-                &[
-                    ("id", Value::Text(tenant.clone())),
-                    ("name", Value::Text("X".into())),
-                    ("created_at_ms", Value::Integer(1)),
-                ],
-            )?;
+        let mut fx = Fixture::new(0);
+        let tenant = fx.tenant();
+        let err = fx.write("shop.create", |uow| {
+            uow.insert("tenant", &tenant, &tenant_row(&tenant, "X"))?;
             Err::<(), _>(Error::NotFound("something the operation needed".into()))
         });
         assert!(matches!(err, Err(Error::NotFound(_))));
-        let counts: (i64, i64, i64) = store
+        let counts: (i64, i64, i64) = fx
+            .store
             .reader()
             .query_row(
                 "SELECT (SELECT count(*) FROM tenant), (SELECT count(*) FROM audit_log), (SELECT count(*) FROM outbox)",
