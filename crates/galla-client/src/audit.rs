@@ -5,7 +5,7 @@ use std::io::Write;
 
 use ed25519_dalek::VerifyingKey;
 use galla_proto::audit::record_hash;
-use galla_proto::{ChainBreak, ChainVerifier};
+use galla_proto::{AuditRecord, ChainBreak, ChainVerifier};
 use rusqlite::Connection;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -87,7 +87,8 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
     })
 }
 
-fn check_row(v: &mut ChainVerifier, row: &StoredRow) -> Result<(), ChainBreak> {
+/// Verifies one stored row against the chain and its signed record; returns the record.
+fn check_row(v: &mut ChainVerifier, row: &StoredRow) -> Result<AuditRecord, ChainBreak> {
     let seq = u64::try_from(row.seq).map_err(|_| ChainBreak::Gap {
         expected: v.verified() + 1,
         found: 0,
@@ -121,7 +122,7 @@ fn check_row(v: &mut ChainVerifier, row: &StoredRow) -> Result<(), ChainBreak> {
             "action or entity column differs from the signed record",
         ));
     }
-    Ok(())
+    Ok(rec)
 }
 
 /// Walks this device's chain, from the start or from a checkpoint of an earlier walk, and
@@ -198,20 +199,15 @@ pub fn export_csv(
     let mut rows = stmt.query([0i64])?;
     while let Some(r) = rows.next()? {
         let row = read_row(r)?;
-        let ok = problem.is_none() && {
-            match check_row(&mut v, &row) {
-                Ok(()) => true,
-                Err(b) => {
-                    problem = Some(b);
-                    false
-                }
-            }
+        // Verified rows come back decoded; rows after a break are decoded once for display.
+        let verified = match problem {
+            None => check_row(&mut v, &row).map_err(|b| problem = Some(b)).ok(),
+            Some(_) => None,
         };
-        let image = |which: fn(&galla_proto::AuditRecord) -> &Option<Vec<u8>>| {
-            galla_proto::AuditRecord::decode(&row.record)
-                .ok()
-                .and_then(|rec| which(&rec).clone())
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        let ok = verified.is_some();
+        let rec = verified.or_else(|| AuditRecord::decode(&row.record).ok());
+        let image = |i: Option<&Vec<u8>>| {
+            i.map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default()
         };
         w.write_record([
@@ -222,8 +218,8 @@ pub fn export_csv(
             row.action.clone(),
             row.entity_type.clone(),
             row.entity_id.clone(),
-            image(|r| &r.before),
-            image(|r| &r.after),
+            image(rec.as_ref().and_then(|r| r.before.as_ref())),
+            image(rec.as_ref().and_then(|r| r.after.as_ref())),
             hex::encode(&row.hash),
             hex::encode(&row.signature),
             if ok { "yes".into() } else { "NO".into() },

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::crypto::ColumnCipher;
-use crate::error::{InputError, Result};
+use crate::error::{InputError, Result, bounded, required, state_code};
 use crate::write::{Field, UnitOfWork};
 
 pub const TABLE: &str = "customer";
@@ -54,39 +54,13 @@ pub(crate) struct ValidCustomer {
     marketing_consent: bool,
 }
 
-fn bounded(field: &'static str, value: &str, max: usize) -> Result<String, InputError> {
-    let v = value.trim();
-    let len = v.chars().count();
-    if len > max {
-        return Err(InputError::TooLong { field, len, max });
-    }
-    Ok(v.to_owned())
-}
-
 fn optional(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-pub(crate) fn valid_state_code(
-    field: &'static str,
-    code: Option<u8>,
-) -> Result<Option<u8>, InputError> {
-    match code {
-        None => Ok(None),
-        Some(c @ (1..=38 | 97 | 99)) => Ok(Some(c)),
-        Some(c) => Err(InputError::Rejected {
-            field,
-            reason: format!("{c} is not an Indian GST state code (01-38, 97, 99)"),
-        }),
-    }
-}
-
 impl NewCustomer {
     pub(crate) fn validate(&self) -> Result<ValidCustomer, InputError> {
-        let name = bounded("name", &self.name, MAX_NAME)?;
-        if name.is_empty() {
-            return Err(InputError::Required { field: "name" });
-        }
+        let name = required("name", &self.name, MAX_NAME)?;
         let email = match optional(&self.email) {
             None => None,
             Some(e) => {
@@ -111,7 +85,7 @@ impl NewCustomer {
             address: optional(&self.address)
                 .map(|a| bounded("address", a, MAX_ADDRESS))
                 .transpose()?,
-            state_code: valid_state_code("state_code", self.state_code)?,
+            state_code: state_code("state_code", self.state_code)?,
             marketing_consent: self.marketing_consent,
         })
     }

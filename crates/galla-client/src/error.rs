@@ -138,3 +138,34 @@ impl From<rusqlite_migration::Error> for Error {
         Error::Migration(e.to_string())
     }
 }
+
+/// Trims `value` and refuses it when longer than `max` characters.
+pub(crate) fn bounded(field: &'static str, value: &str, max: usize) -> Result<String, InputError> {
+    let v = value.trim();
+    let len = v.chars().count();
+    if len > max {
+        return Err(InputError::TooLong { field, len, max });
+    }
+    Ok(v.to_owned())
+}
+
+/// As [`bounded`], and refuses an empty value.
+pub(crate) fn required(field: &'static str, value: &str, max: usize) -> Result<String, InputError> {
+    let v = bounded(field, value, max)?;
+    if v.is_empty() {
+        return Err(InputError::Required { field });
+    }
+    Ok(v)
+}
+
+/// An Indian GST state code: 01-38, 97 (other territory), 99 (centre).
+pub(crate) fn state_code(field: &'static str, code: Option<u8>) -> Result<Option<u8>, InputError> {
+    match code {
+        None => Ok(None),
+        Some(c @ (1..=38 | 97 | 99)) => Ok(Some(c)),
+        Some(c) => Err(InputError::Rejected {
+            field,
+            reason: format!("{c} is not an Indian GST state code (01-38, 97, 99)"),
+        }),
+    }
+}

@@ -37,14 +37,9 @@ impl std::fmt::Debug for TerminalKeys {
 }
 
 impl TerminalKeys {
-    /// Generates fresh keys and files them in the keychain, refusing to overwrite any.
+    /// Generates fresh keys and files them in the keychain. Called only by shop creation when
+    /// no database exists, so it replaces whatever an interrupted creation left for this install.
     pub fn create(keychain: &dyn SecretStore, install_id: Uuid) -> Result<TerminalKeys> {
-        for entry in [DB_KEY, WRAP_KEY, DEVICE_KEY] {
-            if keychain.get(&account(install_id, entry))?.is_some() {
-                // A previous init was interrupted after filing keys: reuse them all.
-                return TerminalKeys::load(keychain, install_id);
-            }
-        }
         let keys = TerminalKeys {
             db: SecretKey::random()?,
             wrap: SecretKey::random()?,

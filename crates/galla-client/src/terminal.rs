@@ -16,7 +16,7 @@ use crate::audit::{self, AuditReport};
 use crate::clock::Clock;
 use crate::crypto::{self, ColumnCipher, SecretKey, SecretString};
 use crate::customers::{self, Customer, NewCustomer};
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, InputError, Result, required, state_code};
 use crate::keychain::SecretStore;
 use crate::keys::TerminalKeys;
 use crate::secret_hash;
@@ -107,11 +107,31 @@ impl DataDir {
         Ok(())
     }
 
-    fn remove_database(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(self.root.join(format!("{DB_FILE}{suffix}")));
+    fn unfinished_db_path(&self) -> PathBuf {
+        self.root.join(format!("{DB_FILE}.new"))
+    }
+
+    /// Removes what an interrupted or failed init left behind (never `galla.db` itself).
+    fn remove_unfinished(&self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(self.root.join(format!("{DB_FILE}.new{suffix}")));
         }
     }
+}
+
+fn pragma_rows(conn: &rusqlite::Connection, pragma: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(pragma)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// What the first-run screen or `galla-cli init` asks for.
@@ -167,18 +187,6 @@ impl std::fmt::Debug for Terminal {
     }
 }
 
-fn text(field: &'static str, value: &str, max: usize) -> Result<String, InputError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(InputError::Required { field });
-    }
-    let len = v.chars().count();
-    if len > max {
-        return Err(InputError::TooLong { field, len, max });
-    }
-    Ok(v.to_owned())
-}
-
 /// A terminal's invoice-series prefix: 1-4 letters or digits, starting with a letter, so that
 /// `A1/25-26/000123` style numbers stay within GST's 16 characters (CGST Rule 46(b)).
 fn series_code(value: &str) -> Result<String, InputError> {
@@ -209,6 +217,8 @@ struct ValidShop {
     owner_name: String,
     terminal_name: String,
     series_code: String,
+    /// Argon2id PHC string of the owner's passphrase (the passphrase itself is not kept).
+    owner_secret_hash: String,
 }
 
 impl NewShop {
@@ -221,8 +231,8 @@ impl NewShop {
             .filter(|g| !g.is_empty())
             .map(galla_domain::Gstin::parse)
             .transpose()?;
-        let state_code = customers::valid_state_code("state_code", self.state_code)?
-            .or(gstin.as_ref().map(|g| g.state_code()));
+        let state_code =
+            state_code("state_code", self.state_code)?.or(gstin.as_ref().map(|g| g.state_code()));
         if let (Some(g), Some(s)) = (&gstin, state_code)
             && g.state_code() != s
         {
@@ -235,12 +245,13 @@ impl NewShop {
             });
         }
         Ok(ValidShop {
-            shop_name: text("shop_name", &self.shop_name, 120)?,
+            shop_name: required("shop_name", &self.shop_name, 120)?,
             gstin,
             state_code,
-            owner_name: text("owner_name", &self.owner_name, 80)?,
-            terminal_name: text("terminal_name", &self.terminal_name, 60)?,
+            owner_name: required("owner_name", &self.owner_name, 80)?,
+            terminal_name: required("terminal_name", &self.terminal_name, 60)?,
             series_code: series_code(&self.series_code)?,
+            owner_secret_hash: String::new(),
         })
     }
 }
@@ -280,12 +291,14 @@ impl Terminal {
         shop: &NewShop,
         encrypted: bool,
     ) -> Result<(Terminal, Actor)> {
-        let valid = shop.validate()?;
+        let mut valid = shop.validate()?;
         if dir.db_path().exists() {
             return Err(Error::AlreadyInitialised {
                 data_dir: dir.root().to_path_buf(),
             });
         }
+        // Hashing can fail; do it before anything touches the disk or the keychain.
+        valid.owner_secret_hash = secret_hash::hash(shop.owner_passphrase.expose())?;
         dir.create()?;
         let install_id = match dir.install_id()? {
             Some(existing) => existing,
@@ -295,25 +308,26 @@ impl Terminal {
                 new
             }
         };
+        // No galla.db exists, so any keys filed for this install belong to an interrupted
+        // init that never completed a database: replacing them loses nothing.
         let keys = TerminalKeys::create(keychain, install_id)?;
         let install = Install {
             install_id,
             keychain_backend: keychain.backend(),
             encrypted,
         };
-        let result = Terminal::create_database(dir, keys, clock, &valid, shop, install);
-        if result.is_err() {
-            dir.remove_database();
-        }
+        let result = Terminal::create_database(dir, keys, clock, &valid, install);
+        dir.remove_unfinished();
         result
     }
 
+    /// Builds the whole shop in `galla.db.new` and renames it into place only when complete,
+    /// so `galla.db` never exists half made, whenever the process stops.
     fn create_database(
         dir: &DataDir,
         keys: TerminalKeys,
         clock: Arc<dyn Clock>,
         shop: &ValidShop,
-        raw: &NewShop,
         install: Install,
     ) -> Result<(Terminal, Actor)> {
         let Install {
@@ -321,10 +335,12 @@ impl Terminal {
             keychain_backend,
             encrypted,
         } = install;
+        dir.remove_unfinished();
+        let unfinished = dir.unfinished_db_path();
         let mut store = if encrypted {
-            Store::create(&dir.db_path(), &keys.db)?
+            Store::create(&unfinished, &keys.db)?
         } else {
-            Self::plaintext_store(dir)?
+            Self::plaintext_store(&unfinished)?
         };
         let tenant_id = Uuid::now_v7();
         let device_id = Uuid::now_v7();
@@ -335,7 +351,6 @@ impl Terminal {
         let wrapped_blind = crypto::wrap_key(&keys.wrap, tenant_id, PURPOSE_BLIND, 1, &blind)?;
         let cipher = ColumnCipher::new(tenant_id, BTreeMap::from([(1, pii)]), blind)
             .ok_or_else(|| Error::Storage("no data key".into()))?;
-        let secret_hash = secret_hash::hash(raw.owner_passphrase.expose())?;
         let now = clock.now_ms();
         let gstin_ct = shop
             .gstin
@@ -396,9 +411,9 @@ impl Terminal {
                     ("display_name", Value::Text(shop.owner_name.clone())),
                     (
                         "roles",
-                        Value::Text(format!("[\"{}\"]", Role::Owner.name())),
+                        Value::Text(serde_json::json!([Role::Owner]).to_string()),
                     ),
-                    ("secret_hash", Value::Text(secret_hash)),
+                    ("secret_hash", Value::Text(shop.owner_secret_hash.clone())),
                     ("created_at_ms", Value::Integer(now)),
                 ],
             )?;
@@ -414,6 +429,14 @@ impl Terminal {
             }
             Ok(())
         })?;
+        drop(store); // closes cleanly: the WAL is checkpointed into the file
+        std::fs::rename(&unfinished, dir.db_path())?;
+        sync_dir(dir.root())?;
+        let store = if encrypted {
+            Store::open(&dir.db_path(), &keys.db)?
+        } else {
+            Self::open_plaintext_store(dir)?
+        };
         let terminal = Terminal {
             store: Mutex::new(store),
             keys,
@@ -432,12 +455,24 @@ impl Terminal {
     }
 
     #[cfg(feature = "bench")]
-    fn plaintext_store(dir: &DataDir) -> Result<Store> {
-        Store::create_plaintext(&dir.db_path())
+    fn plaintext_store(path: &Path) -> Result<Store> {
+        Store::create_plaintext(path)
+    }
+
+    #[cfg(feature = "bench")]
+    fn open_plaintext_store(dir: &DataDir) -> Result<Store> {
+        Store::open_plaintext(&dir.db_path())
     }
 
     #[cfg(not(feature = "bench"))]
-    fn plaintext_store(_dir: &DataDir) -> Result<Store> {
+    fn plaintext_store(_path: &Path) -> Result<Store> {
+        Err(Error::Storage(
+            "an unencrypted store exists only in benchmark builds".into(),
+        ))
+    }
+
+    #[cfg(not(feature = "bench"))]
+    fn open_plaintext_store(_dir: &DataDir) -> Result<Store> {
         Err(Error::Storage(
             "an unencrypted store exists only in benchmark builds".into(),
         ))
@@ -606,17 +641,11 @@ impl Terminal {
         let conn = store.reader();
         // SQLCipher's check names each page whose HMAC fails; SQLite's own check would only
         // report the same damage less precisely, so it runs only on a cipher-clean file.
-        let problems: Vec<String> = conn
-            .prepare("PRAGMA cipher_integrity_check")?
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let problems = pragma_rows(conn, "PRAGMA cipher_integrity_check")?;
         if !problems.is_empty() {
             return Ok(problems);
         }
-        let quick: Vec<String> = conn
-            .prepare("PRAGMA quick_check")?
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let quick = pragma_rows(conn, "PRAGMA quick_check")?;
         Ok(quick.into_iter().filter(|q| q != "ok").collect())
     }
 
@@ -638,24 +667,20 @@ impl Terminal {
     }
 
     pub fn customer(&self, customer_id: Uuid) -> Result<Customer> {
-        let store = self.store();
-        let sql = format!("{} WHERE tenant_id = ? AND id = ?", customers::SELECT);
-        let mut stmt = store.reader().prepare_cached(&sql)?;
-        let mut rows = stmt.query([self.tenant_id.to_string(), customer_id.to_string()])?;
-        match rows.next()? {
-            Some(r) => customers::decrypt_row(&self.cipher, r),
-            None => Err(Error::NotFound(format!("customer {customer_id}"))),
-        }
+        self.customers_where("id = ?2", customer_id.to_string())?
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))
     }
 
-    fn customers_by_index(&self, column: &str, bidx: Vec<u8>) -> Result<Vec<Customer>> {
+    /// This tenant's customers matching `clause` (over `?2`), decrypted, oldest first.
+    fn customers_where(&self, clause: &str, value: impl rusqlite::ToSql) -> Result<Vec<Customer>> {
         let store = self.store();
         let sql = format!(
-            "{} WHERE tenant_id = ? AND {column} = ? ORDER BY created_at_ms",
+            "{} WHERE tenant_id = ?1 AND {clause} ORDER BY created_at_ms",
             customers::SELECT
         );
         let mut stmt = store.reader().prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params![self.tenant_id.to_string(), bidx])?;
+        let mut rows = stmt.query(rusqlite::params![self.tenant_id.to_string(), value])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             out.push(customers::decrypt_row(&self.cipher, r)?);
@@ -666,8 +691,8 @@ impl Terminal {
     /// Exact lookup by phone number, however it is typed.
     pub fn find_customers_by_phone(&self, phone: &str) -> Result<Vec<Customer>> {
         let p = galla_domain::Phone::parse(phone).map_err(InputError::from)?;
-        self.customers_by_index(
-            "phone_bidx",
+        self.customers_where(
+            "phone_bidx = ?2",
             self.cipher.blind_index(customers::BIDX_PHONE, p.as_e164()),
         )
     }
@@ -675,8 +700,8 @@ impl Terminal {
     /// Exact lookup by GSTIN.
     pub fn find_customers_by_gstin(&self, gstin: &str) -> Result<Vec<Customer>> {
         let g = galla_domain::Gstin::parse(gstin).map_err(InputError::from)?;
-        self.customers_by_index(
-            "gstin_bidx",
+        self.customers_where(
+            "gstin_bidx = ?2",
             self.cipher.blind_index(customers::BIDX_GSTIN, g.as_str()),
         )
     }

@@ -9,7 +9,7 @@ use base64::Engine;
 use ed25519_dalek::SigningKey;
 use galla_proto::{AuditRecord, GENESIS_HASH};
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Params, Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
@@ -101,23 +101,31 @@ impl UnitOfWork<'_> {
 
     /// Updates columns of the row with primary key `id`, recording the whole row before and after.
     pub fn update(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
-        let before = self
+        let mut image = self
             .row_image(table, id)?
             .ok_or_else(|| Error::NotFound(format!("{table} {id}")))?;
         let sets: Vec<String> = fields.iter().map(|(c, _)| format!("{c} = ?")).collect();
         let sql = format!("UPDATE {table} SET {} WHERE id = ?", sets.join(", "));
-        let mut values: Vec<&Value> = fields.iter().map(|(_, v)| v).collect();
         let id_value = Value::Text(id.to_owned());
-        values.push(&id_value);
+        let values = fields
+            .iter()
+            .map(|(_, v)| v)
+            .chain(std::iter::once(&id_value));
         self.tx
             .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(values))?;
-        let after = self
-            .row_image(table, id)?
-            .ok_or_else(|| Error::NotFound(format!("{table} {id}")))?;
         let key = image_key(table, id);
-        self.before.entry(key.clone()).or_insert(before);
-        self.after.insert(key, after);
+        self.before
+            .entry(key.clone())
+            .or_insert_with(|| image.clone());
+        // STRICT tables store exactly what was bound, so the after image is the before image
+        // with these fields set: no second read.
+        if let Json::Object(row) = &mut image {
+            for (c, v) in fields {
+                row.insert((*c).to_owned(), to_json(v));
+            }
+        }
+        self.after.insert(key, image);
         Ok(())
     }
 
@@ -128,23 +136,6 @@ impl UnitOfWork<'_> {
             .prepare_cached(&sql)?
             .query_row([id], row_json)
             .optional()?)
-    }
-
-    /// Reads inside the transaction (sees this operation's own changes). Only statements that
-    /// SQLite reports as read-only are accepted.
-    pub fn query_row<T, P: Params>(
-        &self,
-        sql: &str,
-        params: P,
-        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Option<T>> {
-        let mut stmt = self.tx.prepare_cached(sql)?;
-        if !stmt.readonly() {
-            return Err(Error::Storage(
-                "UnitOfWork::query_row only reads; use insert or update".into(),
-            ));
-        }
-        Ok(stmt.query_row(params, f).optional()?)
     }
 }
 

@@ -406,3 +406,33 @@ fn erasing_the_keys_makes_the_shop_unopenable() {
     TerminalKeys::erase(&fx.keychain, install).unwrap();
     assert!(matches!(fx.open().unwrap_err(), Error::KeyMissing { .. }));
 }
+
+#[test]
+fn an_interrupted_init_can_be_run_again() {
+    let fx = Fixture::new();
+    drop(fx.init());
+    // What a crash part-way through init leaves: the install id, only some of the keys, and a
+    // half-made database under its temporary name, but no galla.db.
+    let install = fx.data.install_id().unwrap().unwrap();
+    std::fs::rename(fx.data.db_path(), fx.data.root().join("galla.db.new")).unwrap();
+    fx.keychain
+        .delete(&keys::account(install, keys::WRAP_KEY))
+        .unwrap();
+    assert!(matches!(
+        fx.open().unwrap_err(),
+        Error::NotInitialised { .. }
+    ));
+
+    let (t, owner) = fx.init();
+    t.add_customer(&owner, &common::customer("After retry", "9876543210"))
+        .unwrap();
+    drop(t);
+    assert!(!fx.data.root().join("galla.db.new").exists());
+    assert_eq!(
+        fx.data.install_id().unwrap(),
+        Some(install),
+        "the install id is kept"
+    );
+    let t = fx.open().unwrap();
+    assert_eq!(t.verify_audit().unwrap().verified, 2);
+}
