@@ -8,5 +8,14 @@ fn main() {
 }
 
 fn galla_commands() -> &'static [&'static str] {
-    &["app_status", "create_shop", "verify_audit"]
+    &[
+        "app_status",
+        "create_shop",
+        "sign_in",
+        "unlock",
+        "lock_screen",
+        "sign_out",
+        "touch",
+        "verify_audit",
+    ]
 }

@@ -3,10 +3,14 @@
 
 use std::sync::Arc;
 
-use galla_client::{AuditReport, Error, NewShop, Status, SystemClock, Terminal};
+use galla_client::{
+    AuditReport, Error, NewShop, RosterEntry, SecondFactor, SecretString, SessionInfo, Status,
+    SystemClock, Terminal,
+};
 use serde::Serialize;
+use uuid::Uuid;
 
-use crate::{AppState, Engine};
+use crate::{AppState, Engine, Shell};
 
 #[derive(Debug, Serialize)]
 pub struct CommandError {
@@ -28,6 +32,20 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::Undecryptable { .. } | Error::AuditChain(_) => "tampered",
         Error::NotFound(_) => "not_found",
         Error::Migration(_) | Error::Storage(_) | Error::Io(_) => "storage",
+        Error::NotSignedIn
+        | Error::SessionExpired
+        | Error::SeatRevoked
+        | Error::SignedOutEverywhere
+        | Error::SupportWindowClosed => "signed_out",
+        Error::SessionLocked { .. } => "locked",
+        Error::TerminalDisabled => "terminal_disabled",
+        Error::PermissionDenied { .. } => "permission_denied",
+        Error::ReauthRequired { .. } => "reauth_required",
+        Error::WrongSecret { .. } => "wrong_secret",
+        Error::LockedOut { .. } => "locked_out",
+        Error::SecondFactorRequired => "second_factor_required",
+        Error::SecondFactorEnrollmentRequired { .. } => "second_factor_setup_required",
+        Error::DiscountAboveLimit { .. } => "discount_above_limit",
     }
 }
 
@@ -42,6 +60,8 @@ impl From<Error> for CommandError {
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+// Built once per call and serialised at once: variant size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum AppStatus {
     NeedsSetup {
         data_dir: String,
@@ -49,6 +69,12 @@ pub enum AppStatus {
     },
     Ready {
         status: Status,
+        /// The seat tiles of the lock screen.
+        roster: Vec<RosterEntry>,
+        /// The seat at the till, or none (the lock screen shows).
+        session: Option<SessionInfo>,
+        /// A seat whose screen is locked, to unlock with its PIN.
+        locked: Option<LockedSeat>,
     },
     Failed {
         code: &'static str,
@@ -56,19 +82,46 @@ pub enum AppStatus {
     },
 }
 
-fn lock(state: &AppState) -> std::sync::MutexGuard<'_, Engine> {
+#[derive(Debug, Serialize)]
+pub struct LockedSeat {
+    pub seat_id: Uuid,
+    pub display_name: String,
+}
+
+fn lock(state: &AppState) -> std::sync::MutexGuard<'_, Shell> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn describe(engine: &Engine) -> Result<AppStatus, CommandError> {
-    Ok(match engine {
+fn describe(shell: &mut Shell) -> Result<AppStatus, CommandError> {
+    Ok(match &shell.engine {
         Engine::NeedsSetup { dir, keychain } => AppStatus::NeedsSetup {
             data_dir: dir.root().display().to_string(),
             keychain_backend: galla_client::SecretStore::backend(keychain.as_ref()),
         },
-        Engine::Ready(t) => AppStatus::Ready {
-            status: t.status()?,
-        },
+        Engine::Ready(t) => {
+            let t = t.clone();
+            let roster = t.roster()?;
+            let mut session = None;
+            let mut locked = None;
+            if let Some((seat_id, token)) = &shell.current {
+                match t.session_info(token) {
+                    Ok(info) => session = Some(info),
+                    Err(Error::SessionLocked { seat }) => {
+                        locked = Some(LockedSeat {
+                            seat_id: *seat_id,
+                            display_name: seat,
+                        })
+                    }
+                    Err(_) => shell.current = None,
+                }
+            }
+            AppStatus::Ready {
+                status: t.status()?,
+                roster,
+                session,
+                locked,
+            }
+        }
         Engine::Failed { code, message } => AppStatus::Failed {
             code,
             message: message.clone(),
@@ -88,7 +141,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn terminal(state: &AppState) -> Result<Arc<Terminal>, CommandError> {
-    match &*lock(state) {
+    match &lock(state).engine {
         Engine::Ready(t) => Ok(t.clone()),
         _ => Err(CommandError {
             code: "not_initialised",
@@ -97,10 +150,108 @@ fn terminal(state: &AppState) -> Result<Arc<Terminal>, CommandError> {
     }
 }
 
+/// Runs `f` with the terminal and the session of the seat at the till. The token never leaves
+/// this process: the page only ever names the command.
+async fn with_session<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Terminal, &galla_client::SessionToken) -> galla_client::Result<T> + Send + 'static,
+) -> Result<T, CommandError> {
+    let state = state.clone();
+    blocking(move || {
+        let t = terminal(&state)?;
+        let shell = lock(&state);
+        let (_, token) = shell
+            .current
+            .as_ref()
+            .ok_or_else(|| CommandError::from(Error::NotSignedIn))?;
+        Ok(f(&t, token)?)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn app_status(state: tauri::State<'_, AppState>) -> Result<AppStatus, CommandError> {
     let state = state.inner().clone();
-    blocking(move || describe(&lock(&state))).await
+    blocking(move || describe(&mut lock(&state))).await
+}
+
+/// Signs a seat in at the till. The seat at the till before is locked first (its sale held),
+/// so switching user never hands one seat's sale to another.
+#[tauri::command]
+pub async fn sign_in(
+    state: tauri::State<'_, AppState>,
+    seat_id: Uuid,
+    secret: SecretString,
+    second_factor: Option<SecondFactor>,
+) -> Result<AppStatus, CommandError> {
+    let state = state.inner().clone();
+    blocking(move || {
+        let t = terminal(&state)?;
+        let mut shell = lock(&state);
+        if let Some((_, old)) = shell.current.take() {
+            let _ = t.lock(&old);
+            shell.parked.push(old);
+        }
+        let signed = t.sign_in(seat_id, &secret, second_factor.as_ref())?;
+        shell.current = Some((seat_id, signed.token));
+        describe(&mut shell)
+    })
+    .await
+}
+
+/// The locked seat returns with its PIN; its held sale comes back.
+#[tauri::command]
+pub async fn unlock(
+    state: tauri::State<'_, AppState>,
+    secret: SecretString,
+) -> Result<AppStatus, CommandError> {
+    let state = state.inner().clone();
+    blocking(move || {
+        let t = terminal(&state)?;
+        let mut shell = lock(&state);
+        let (_, token) = shell
+            .current
+            .as_ref()
+            .ok_or_else(|| CommandError::from(Error::NotSignedIn))?;
+        t.unlock(token, &secret)?;
+        describe(&mut shell)
+    })
+    .await
+}
+
+/// Locks the screen now (stepping away); the sale is held.
+#[tauri::command]
+pub async fn lock_screen(state: tauri::State<'_, AppState>) -> Result<AppStatus, CommandError> {
+    let state = state.inner().clone();
+    blocking(move || {
+        let t = terminal(&state)?;
+        let mut shell = lock(&state);
+        if let Some((_, token)) = &shell.current {
+            t.lock(token)?;
+        }
+        describe(&mut shell)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn sign_out(state: tauri::State<'_, AppState>) -> Result<AppStatus, CommandError> {
+    let state = state.inner().clone();
+    blocking(move || {
+        let t = terminal(&state)?;
+        let mut shell = lock(&state);
+        if let Some((_, token)) = shell.current.take() {
+            let _ = t.sign_out(&token);
+        }
+        describe(&mut shell)
+    })
+    .await
+}
+
+/// The page reports activity (throttled) so the session does not idle out.
+#[tauri::command]
+pub async fn touch(state: tauri::State<'_, AppState>) -> Result<SessionInfo, CommandError> {
+    with_session(state.inner(), |t, token| t.touch(token)).await
 }
 
 #[tauri::command]
@@ -110,22 +261,23 @@ pub async fn create_shop(
 ) -> Result<AppStatus, CommandError> {
     let state = state.inner().clone();
     blocking(move || {
-        let mut engine = lock(&state);
-        let Engine::NeedsSetup { dir, keychain } = &*engine else {
+        let mut shell = lock(&state);
+        let Engine::NeedsSetup { dir, keychain } = &shell.engine else {
             return Err(CommandError {
                 code: "already_initialised",
                 message: "this shop is already set up".into(),
             });
         };
-        let (t, _owner) = Terminal::init(dir, keychain.as_ref(), Arc::new(SystemClock), &shop)?;
-        *engine = Engine::Ready(Arc::new(t));
-        describe(&engine)
+        let (t, owner) = Terminal::init(dir, keychain.as_ref(), Arc::new(SystemClock), &shop)?;
+        let owner_seat = t.session_info(&owner)?.seat_id;
+        shell.engine = Engine::Ready(Arc::new(t));
+        shell.current = Some((owner_seat, owner));
+        describe(&mut shell)
     })
     .await
 }
 
 #[tauri::command]
 pub async fn verify_audit(state: tauri::State<'_, AppState>) -> Result<AuditReport, CommandError> {
-    let t = terminal(state.inner())?;
-    blocking(move || Ok(t.verify_audit()?)).await
+    with_session(state.inner(), |t, token| t.verify_audit(token)).await
 }

@@ -21,7 +21,17 @@ pub enum Engine {
     },
 }
 
-pub type AppState = Arc<Mutex<Engine>>;
+/// The engine and the sessions of this window. Tokens stay here, in the Rust process; the
+/// page never sees one.
+pub struct Shell {
+    pub engine: Engine,
+    /// The seat at the till.
+    pub current: Option<(uuid::Uuid, galla_client::SessionToken)>,
+    /// Sessions switched away from (locked, sales held); the engine ends them on time.
+    pub parked: Vec<galla_client::SessionToken>,
+}
+
+pub type AppState = Arc<Mutex<Shell>>;
 
 fn data_dir() -> galla_client::Result<DataDir> {
     match std::env::var_os("GALLA_DATA_DIR") {
@@ -62,12 +72,36 @@ pub fn start_engine() -> Engine {
     }
 }
 
+/// Locks idle sessions (holding their sales) once a second, so the lock screen comes on time
+/// even when nobody touches the till; the page polls and shows it.
+fn spawn_idle_sweeper(state: AppState) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let terminal = match &state.lock().unwrap_or_else(|p| p.into_inner()).engine {
+                Engine::Ready(t) => Some(t.clone()),
+                _ => None,
+            };
+            if let Some(t) = terminal
+                && let Err(e) = t.lock_idle_sessions()
+            {
+                tracing::warn!("idle check failed: {e}");
+            }
+        }
+    });
+}
+
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("GALLA_LOG"))
         .with_writer(std::io::stderr)
         .init();
-    let state: AppState = Arc::new(Mutex::new(start_engine()));
+    let state: AppState = Arc::new(Mutex::new(Shell {
+        engine: start_engine(),
+        current: None,
+        parked: Vec::new(),
+    }));
+    spawn_idle_sweeper(state.clone());
     let result = tauri::Builder::default()
         // One till process per user: a second launch focuses the first window.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
@@ -80,6 +114,11 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::create_shop,
+            commands::sign_in,
+            commands::unlock,
+            commands::lock_screen,
+            commands::sign_out,
+            commands::touch,
             commands::verify_audit
         ])
         .run(tauri::generate_context!());

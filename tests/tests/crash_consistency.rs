@@ -15,6 +15,8 @@ use galla_client::keys::TerminalKeys;
 use galla_client::{DataDir, NewShop, OsKeychain, SecretString, SystemClock, Terminal};
 use rusqlite::Connection;
 
+const PASSPHRASE: &str = "crash test passphrase";
+
 /// xorshift64*: enough randomness for kill timing, and replayable from the printed seed.
 struct Rng(u64);
 impl Rng {
@@ -79,13 +81,14 @@ fn run(kills: u32) {
         gstin: None,
         state_code: Some(27),
         owner_name: "Owner".into(),
-        owner_passphrase: SecretString::new("crash test passphrase"),
+        owner_passphrase: SecretString::new(PASSPHRASE),
         terminal_name: "Counter 1".into(),
         series_code: "C1".into(),
     };
-    let (t, owner) = Terminal::init(&dir, &kc, Arc::new(SystemClock), &shop).unwrap();
+    let (t, _owner) = Terminal::init(&dir, &kc, Arc::new(SystemClock), &shop).unwrap();
+    let seat_id = t.roster().unwrap()[0].seat_id;
     drop(t);
-    let seat = owner.seat_id.unwrap().to_string();
+    let seat = seat_id.to_string();
 
     let mut acknowledged: HashSet<String> = HashSet::new();
     let mut checkpoint: Option<galla_client::audit::Checkpoint> = None;
@@ -94,6 +97,7 @@ fn run(kills: u32) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_galla-crash-writer"))
             .arg(dir.root())
             .arg(&seat)
+            .env("GALLA_CRASH_PASSPHRASE", PASSPHRASE)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -124,9 +128,13 @@ fn run(kills: u32) {
         // Only the tail can change across a crash: verify from the last round's checkpoint, and
         // walk the whole chain every 100 rounds and at the end.
         let full = round % 100 == 99 || round + 1 == kills;
+        let owner = t
+            .sign_in(seat_id, &SecretString::new(PASSPHRASE), None)
+            .unwrap_or_else(|e| panic!("round {round} (seed {seed}): owner cannot sign in: {e}"))
+            .token;
         let report = match checkpoint {
-            Some(c) if !full => t.verify_audit_since(c).unwrap(),
-            _ => t.verify_audit().unwrap(),
+            Some(c) if !full => t.verify_audit_since(&owner, c).unwrap(),
+            _ => t.verify_audit(&owner).unwrap(),
         };
         assert!(
             report.is_intact(),

@@ -1,18 +1,23 @@
 //! `galla-cli`: the terminal engine without a window, for set-up, health checks and audits.
 //!
+//! Commands that read or change shop data sign in as a seat first (`--seat`, default the
+//! shop's only owner) and go through the same session and permission checks as the app.
+//! Secrets are prompted for, or read one per line from standard input (`--secret-stdin`, or
+//! whenever standard input is not a terminal): first the seat's own, then any new one.
+//!
 //! Exit status: 0 success, 1 a check found a problem (broken chain, unhealthy doctor),
-//! 2 the command could not run (bad input, no keychain, no shop). Errors go to stderr and
-//! never carry secrets.
+//! 2 the command could not run (bad input, no keychain, no shop, refused). Errors go to stderr
+//! and never carry secrets.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use galla_client::{
-    AuditReport, DataDir, NewShop, OsKeychain, SecretStore, SecretString, SystemClock, Terminal,
-    doctor,
+    AuditReport, DataDir, NewSeat, NewShop, OsKeychain, Role, SecondFactor, SecretKind,
+    SecretStore, SecretString, SessionToken, SystemClock, Terminal, doctor,
 };
 
 #[derive(Parser)]
@@ -25,6 +30,15 @@ struct Cli {
     /// Folder holding this terminal's encrypted database (default: the per-user data folder).
     #[arg(long, global = true, env = "GALLA_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// The seat to act as, by name (default: the shop's owner, when there is only one).
+    #[arg(long, global = true, env = "GALLA_SEAT")]
+    seat: Option<String>,
+    /// Read secrets from standard input, one per line, instead of prompting.
+    #[arg(long, global = true)]
+    secret_stdin: bool,
+    /// The code from the seat's authenticator app, for seats with two-step sign-in.
+    #[arg(long, global = true)]
+    code: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -46,9 +60,59 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Seats: who may sign in at this shop's tills.
+    #[command(subcommand)]
+    Seat(SeatCommand),
 }
 
-#[derive(Args)]
+#[derive(Subcommand)]
+enum SeatCommand {
+    /// The seats that may sign in (no sign-in needed: the lock screen shows the same).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a seat; its new PIN or passphrase is read after the acting seat's secret.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// A role; repeat for several (owner, manager, counter_staff, accountant,
+        /// stock_keeper, read_only).
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        #[arg(long, value_enum, default_value = "pin")]
+        secret: Kind,
+    },
+    /// Revoke a seat: it can no longer sign in, and its sessions end.
+    Revoke { name: String },
+    /// Set a new PIN or passphrase for a seat (read after the acting seat's secret).
+    ResetSecret {
+        name: String,
+        #[arg(long, value_enum, default_value = "pin")]
+        secret: Kind,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Pin,
+    Passphrase,
+}
+
+impl From<Kind> for SecretKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Pin => SecretKind::Pin,
+            Kind::Passphrase => SecretKind::Passphrase,
+        }
+    }
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role"))
+}
+
+#[derive(Args, Clone)]
 struct InitArgs {
     #[arg(long)]
     shop_name: String,
@@ -128,17 +192,29 @@ fn open(dir: &DataDir) -> Result<Terminal, Failure> {
     Ok(Terminal::open(dir, &keychain, Arc::new(SystemClock))?)
 }
 
-fn read_passphrase(from_stdin: bool) -> Result<SecretString, Failure> {
-    let io = |e: std::io::Error| Failure::Error(e.into());
+fn io(e: std::io::Error) -> Failure {
+    Failure::Error(e.into())
+}
+
+/// One secret: the next line of standard input, or a prompt without echo.
+fn read_secret(from_stdin: bool, prompt: &str) -> Result<SecretString, Failure> {
     if from_stdin || !std::io::stdin().is_terminal() {
-        let mut line = String::new();
+        let mut line = zeroize::Zeroizing::new(String::new());
         std::io::stdin().lock().read_line(&mut line).map_err(io)?;
-        let secret = SecretString::new(line.trim_end_matches(['\r', '\n']));
-        line.clear();
-        return Ok(secret);
+        return Ok(SecretString::new(line.trim_end_matches(['\r', '\n'])));
     }
-    let first = SecretString::new(rpassword::prompt_password("Owner passphrase: ").map_err(io)?);
-    let again = SecretString::new(rpassword::prompt_password("Again: ").map_err(io)?);
+    Ok(SecretString::new(
+        rpassword::prompt_password(prompt).map_err(io)?,
+    ))
+}
+
+/// A new secret: typed twice at a terminal, one line from standard input otherwise.
+fn read_new_secret(from_stdin: bool, prompt: &str) -> Result<SecretString, Failure> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        return read_secret(true, prompt);
+    }
+    let first = read_secret(false, prompt)?;
+    let again = read_secret(false, "Again: ")?;
     if first.expose() != again.expose() {
         return Err(Failure::Error(
             galla_client::InputError::Rejected {
@@ -149,6 +225,72 @@ fn read_passphrase(from_stdin: bool) -> Result<SecretString, Failure> {
         ));
     }
     Ok(first)
+}
+
+/// Signs in as `--seat` (or the only owner), as the app's lock screen would.
+fn sign_in(cli: &Cli, t: &Terminal) -> Result<SessionToken, Failure> {
+    let roster = t.roster()?;
+    let seat = match &cli.seat {
+        Some(name) => roster
+            .iter()
+            .find(|s| s.display_name.eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| {
+                refused(format!(
+                    "no seat named {name:?} may sign in here; `galla-cli seat list` shows the seats"
+                ))
+            })?,
+        None => {
+            let owners: Vec<_> = roster
+                .iter()
+                .filter(|s| s.roles.contains(&Role::Owner))
+                .collect();
+            match owners.as_slice() {
+                [one] => *one,
+                _ => {
+                    return Err(refused(
+                        "this shop has several owners: say which with --seat NAME".into(),
+                    ));
+                }
+            }
+        }
+    };
+    let what = match seat.secret_kind {
+        SecretKind::Pin => "PIN",
+        SecretKind::Passphrase => "passphrase",
+    };
+    let secret = read_secret(
+        cli.secret_stdin,
+        &format!("{}'s {what}: ", seat.display_name),
+    )?;
+    let second = if seat.second_factor {
+        let code = match &cli.code {
+            Some(c) => SecretString::new(c.as_str()),
+            None => read_secret(
+                cli.secret_stdin,
+                "Code from the authenticator app (or a recovery code): ",
+            )?,
+        };
+        Some(if code.expose().trim().len() > 8 {
+            SecondFactor::RecoveryCode(code)
+        } else {
+            SecondFactor::Code(code)
+        })
+    } else {
+        None
+    };
+    Ok(t.sign_in(seat.seat_id, &secret, second.as_ref())?.token)
+}
+
+fn refused(msg: String) -> Failure {
+    Failure::Error(galla_client::InputError::Conflict(msg).into())
+}
+
+fn seat_named(t: &Terminal, token: &SessionToken, name: &str) -> Result<uuid::Uuid, Failure> {
+    t.seat_details(token)?
+        .into_iter()
+        .find(|s| s.revoked_at_ms.is_none() && s.display_name.eq_ignore_ascii_case(name.trim()))
+        .map(|s| s.seat_id)
+        .ok_or_else(|| refused(format!("no seat named {name:?}")))
 }
 
 fn report_chain(r: &AuditReport) -> Result<(), Failure> {
@@ -167,15 +309,19 @@ fn json(v: &impl serde::Serialize) -> String {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let dir = data_dir(&cli)?;
-    match cli.command {
+    match &cli.command {
         Command::Init(a) => {
+            let a = a.clone();
             let keychain = OsKeychain::connect()?;
             let shop = NewShop {
                 shop_name: a.shop_name,
                 gstin: a.gstin,
                 state_code: a.state_code,
                 owner_name: a.owner_name,
-                owner_passphrase: read_passphrase(a.passphrase_stdin)?,
+                owner_passphrase: read_new_secret(
+                    a.passphrase_stdin || cli.secret_stdin,
+                    "Owner passphrase: ",
+                )?,
                 terminal_name: a.terminal_name,
                 series_code: a.series,
             };
@@ -190,6 +336,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Doctor { json: as_json } => {
+            let as_json = *as_json;
             let keychain = OsKeychain::connect().map(|k| Arc::new(k) as Arc<dyn SecretStore>);
             let report = doctor(&dir, keychain, Arc::new(SystemClock));
             if as_json {
@@ -211,6 +358,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Status { json: as_json } => {
+            let as_json = *as_json;
             let s = open(&dir)?.status()?;
             if as_json {
                 println!("{}", json(&s));
@@ -228,8 +376,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Audit(AuditCommand::Verify { json: as_json }) => {
-            let r = open(&dir)?.verify_audit()?;
-            if as_json {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let r = t.verify_audit(&token)?;
+            if *as_json {
                 println!("{}", json(&r));
             } else if r.is_intact() {
                 println!(
@@ -242,10 +392,58 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Audit(AuditCommand::Export { csv }) => {
             let t = open(&dir)?;
-            let file = std::fs::File::create(&csv).map_err(|e| Failure::Error(e.into()))?;
-            let r = t.export_audit_csv(std::io::BufWriter::new(file))?;
+            let token = sign_in(&cli, &t)?;
+            let file = std::fs::File::create(csv).map_err(io)?;
+            let r = t.export_audit_csv(&token, std::io::BufWriter::new(file))?;
             println!("wrote the audit trail to {}", csv.display());
             report_chain(&r)
+        }
+        Command::Seat(SeatCommand::List { json: as_json }) => {
+            let roster = open(&dir)?.roster()?;
+            if *as_json {
+                println!("{}", json(&roster));
+            } else {
+                for s in roster {
+                    let roles: Vec<&str> = s.roles.iter().map(|r| r.name()).collect();
+                    println!("{:<24} {}", s.display_name, roles.join(", "));
+                }
+            }
+            Ok(())
+        }
+        Command::Seat(SeatCommand::Add {
+            name,
+            roles,
+            secret,
+        }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let new = NewSeat {
+                display_name: name.clone(),
+                roles: roles.clone(),
+                overrides: Vec::new(),
+                secret_kind: (*secret).into(),
+                secret: read_new_secret(cli.secret_stdin, &format!("{name}'s new secret: "))?,
+            };
+            t.add_seat(&token, &new)?;
+            println!("added seat {name:?}");
+            Ok(())
+        }
+        Command::Seat(SeatCommand::Revoke { name }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let id = seat_named(&t, &token, name)?;
+            t.revoke_seat(&token, id)?;
+            println!("revoked seat {name:?}: it can no longer sign in");
+            Ok(())
+        }
+        Command::Seat(SeatCommand::ResetSecret { name, secret }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let id = seat_named(&t, &token, name)?;
+            let new = read_new_secret(cli.secret_stdin, &format!("{name}'s new secret: "))?;
+            t.reset_seat_secret(&token, id, (*secret).into(), &new)?;
+            println!("set a new secret for {name:?}");
+            Ok(())
         }
     }
 }

@@ -86,24 +86,43 @@ fn init_then_doctor_status_verify_and_export_in_separate_processes() {
     assert_eq!(status["series_code"], "T1");
     assert_eq!(status["audit_records"], 1);
 
+    // Reading the audit trail signs in as the owner (the only owner: no --seat needed).
     let out = cli(&data, &["audit", "verify", "--json"], None);
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(2), "no secret, no audit");
+    assert!(text(&out.stderr).contains("wrong PIN, passphrase or code"));
+    let out = cli(
+        &data,
+        &["audit", "verify", "--json"],
+        Some(&format!("{PASSPHRASE}\n")),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["verified"], 1);
+    assert_eq!(
+        r["verified"], 3,
+        "shop.create, the failed and the good sign-in"
+    );
     assert!(r["problem"].is_null());
 
     let csv_path = tmp.path().join("audit.csv");
     let out = cli(
         &data,
         &["audit", "export", "--csv", csv_path.to_str().unwrap()],
-        None,
+        Some(&format!("{PASSPHRASE}\n")),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let mut rd = csv::Reader::from_path(&csv_path).unwrap();
     let rows: Vec<csv::StringRecord> = rd.records().collect::<Result<_, _>>().unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(&rows[0][4], "shop.create");
-    assert_eq!(&rows[0][11], "yes");
+    let actions: Vec<&str> = rows.iter().map(|r| &r[4]).collect();
+    assert_eq!(
+        actions,
+        [
+            "shop.create",
+            "session.sign_in_failed",
+            "session.sign_in",
+            "session.sign_in"
+        ]
+    );
+    assert!(rows.iter().all(|r| &r[11] == "yes"));
     assert!(
         !std::fs::read_to_string(&csv_path)
             .unwrap()
@@ -126,7 +145,12 @@ fn a_second_init_is_refused_and_the_shop_is_untouched() {
         text(&out.stderr)
     );
     assert_eq!(std::fs::read(data.join("install.json")).unwrap(), before);
-    assert!(cli(&data, &["audit", "verify"], None).status.success());
+    let verify = cli(
+        &data,
+        &["audit", "verify"],
+        Some(&format!("{PASSPHRASE}\n")),
+    );
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use galla_client::keys::TerminalKeys;
 use galla_client::{
-    Actor, DataDir, NewCustomer, NewShop, OsKeychain, SecretString, SystemClock, Terminal,
+    DataDir, NewCustomer, NewShop, OsKeychain, SecretString, SystemClock, Terminal,
 };
 
 fn env(name: &str, default: usize) -> usize {
@@ -73,24 +73,27 @@ fn main() {
     let enc_dir = DataDir::new(tmp.path().join("encrypted"));
     let plain_dir = DataDir::new(tmp.path().join("plain"));
     let clock = Arc::new(SystemClock);
-    let (enc, owner): (Terminal, Actor) =
+    let (enc, owner): (Terminal, galla_client::SessionToken) =
         Terminal::init(&enc_dir, &kc, clock.clone(), &shop()).unwrap();
-    let (plain, _) =
+    let (plain, plain_owner) =
         Terminal::init_plaintext_for_benchmark(&plain_dir, &kc, clock.clone(), &shop()).unwrap();
 
     // Interleave in blocks so both stores see the same machine noise.
     let (mut enc_t, mut plain_t) = (Vec::with_capacity(writes), Vec::with_capacity(writes));
     for block in 0..writes.div_ceil(100) {
-        for (t, out) in [(&enc, &mut enc_t), (&plain, &mut plain_t)] {
+        for (t, owner, out) in [
+            (&enc, &owner, &mut enc_t),
+            (&plain, &plain_owner, &mut plain_t),
+        ] {
             for i in block * 100..((block + 1) * 100).min(writes) {
                 let c = customer(i);
                 let start = Instant::now();
-                t.add_customer(&owner, &c).unwrap();
+                t.add_customer(owner, &c).unwrap();
                 out.push(start.elapsed());
             }
         }
     }
-    assert!(enc.verify_audit().unwrap().is_intact());
+    assert!(enc.verify_audit(&owner).unwrap().is_intact());
     let (version, memory_security): (String, String) = enc
         .with_reader(|c| {
             Ok((

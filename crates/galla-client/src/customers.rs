@@ -44,6 +44,100 @@ pub struct Customer {
     pub marketing_consent: bool,
 }
 
+/// A customer as a seat sees them: phone, GSTIN, email and address in full only for a seat
+/// allowed to reveal PII, otherwise masked to what a clerk needs to recognise the right person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerView {
+    pub id: Uuid,
+    pub name: String,
+    pub phone: Option<String>,
+    pub gstin: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub state_code: Option<u8>,
+    pub marketing_consent: bool,
+    pub pii_revealed: bool,
+}
+
+/// Keeps the last `keep` characters, masking the rest.
+fn mask_tail(s: &str, keep: usize) -> String {
+    let n = s.chars().count();
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i + keep < n { '•' } else { c })
+        .collect()
+}
+
+impl CustomerView {
+    pub(crate) fn of(c: Customer, reveal: bool) -> CustomerView {
+        let phone = c.phone.map(|p| p.as_e164().to_owned());
+        let gstin = c.gstin.map(|g| g.as_str().to_owned());
+        let (phone, gstin, email, address) = if reveal {
+            (phone, gstin, c.email, c.address)
+        } else {
+            (
+                phone.map(|p| mask_tail(&p, 4)),
+                // The state code and the check character: enough to tell two GSTINs apart.
+                gstin.map(|g| format!("{}{}", &g[..2], mask_tail(&g[2..], 1))),
+                c.email.map(|e| match e.split_once('@') {
+                    Some((l, d)) => format!("{}•••@{d}", l.chars().next().unwrap_or('•')),
+                    None => "•••".into(),
+                }),
+                c.address.map(|_| "(hidden)".to_owned()),
+            )
+        };
+        CustomerView {
+            id: c.id,
+            name: c.name,
+            phone,
+            gstin,
+            email,
+            address,
+            state_code: c.state_code,
+            marketing_consent: c.marketing_consent,
+            pii_revealed: reveal,
+        }
+    }
+}
+
+/// Writes customers with PII in full, one row each.
+pub(crate) fn write_csv(all: &[Customer], out: impl std::io::Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| crate::Error::Io(std::io::Error::other(e.to_string()));
+    w.write_record([
+        "id",
+        "name",
+        "phone",
+        "gstin",
+        "email",
+        "address",
+        "state_code",
+        "marketing_consent",
+    ])
+    .map_err(io)?;
+    for c in all {
+        w.write_record([
+            c.id.to_string(),
+            c.name.clone(),
+            c.phone
+                .as_ref()
+                .map(|p| p.as_e164().to_owned())
+                .unwrap_or_default(),
+            c.gstin
+                .as_ref()
+                .map(|g| g.as_str().to_owned())
+                .unwrap_or_default(),
+            c.email.clone().unwrap_or_default(),
+            c.address.clone().unwrap_or_default(),
+            c.state_code.map(|s| format!("{s:02}")).unwrap_or_default(),
+            c.marketing_consent.to_string(),
+        ])
+        .map_err(io)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 pub(crate) struct ValidCustomer {
     name: String,
     phone: Option<Phone>,

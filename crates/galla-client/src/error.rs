@@ -87,6 +87,63 @@ pub enum Error {
     #[error("not found: {0}")]
     NotFound(String),
 
+    #[error("nobody is signed in: sign in with your seat and PIN")]
+    NotSignedIn,
+
+    #[error("the screen is locked: {seat} unlocks with their PIN, or another seat signs in")]
+    SessionLocked { seat: String },
+
+    #[error("the session ended after 12 hours: sign in again")]
+    SessionExpired,
+
+    #[error("this seat may not {action}: ask the owner if it should")]
+    PermissionDenied { action: &'static str },
+
+    #[error(
+        "enter your PIN or passphrase again to {action} (sensitive acts need it every 5 minutes)"
+    )]
+    ReauthRequired { action: &'static str },
+
+    #[error("wrong PIN, passphrase or code{}", match .attempts_before_wait {
+        0 => String::new(),
+        n => format!(": {n} more attempt(s) before a wait"),
+    })]
+    WrongSecret { attempts_before_wait: u32 },
+
+    #[error(
+        "too many wrong attempts for this seat: try again in {retry_in_secs} s, or ask the owner to reset its PIN"
+    )]
+    LockedOut { retry_in_secs: i64 },
+
+    #[error(
+        "this seat signs in with a code from its authenticator app (or a recovery code) as well"
+    )]
+    SecondFactorRequired,
+
+    #[error(
+        "this seat must set up two-step sign-in before it can {action}: the owner requires it for its role"
+    )]
+    SecondFactorEnrollmentRequired { action: &'static str },
+
+    #[error("this seat has been revoked and can no longer sign in; ask the owner")]
+    SeatRevoked,
+
+    #[error("this seat was signed out everywhere by the owner: sign in again")]
+    SignedOutEverywhere,
+
+    #[error("the support window has ended; the owner can grant a new one")]
+    SupportWindowClosed,
+
+    #[error(
+        "this terminal has been disabled by the owner; only an owner can sign in to enable it again"
+    )]
+    TerminalDisabled,
+
+    #[error(
+        "a discount of {asked_bp} basis points is above this seat's limit of {limit_bp}: ask a manager"
+    )]
+    DiscountAboveLimit { asked_bp: u32, limit_bp: u32 },
+
     #[error("database error: {0}")]
     Storage(String),
 
@@ -111,6 +168,9 @@ pub enum InputError {
     Gstin(#[from] galla_domain::GstinError),
     #[error("phone: {0}")]
     Phone(#[from] galla_domain::PhoneError),
+    /// The input is well-formed but conflicts with the shop's state (e.g. the last owner).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl From<rusqlite::Error> for Error {

@@ -5,6 +5,7 @@
 //! and the CLI both call through [`Terminal`]. It knows nothing of Tauri or of any terminal UI.
 
 pub mod audit;
+pub mod carts;
 pub mod clock;
 pub mod crypto;
 pub mod customers;
@@ -12,17 +13,30 @@ pub mod doctor;
 pub mod error;
 pub mod keychain;
 pub mod keys;
+pub mod ops;
+pub mod policy;
+pub mod seat_admin;
+pub mod seats;
 pub mod secret_hash;
+pub mod sessions;
 pub mod store;
 pub mod terminal;
 pub mod write;
 
 pub use audit::AuditReport;
+pub use carts::{Cart, CartLine, CartStatus, NewCartLine};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::SecretString;
-pub use customers::{Customer, NewCustomer};
+pub use customers::{Customer, CustomerView, NewCustomer};
 pub use doctor::{DoctorReport, doctor};
 pub use error::{Error, InputError, Result};
+pub use galla_domain::{Override, Permission, Role};
 pub use keychain::{MemoryKeychain, OsKeychain, SecretStore};
+pub use ops::{Gate, Op};
+pub use policy::ShopPolicy;
+pub use seat_admin::NewSupportSeat;
+pub use seats::{NewSeat, RosterEntry, SeatDetails, SecretKind, SecurityEvent};
+pub use sessions::{
+    Restriction, SecondFactor, SecondFactorSetup, SessionInfo, SessionToken, SignedIn,
+};
 pub use terminal::{DataDir, NewShop, Status, Terminal};
-pub use write::Actor;

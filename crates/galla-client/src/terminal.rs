@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use galla_domain::Role;
@@ -15,11 +16,13 @@ use uuid::Uuid;
 use crate::audit::{self, AuditReport};
 use crate::clock::Clock;
 use crate::crypto::{self, ColumnCipher, SecretKey, SecretString};
-use crate::customers::{self, Customer, NewCustomer};
+use crate::customers::{self, Customer, CustomerView, NewCustomer};
 use crate::error::{Error, InputError, Result, required, state_code};
 use crate::keychain::SecretStore;
 use crate::keys::TerminalKeys;
+use crate::ops::Op;
 use crate::secret_hash;
+use crate::sessions::{SessionToken, Sessions};
 use crate::store::{self, Store};
 use crate::write::{Actor, Field, Operation, Signer};
 
@@ -161,17 +164,20 @@ pub struct Status {
     pub data_dir: String,
 }
 
-/// An open terminal: the store, its keys and the tenant's column cipher.
+/// An open terminal: the store, its keys, the tenant's column cipher and the live sessions.
 pub struct Terminal {
     store: Mutex<Store>,
     keys: TerminalKeys,
-    cipher: ColumnCipher,
-    clock: Arc<dyn Clock>,
+    pub(crate) cipher: ColumnCipher,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sessions: Mutex<Sessions>,
+    /// Mirrors `device.disabled_at_ms`, read on every call.
+    pub(crate) disabled: AtomicBool,
     dir: DataDir,
     install_id: Uuid,
-    tenant_id: Uuid,
-    device_id: Uuid,
-    shop_name: String,
+    pub(crate) tenant_id: Uuid,
+    pub(crate) device_id: Uuid,
+    pub(crate) shop_name: String,
     terminal_name: String,
     series_code: String,
     keychain_backend: String,
@@ -262,13 +268,14 @@ fn id(v: Uuid) -> Value {
 
 impl Terminal {
     /// Creates a standalone shop in `dir`: keys in the keychain, the encrypted database, the
-    /// tenant, this terminal and the owner's seat. Returns the terminal and the owner as actor.
+    /// tenant, this terminal and the owner's seat. Returns the terminal and the owner's
+    /// session (the owner has just chosen the passphrase).
     pub fn init(
         dir: &DataDir,
         keychain: &dyn SecretStore,
         clock: Arc<dyn Clock>,
         shop: &NewShop,
-    ) -> Result<(Terminal, Actor)> {
+    ) -> Result<(Terminal, SessionToken)> {
         Terminal::init_with(dir, keychain, clock, shop, true)
     }
 
@@ -280,7 +287,7 @@ impl Terminal {
         keychain: &dyn SecretStore,
         clock: Arc<dyn Clock>,
         shop: &NewShop,
-    ) -> Result<(Terminal, Actor)> {
+    ) -> Result<(Terminal, SessionToken)> {
         Terminal::init_with(dir, keychain, clock, shop, false)
     }
 
@@ -290,7 +297,7 @@ impl Terminal {
         clock: Arc<dyn Clock>,
         shop: &NewShop,
         encrypted: bool,
-    ) -> Result<(Terminal, Actor)> {
+    ) -> Result<(Terminal, SessionToken)> {
         let mut valid = shop.validate()?;
         if dir.db_path().exists() {
             return Err(Error::AlreadyInitialised {
@@ -329,7 +336,7 @@ impl Terminal {
         clock: Arc<dyn Clock>,
         shop: &ValidShop,
         install: Install,
-    ) -> Result<(Terminal, Actor)> {
+    ) -> Result<(Terminal, SessionToken)> {
         let Install {
             install_id,
             keychain_backend,
@@ -442,6 +449,8 @@ impl Terminal {
             keys,
             cipher,
             clock,
+            sessions: Mutex::new(Sessions::default()),
+            disabled: AtomicBool::new(false),
             dir: dir.clone(),
             install_id,
             tenant_id,
@@ -451,7 +460,8 @@ impl Terminal {
             series_code: shop.series_code.clone(),
             keychain_backend,
         };
-        Ok((terminal, owner))
+        let token = terminal.start_session(owner_id, now)?;
+        Ok((terminal, token))
     }
 
     #[cfg(feature = "bench")]
@@ -502,11 +512,12 @@ impl Terminal {
         let (tenant_id, shop_name) = tenant.ok_or_else(not_initialised)?;
         let damaged = |detail: String| Error::DatabaseDamaged { detail };
         let tenant_id = Uuid::parse_str(&tenant_id).map_err(|_| damaged("tenant id".into()))?;
-        let (device_id, terminal_name, series_code, public_key): (String, String, String, Vec<u8>) = conn
+        type DeviceRow = (String, String, String, Vec<u8>, Option<i64>);
+        let (device_id, terminal_name, series_code, public_key, disabled_at): DeviceRow = conn
             .query_row(
-                "SELECT id, name, series_code, public_key FROM device WHERE tenant_id = ? ORDER BY created_at_ms LIMIT 1",
+                "SELECT id, name, series_code, public_key, disabled_at_ms FROM device WHERE tenant_id = ? ORDER BY created_at_ms LIMIT 1",
                 [tenant_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?
             .ok_or_else(|| damaged("this terminal's device row is missing".into()))?;
@@ -548,6 +559,8 @@ impl Terminal {
             keys,
             cipher,
             clock,
+            sessions: Mutex::new(Sessions::default()),
+            disabled: AtomicBool::new(disabled_at.is_some()),
             dir: dir.clone(),
             install_id,
             tenant_id,
@@ -559,13 +572,17 @@ impl Terminal {
         })
     }
 
-    fn store(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn is_disabled(&self) -> bool {
+        self.disabled.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave a half-written transaction (SQLite rolls
         // it back), so the store stays usable.
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn signer(&self) -> Signer<'_> {
+    pub(crate) fn signer(&self) -> Signer<'_> {
         Signer {
             tenant_id: self.tenant_id,
             device_id: self.device_id,
@@ -586,6 +603,7 @@ impl Terminal {
         &self.dir
     }
 
+    /// Shop, terminal, schema and keychain: public, for the lock screen ([`Op::Status`]).
     pub fn status(&self) -> Result<Status> {
         let store = self.store();
         let audit_records: i64 =
@@ -609,25 +627,48 @@ impl Terminal {
     }
 
     /// Walks the whole audit chain with this device's key from the keychain.
-    pub fn verify_audit(&self) -> Result<AuditReport> {
-        self.verify_audit_from(None)
+    pub fn verify_audit(&self, token: &SessionToken) -> Result<AuditReport> {
+        let (_auth, store) = self.authorize(token, Op::VerifyAudit)?;
+        self.verify_audit_in(&store, None)
     }
 
     /// Verifies only the records after `from`, a checkpoint of an earlier walk
     /// ([`AuditReport::checkpoint`]): cheap enough to run at every start on a large store.
-    pub fn verify_audit_since(&self, from: audit::Checkpoint) -> Result<AuditReport> {
-        self.verify_audit_from(Some(from))
+    pub fn verify_audit_since(
+        &self,
+        token: &SessionToken,
+        from: audit::Checkpoint,
+    ) -> Result<AuditReport> {
+        let (_auth, store) = self.authorize(token, Op::VerifyAudit)?;
+        self.verify_audit_in(&store, Some(from))
     }
 
-    fn verify_audit_from(&self, from: Option<audit::Checkpoint>) -> Result<AuditReport> {
-        let (key, store) = (self.keys.device_public(), self.store());
+    /// The chain walk for `doctor`, which reports only whether it holds (no records).
+    pub(crate) fn verify_audit_for_doctor(&self) -> Result<AuditReport> {
+        self.verify_audit_in(&self.store(), None)
+    }
+
+    /// What `doctor` runs, without a session: for tests of a damaged store, where signing in
+    /// (which writes) is not what is being tested. Feature `test-support` only.
+    #[cfg(feature = "test-support")]
+    pub fn verify_audit_unchecked(&self) -> Result<AuditReport> {
+        self.verify_audit_for_doctor()
+    }
+
+    fn verify_audit_in(
+        &self,
+        store: &Store,
+        from: Option<audit::Checkpoint>,
+    ) -> Result<AuditReport> {
+        let key = self.keys.device_public();
         audit::verify(store.reader(), key, self.tenant_id, self.device_id, from)
     }
 
     /// Writes the audit log as CSV and reports whether it verified.
-    pub fn export_audit_csv(&self, out: impl Write) -> Result<AuditReport> {
+    pub fn export_audit_csv(&self, token: &SessionToken, out: impl Write) -> Result<AuditReport> {
+        let (_auth, store) = self.authorize(token, Op::ExportAudit)?;
         audit::export_csv(
-            self.store().reader(),
+            store.reader(),
             self.keys.device_public(),
             self.tenant_id,
             self.device_id,
@@ -635,7 +676,8 @@ impl Terminal {
         )
     }
 
-    /// SQLCipher's page-level HMAC check plus SQLite's quick check, for `doctor`.
+    /// SQLCipher's page-level HMAC check plus SQLite's quick check, for `doctor`. Public like
+    /// [`Op::Status`]: it names damaged pages, never their content.
     pub fn integrity_problems(&self) -> Result<Vec<String>> {
         let store = self.store();
         let conn = store.reader();
@@ -649,32 +691,42 @@ impl Terminal {
         Ok(quick.into_iter().filter(|q| q != "ok").collect())
     }
 
-    pub fn add_customer(&self, actor: &Actor, new: &NewCustomer) -> Result<Uuid> {
+    pub fn add_customer(&self, token: &SessionToken, new: &NewCustomer) -> Result<Uuid> {
         let valid = new.validate()?;
+        let (auth, mut store) = self.authorize(token, Op::AddCustomer)?;
         let customer_id = Uuid::now_v7();
-        let now = self.clock.now_ms();
+        let now = auth.now;
         let op = Operation {
             action: "customer.create",
             entity_type: "customer",
             entity_id: customer_id.to_string(),
         };
         let (tenant_id, signer) = (self.tenant_id, self.signer());
-        self.store()
-            .write(&signer, self.clock.as_ref(), actor, op, |uow| {
-                customers::insert(uow, &self.cipher, tenant_id, customer_id, &valid, now)
-            })?;
+        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
+            customers::insert(uow, &self.cipher, tenant_id, customer_id, &valid, now)
+        })?;
         Ok(customer_id)
     }
 
-    pub fn customer(&self, customer_id: Uuid) -> Result<Customer> {
-        self.customers_where("id = ?2", customer_id.to_string())?
+    /// A customer as this seat may see them: PII in full only with the reveal permission.
+    pub fn customer(&self, token: &SessionToken, customer_id: Uuid) -> Result<CustomerView> {
+        let (auth, store) = self.authorize(token, Op::ViewCustomer)?;
+        let reveal = auth
+            .access
+            .allows(galla_domain::Permission::RevealCustomerPii);
+        self.customers_where(&store, "id = ?2", customer_id.to_string())?
             .pop()
+            .map(|c| CustomerView::of(c, reveal))
             .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))
     }
 
     /// This tenant's customers matching `clause` (over `?2`), decrypted, oldest first.
-    fn customers_where(&self, clause: &str, value: impl rusqlite::ToSql) -> Result<Vec<Customer>> {
-        let store = self.store();
+    fn customers_where(
+        &self,
+        store: &Store,
+        clause: &str,
+        value: impl rusqlite::ToSql,
+    ) -> Result<Vec<Customer>> {
         let sql = format!(
             "{} WHERE tenant_id = ?1 AND {clause} ORDER BY created_at_ms",
             customers::SELECT
@@ -688,26 +740,62 @@ impl Terminal {
         Ok(out)
     }
 
+    fn find_customers(
+        &self,
+        token: &SessionToken,
+        clause: &str,
+        bidx: Vec<u8>,
+    ) -> Result<Vec<CustomerView>> {
+        let (auth, store) = self.authorize(token, Op::FindCustomers)?;
+        let reveal = auth
+            .access
+            .allows(galla_domain::Permission::RevealCustomerPii);
+        Ok(self
+            .customers_where(&store, clause, bidx)?
+            .into_iter()
+            .map(|c| CustomerView::of(c, reveal))
+            .collect())
+    }
+
     /// Exact lookup by phone number, however it is typed.
-    pub fn find_customers_by_phone(&self, phone: &str) -> Result<Vec<Customer>> {
+    pub fn find_customers_by_phone(
+        &self,
+        token: &SessionToken,
+        phone: &str,
+    ) -> Result<Vec<CustomerView>> {
         let p = galla_domain::Phone::parse(phone).map_err(InputError::from)?;
-        self.customers_where(
-            "phone_bidx = ?2",
-            self.cipher.blind_index(customers::BIDX_PHONE, p.as_e164()),
-        )
+        let bidx = self.cipher.blind_index(customers::BIDX_PHONE, p.as_e164());
+        self.find_customers(token, "phone_bidx = ?2", bidx)
     }
 
     /// Exact lookup by GSTIN.
-    pub fn find_customers_by_gstin(&self, gstin: &str) -> Result<Vec<Customer>> {
+    pub fn find_customers_by_gstin(
+        &self,
+        token: &SessionToken,
+        gstin: &str,
+    ) -> Result<Vec<CustomerView>> {
         let g = galla_domain::Gstin::parse(gstin).map_err(InputError::from)?;
-        self.customers_where(
-            "gstin_bidx = ?2",
-            self.cipher.blind_index(customers::BIDX_GSTIN, g.as_str()),
-        )
+        let bidx = self.cipher.blind_index(customers::BIDX_GSTIN, g.as_str());
+        self.find_customers(token, "gstin_bidx = ?2", bidx)
     }
 
-    /// Runs a read-only query on the store; used by tests and diagnostics. Writes are refused.
+    /// Every customer with PII in full, as CSV (a sensitive act: confirmed within 5 minutes).
+    pub fn export_customers_csv(&self, token: &SessionToken, out: impl Write) -> Result<usize> {
+        let (_auth, store) = self.authorize(token, Op::ExportCustomers)?;
+        let all = self.customers_where(&store, "1 = 1 OR ?2 IS NULL", rusqlite::types::Null)?;
+        customers::write_csv(&all, out)?;
+        Ok(all.len())
+    }
+
+    /// Runs a read-only query on the store, for tests and benchmarks only (feature
+    /// `test-support`): the app and the CLI cannot reach it. Writes are refused.
+    #[cfg(feature = "test-support")]
     pub fn with_reader<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
         f(self.store().reader())
+    }
+
+    /// A session for a seat that has just proved itself another way (the owner at shop creation).
+    fn start_session(&self, seat_id: Uuid, now: i64) -> Result<SessionToken> {
+        self.new_session(seat_id, now, None)
     }
 }

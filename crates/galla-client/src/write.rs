@@ -17,11 +17,53 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-/// Who is acting: stamped into every audit record.
+/// Who is acting: stamped into every audit record. Only the session check
+/// (`Terminal::authorize`) and shop creation make one, so no write happens without a seat that
+/// was allowed to make it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub seat_id: Option<Uuid>,
-    pub role: String,
+    pub(crate) seat_id: Option<Uuid>,
+    pub(crate) role: String,
+}
+
+impl Actor {
+    pub fn seat_id(&self) -> Option<Uuid> {
+        self.seat_id
+    }
+    /// The role stamp: the seat's roles joined by `+`, or `support` inside a support window.
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+}
+
+/// Columns whose values never enter an audit record (which is exported and shown): secret
+/// hashes and second-factor secrets. The audit image holds a digest instead, so a change is
+/// still visible; the outbox, inside the encrypted store, carries the value for sync.
+const REDACTED: &[(&str, &str)] = &[
+    ("seat", "secret_hash"),
+    ("seat", "totp_ct"),
+    ("seat_recovery_code", "code_hash"),
+];
+
+fn redact(table: &str, image: &mut Json) {
+    let Json::Object(row) = image else { return };
+    for (t, c) in REDACTED {
+        if *t != table {
+            continue;
+        }
+        if let Some(v) = row.get_mut(*c)
+            && !v.is_null()
+        {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(v.to_string().as_bytes());
+            let mut m = Map::new();
+            m.insert(
+                "$redacted".into(),
+                Json::String(format!("sha256:{}", hex::encode(&digest[..16]))),
+            );
+            *v = Json::Object(m);
+        }
+    }
 }
 
 /// What is being done, as the audit trail names it.
@@ -48,6 +90,8 @@ pub struct UnitOfWork<'t> {
     tx: &'t rusqlite::Transaction<'t>,
     before: Map<String, Json>,
     after: Map<String, Json>,
+    /// The after images unredacted, for the outbox.
+    after_full: Map<String, Json>,
 }
 
 fn image_key(table: &str, id: &str) -> String {
@@ -95,7 +139,31 @@ impl UnitOfWork<'_> {
         for (c, v) in fields {
             m.insert((*c).to_owned(), to_json(v));
         }
-        self.after.insert(image_key(table, id), Json::Object(m));
+        self.record_after(table, id, Json::Object(m));
+        Ok(())
+    }
+
+    fn record_after(&mut self, table: &str, id: &str, image: Json) {
+        let key = image_key(table, id);
+        let mut redacted = image.clone();
+        redact(table, &mut redacted);
+        self.after.insert(key.clone(), redacted);
+        self.after_full.insert(key, image);
+    }
+
+    /// Deletes the row with primary key `id`, recording its last image.
+    pub fn delete(&mut self, table: &'static str, id: &str) -> Result<()> {
+        let mut image = self
+            .row_image(table, id)?
+            .ok_or_else(|| Error::NotFound(format!("{table} {id}")))?;
+        self.tx
+            .prepare_cached(&format!("DELETE FROM {table} WHERE id = ?"))?
+            .execute([id])?;
+        let key = image_key(table, id);
+        redact(table, &mut image);
+        self.before.entry(key.clone()).or_insert(image);
+        self.after.insert(key.clone(), Json::Null);
+        self.after_full.insert(key, Json::Null);
         Ok(())
     }
 
@@ -115,9 +183,11 @@ impl UnitOfWork<'_> {
             .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(values))?;
         let key = image_key(table, id);
-        self.before
-            .entry(key.clone())
-            .or_insert_with(|| image.clone());
+        self.before.entry(key).or_insert_with(|| {
+            let mut b = image.clone();
+            redact(table, &mut b);
+            b
+        });
         // STRICT tables store exactly what was bound, so the after image is the before image
         // with these fields set: no second read.
         if let Json::Object(row) = &mut image {
@@ -125,8 +195,25 @@ impl UnitOfWork<'_> {
                 row.insert((*c).to_owned(), to_json(v));
             }
         }
-        self.after.insert(key, image);
+        self.record_after(table, id, image);
         Ok(())
+    }
+
+    /// The transaction, for reads an operation needs to decide what to write.
+    pub(crate) fn conn(&self) -> &rusqlite::Connection {
+        self.tx
+    }
+
+    /// One value from a read inside the transaction.
+    pub(crate) fn query_one<T: rusqlite::types::FromSql>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<T> {
+        Ok(self
+            .tx
+            .prepare_cached(sql)?
+            .query_row(params, |r| r.get(0))?)
     }
 
     fn row_image(&self, table: &'static str, id: &str) -> Result<Option<Json>> {
@@ -164,14 +251,15 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (out, before, after) = {
+        let (out, before, after, after_full) = {
             let mut uow = UnitOfWork {
                 tx: &tx,
                 before: Map::new(),
                 after: Map::new(),
+                after_full: Map::new(),
             };
             let out = f(&mut uow)?;
-            (out, uow.before, uow.after)
+            (out, uow.before, uow.after, uow.after_full)
         };
         if before.is_empty() && after.is_empty() {
             return Err(Error::Storage(format!(
@@ -198,7 +286,7 @@ impl Store {
             "action": op.action,
             "entity_type": op.entity_type,
             "entity_id": op.entity_id,
-            "after": after,
+            "after": after_full,
         }))
         .map_err(|e| Error::Storage(e.to_string()))?;
         let signed = AuditRecord {

@@ -4,11 +4,11 @@
 mod common;
 
 use common::Fixture;
-use galla_client::{Error, Terminal};
+use galla_client::{Error, SessionToken, Terminal};
 use proptest::prelude::*;
 use rusqlite::Connection;
 
-fn populated(n: usize) -> (Fixture, Terminal) {
+fn populated(n: usize) -> (Fixture, Terminal, SessionToken) {
     let fx = Fixture::new();
     let (t, owner) = fx.init();
     for i in 0..n {
@@ -16,7 +16,7 @@ fn populated(n: usize) -> (Fixture, Terminal) {
         let c = common::customer(&format!("C{i}"), &format!("9{i:09}"));
         t.add_customer(&owner, &c).unwrap();
     }
-    (fx, t)
+    (fx, t, owner)
 }
 
 fn drop_guards(raw: &Connection) {
@@ -26,7 +26,7 @@ fn drop_guards(raw: &Connection) {
 
 #[test]
 fn update_and_delete_of_audit_records_abort_even_with_the_key() {
-    let (fx, t) = populated(3);
+    let (fx, t, owner) = populated(3);
     let raw = fx.raw();
     let e = raw
         .execute("UPDATE audit_log SET action = 'x' WHERE seq = 2", [])
@@ -40,12 +40,12 @@ fn update_and_delete_of_audit_records_abort_even_with_the_key() {
         .execute("DELETE FROM outbox WHERE seq = 4", [])
         .unwrap_err();
     assert!(e.to_string().contains("unsent"), "{e}");
-    assert_eq!(t.verify_audit().unwrap().verified, 4);
+    assert_eq!(t.verify_audit(&owner).unwrap().verified, 4);
 }
 
 #[test]
 fn every_change_has_one_audit_record_and_one_matching_outbox_entry() {
-    let (fx, t) = populated(5);
+    let (fx, t, owner) = populated(5);
     let raw = fx.raw();
     let audit: Vec<(i64, String, String)> = raw
         .prepare("SELECT seq, action, entity_id FROM audit_log ORDER BY seq")
@@ -76,18 +76,18 @@ fn every_change_has_one_audit_record_and_one_matching_outbox_entry() {
         .collect();
     audited.sort();
     assert_eq!(customers, audited);
-    let r = t.verify_audit().unwrap();
+    let r = t.verify_audit(&owner).unwrap();
     assert!(r.is_intact() && r.verified == 6, "{r:?}");
 }
 
 #[test]
 fn a_missing_record_is_reported_as_a_gap() {
-    let (fx, t) = populated(5);
+    let (fx, t, owner) = populated(5);
     let raw = fx.raw();
     drop_guards(&raw);
     raw.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM audit_log WHERE seq = 3;")
         .unwrap();
-    let r = t.verify_audit().unwrap();
+    let r = t.verify_audit(&owner).unwrap();
     assert_eq!(r.bad_seq, Some(3));
     assert_eq!(r.verified, 2);
     assert!(
@@ -129,16 +129,16 @@ fn flip_byte(raw: &Connection, seq: i64, column: &str, at: usize) {
 #[test]
 fn every_kind_of_edit_is_named_at_its_record() {
     for (i, edit) in EDITS.iter().enumerate() {
-        let (fx, t) = populated(6);
+        let (fx, t, owner) = populated(6);
         let seq = 2 + (i as i64 % 5);
         let raw = fx.raw();
         drop_guards(&raw);
         raw.execute(edit, [seq])
             .unwrap_or_else(|e| panic!("{edit}: {e}"));
-        let r = t.verify_audit().unwrap();
+        let r = t.verify_audit(&owner).unwrap();
         assert_eq!(r.bad_seq, Some(seq as u64), "{edit}: {r:?}");
         assert_eq!(
-            t.export_audit_csv(std::io::sink()).unwrap().bad_seq,
+            t.export_audit_csv(&owner, std::io::sink()).unwrap().bad_seq,
             Some(seq as u64)
         );
     }
@@ -146,7 +146,7 @@ fn every_kind_of_edit_is_named_at_its_record() {
 
 #[test]
 fn a_record_with_bytes_appended_or_a_field_rewritten_is_named() {
-    let (fx, t) = populated(4);
+    let (fx, t, owner) = populated(4);
     let raw = fx.raw();
     drop_guards(&raw);
     let mut record: Vec<u8> = raw
@@ -157,7 +157,7 @@ fn a_record_with_bytes_appended_or_a_field_rewritten_is_named() {
     record.push(0);
     raw.execute("UPDATE audit_log SET record = ? WHERE seq = 3", [&record])
         .unwrap();
-    assert_eq!(t.verify_audit().unwrap().bad_seq, Some(3));
+    assert_eq!(t.verify_audit(&owner).unwrap().bad_seq, Some(3));
 }
 
 proptest! {
@@ -165,20 +165,20 @@ proptest! {
     /// Change one byte of any stored record: verify names exactly that record.
     #[test]
     fn one_changed_byte_anywhere_is_named(seq in 1i64..=6, column in 0usize..3, at in 0usize..10_000) {
-        let (fx, t) = populated(5);
+        let (fx, t, owner) = populated(5);
         let raw = fx.raw();
         drop_guards(&raw);
         flip_byte(&raw, seq, ["record", "signature", "hash"][column], at);
-        let r = t.verify_audit().unwrap();
+        let r = t.verify_audit(&owner).unwrap();
         prop_assert_eq!(r.bad_seq, Some(seq as u64), "{:?}", r);
     }
 }
 
 #[test]
 fn export_writes_every_record_with_its_verification() {
-    let (_fx, t) = populated(3);
+    let (_fx, t, owner) = populated(3);
     let mut out = Vec::new();
-    let r = t.export_audit_csv(&mut out).unwrap();
+    let r = t.export_audit_csv(&owner, &mut out).unwrap();
     assert!(r.is_intact());
     let text = String::from_utf8(out).unwrap();
     let mut rd = csv::Reader::from_reader(text.as_bytes());
@@ -196,29 +196,25 @@ fn export_writes_every_record_with_its_verification() {
 
 #[test]
 fn verify_reports_tenant_mismatch_as_alteration_not_a_panic() {
-    let (fx, t) = populated(1);
+    let (fx, t, owner) = populated(1);
     let raw = fx.raw();
     drop_guards(&raw);
     raw.execute("UPDATE audit_log SET record = x'' WHERE seq = 2", [])
         .unwrap();
-    let r = t.verify_audit().unwrap();
+    let r = t.verify_audit(&owner).unwrap();
     assert_eq!(r.bad_seq, Some(2));
-    assert!(!matches!(t.verify_audit(), Err(Error::AuditChain(_))));
+    assert!(!matches!(t.verify_audit(&owner), Err(Error::AuditChain(_))));
 }
 
 #[test]
 fn incremental_verification_checks_what_follows_the_checkpoint() {
-    let (fx, t) = populated(3);
-    let first = t.verify_audit().unwrap();
+    let (fx, t, owner) = populated(3);
+    let first = t.verify_audit(&owner).unwrap();
     let checkpoint = first.checkpoint().unwrap();
     assert_eq!(checkpoint.verified, 4);
-    let owner = galla_client::Actor {
-        seat_id: None,
-        role: "owner".into(),
-    };
     t.add_customer(&owner, &common::customer("Later", "9111111111"))
         .unwrap();
-    let next = t.verify_audit_since(checkpoint).unwrap();
+    let next = t.verify_audit_since(&owner, checkpoint).unwrap();
     assert!(next.is_intact());
     assert_eq!(next.verified, 5);
 
@@ -227,7 +223,10 @@ fn incremental_verification_checks_what_follows_the_checkpoint() {
     // An edit after the checkpoint is caught by the incremental walk...
     raw.execute("UPDATE audit_log SET action = 'x' WHERE seq = 5", [])
         .unwrap();
-    assert_eq!(t.verify_audit_since(checkpoint).unwrap().bad_seq, Some(5));
+    assert_eq!(
+        t.verify_audit_since(&owner, checkpoint).unwrap().bad_seq,
+        Some(5)
+    );
     raw.execute(
         "UPDATE audit_log SET action = 'customer.create' WHERE seq = 5",
         [],
@@ -236,6 +235,10 @@ fn incremental_verification_checks_what_follows_the_checkpoint() {
     // ...an edit before it is left to the full walk, which still names it.
     raw.execute("UPDATE audit_log SET role = 'x' WHERE seq = 2", [])
         .unwrap();
-    assert!(t.verify_audit_since(checkpoint).unwrap().is_intact());
-    assert_eq!(t.verify_audit().unwrap().bad_seq, Some(2));
+    assert!(
+        t.verify_audit_since(&owner, checkpoint)
+            .unwrap()
+            .is_intact()
+    );
+    assert_eq!(t.verify_audit(&owner).unwrap().bad_seq, Some(2));
 }

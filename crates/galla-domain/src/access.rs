@@ -41,15 +41,17 @@ pub enum Permission {
     EraseCustomer,
     /// Add and edit products, prices and stock.
     EditCatalogue,
-    /// Add seats, change roles and overrides, reset PINs.
+    /// Add seats, change roles and overrides, reset PINs and second factors, set the shop's
+    /// session policy (idle timeouts, discount limits, who needs TOTP).
     ManageSeats,
-    /// Revoke a seat, sign it out everywhere, disable a terminal.
+    /// Revoke a seat, sign it out everywhere, disable (or re-enable) this terminal.
     RevokeSeats,
     /// Read the audit trail.
     ViewAudit,
     /// Export the audit trail.
     ExportAudit,
-    /// Change shop settings (details, idle timeouts, series).
+    /// Change shop settings (details, address, terminal series). Security policy is
+    /// [`Permission::ManageSeats`].
     EditSettings,
     /// Make a backup.
     Backup,

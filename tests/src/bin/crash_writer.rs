@@ -1,11 +1,12 @@
 //! Child process for the crash-consistency test: opens the shop in the given folder and writes
 //! customers through the unit of work forever, printing each id only after its commit returned.
-//! The parent SIGKILLs it at random moments.
+//! The parent SIGKILLs it at random moments. It signs in as the owner seat with the passphrase
+//! in `GALLA_CRASH_PASSPHRASE`.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use galla_client::{Actor, DataDir, NewCustomer, OsKeychain, SystemClock, Terminal};
+use galla_client::{DataDir, NewCustomer, OsKeychain, SecretString, SystemClock, Terminal};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -26,9 +27,13 @@ fn main() {
             eprintln!("{e}");
             std::process::exit(2)
         });
-    let owner = Actor {
-        seat_id: Some(seat_id),
-        role: "owner".into(),
+    let passphrase = SecretString::new(std::env::var("GALLA_CRASH_PASSPHRASE").unwrap_or_default());
+    let owner = match t.sign_in(seat_id, &passphrase, None) {
+        Ok(s) => s.token,
+        Err(e) => {
+            eprintln!("sign-in failed: {e}");
+            std::process::exit(2)
+        }
     };
     let stdout = std::io::stdout();
     for i in 0u64.. {

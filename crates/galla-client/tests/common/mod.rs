@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use galla_client::keys::TerminalKeys;
 use galla_client::{
-    Actor, DataDir, ManualClock, NewCustomer, NewShop, OsKeychain, SecretString, Terminal,
+    DataDir, ManualClock, NewCustomer, NewShop, OsKeychain, Role, SecretString, SessionToken,
+    Terminal,
 };
 use rusqlite::Connection;
 
@@ -27,7 +28,7 @@ pub fn shop() -> NewShop {
         gstin: Some("27AAPFU0939F1ZV".into()),
         state_code: None,
         owner_name: "Ravi Sharma".into(),
-        owner_passphrase: SecretString::new("correct horse battery"),
+        owner_passphrase: SecretString::new(OWNER_PASSPHRASE),
         terminal_name: "Counter 1".into(),
         series_code: "T1".into(),
     }
@@ -52,7 +53,7 @@ impl Fixture {
         }
     }
 
-    pub fn init(&self) -> (Terminal, Actor) {
+    pub fn init(&self) -> (Terminal, SessionToken) {
         Terminal::init(&self.data, &self.keychain, self.clock.clone(), &shop()).unwrap()
     }
 
@@ -81,6 +82,22 @@ impl Fixture {
         }
         all
     }
+}
+
+/// The passphrase `shop()` gives the owner.
+pub const OWNER_PASSPHRASE: &str = "correct horse battery";
+
+/// Signs the owner in, as after a restart.
+pub fn sign_in_owner(t: &Terminal) -> SessionToken {
+    let owner = t
+        .roster()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.roles.contains(&Role::Owner))
+        .expect("the shop has an owner seat");
+    t.sign_in(owner.seat_id, &SecretString::new(OWNER_PASSPHRASE), None)
+        .unwrap()
+        .token
 }
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {

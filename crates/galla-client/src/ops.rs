@@ -1,0 +1,130 @@
+//! The catalogue of engine operations and what each needs. Every public [`crate::Terminal`]
+//! method that reads or writes shop data names its `Op` when it asks for authorization, so the
+//! gate is decided here, in one table, and a test runs every entry under every preset role.
+
+use galla_domain::Permission;
+use serde::Serialize;
+
+/// What an operation needs before it may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "permission", rename_all = "snake_case")]
+pub enum Gate {
+    /// Nothing: what the lock screen shows before anyone signs in.
+    Public,
+    /// Any live session, whatever its roles (about the seat itself: lock, sign out, its PIN).
+    SignedIn,
+    /// A live session whose merged access allows this permission (and, for a sensitive one, a
+    /// sign-in or re-authentication within the last five minutes).
+    Needs(Permission),
+}
+
+macro_rules! ops {
+    ($($(#[$doc:meta])* $op:ident => $gate:expr, $name:literal;)*) => {
+        /// Every engine operation. Adding one means giving it a gate here and a row in the
+        /// table-driven test, or that test fails.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Op { $($(#[$doc])* $op,)* }
+
+        impl Op {
+            pub const ALL: &'static [Op] = &[$(Op::$op,)*];
+
+            pub fn gate(self) -> Gate {
+                use Permission as P;
+                use Gate::*;
+                #[allow(unused_imports)]
+                match self { $(Op::$op => $gate,)* }
+            }
+
+            /// The operation's name, as errors and the audit trail say it.
+            pub fn name(self) -> &'static str {
+                match self { $(Op::$op => $name,)* }
+            }
+        }
+    };
+}
+
+ops! {
+    /// Shop, terminal and schema: shown on the lock screen.
+    Status => Public, "see the terminal's status";
+    /// The seat tiles of the lock screen (names, roles, PIN or passphrase, second factor).
+    Roster => Public, "list the seats";
+    SignIn => Public, "sign in";
+    /// The same seat returns to its locked session with its secret.
+    Unlock => Public, "unlock";
+
+    /// What the session may do (does not count as activity).
+    SessionInfo => SignedIn, "see your session";
+    /// The UI reports a keystroke or click: keeps the session from idling.
+    Touch => SignedIn, "stay signed in";
+    Lock => SignedIn, "lock the screen";
+    SignOut => SignedIn, "sign out";
+    Reauthenticate => SignedIn, "confirm your PIN";
+    ChangeOwnSecret => SignedIn, "change your PIN or passphrase";
+    BeginSecondFactor => SignedIn, "set up two-step sign-in";
+    ConfirmSecondFactor => SignedIn, "set up two-step sign-in";
+
+    OpenCart => Needs(P::Bill), "start a sale";
+    CurrentCart => Needs(P::Bill), "see the sale";
+    AddCartLine => Needs(P::Bill), "add to the sale";
+    RemoveCartLine => Needs(P::Bill), "remove from the sale";
+    DiscardCart => Needs(P::Bill), "discard the sale";
+    SetLineDiscount => Needs(P::Discount), "give a discount";
+    HoldCart => Needs(P::HoldResume), "hold the sale";
+    ResumeCart => Needs(P::HoldResume), "resume a held sale";
+    HeldCarts => Needs(P::HoldResume), "see held sales";
+
+    AddCustomer => Needs(P::EditCustomers), "add a customer";
+    ViewCustomer => Needs(P::ViewCustomers), "see a customer";
+    FindCustomers => Needs(P::ViewCustomers), "look up customers";
+    ExportCustomers => Needs(P::ExportCustomers), "export customers";
+
+    SeatDetails => Needs(P::ManageSeats), "see seat details";
+    AddSeat => Needs(P::ManageSeats), "add a seat";
+    SetSeatAccess => Needs(P::ManageSeats), "change a seat's roles";
+    ResetSeatSecret => Needs(P::ManageSeats), "reset a seat's PIN";
+    ResetSecondFactor => Needs(P::ManageSeats), "reset a seat's two-step sign-in";
+    SetPolicy => Needs(P::ManageSeats), "change the session policy";
+    AcknowledgeSecurityEvent => Needs(P::ManageSeats), "acknowledge a security event";
+    RevokeSeat => Needs(P::RevokeSeats), "revoke a seat";
+    SignOutEverywhere => Needs(P::RevokeSeats), "sign a seat out everywhere";
+    DisableTerminal => Needs(P::RevokeSeats), "disable this terminal";
+    EnableTerminal => Needs(P::RevokeSeats), "enable this terminal";
+    GrantSupport => Needs(P::GrantSupport), "grant support access";
+
+    SecurityEvents => Needs(P::ViewAudit), "see security events";
+    VerifyAudit => Needs(P::ViewAudit), "verify the audit trail";
+    ExportAudit => Needs(P::ExportAudit), "export the audit trail";
+}
+
+impl Op {
+    /// Whether the call shows a person at the till (resets the idle timer). Polling what the
+    /// session is must not keep it alive.
+    pub fn counts_as_activity(self) -> bool {
+        !matches!(self, Op::SessionInfo | Op::Status | Op::Roster)
+    }
+
+    pub fn is_sensitive(self) -> bool {
+        matches!(self.gate(), Gate::Needs(p) if p.is_sensitive())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn names_and_ops_are_listed_once() {
+        let ops: BTreeSet<_> = Op::ALL.iter().collect();
+        assert_eq!(ops.len(), Op::ALL.len());
+    }
+
+    #[test]
+    fn polling_is_not_activity_but_acting_is() {
+        assert!(!Op::SessionInfo.counts_as_activity());
+        assert!(Op::AddCartLine.counts_as_activity());
+        assert!(Op::RevokeSeat.is_sensitive());
+        assert!(!Op::AddCartLine.is_sensitive());
+    }
+}
