@@ -169,8 +169,8 @@ impl Terminal {
         self.set_cart_status(store, &actor, cart_id, Some(reason), now)
     }
 
-    /// The seat comes back to a sale it was holding: reopened for it if still held by the
-    /// same lock, or `None` if someone else resumed it meanwhile.
+    /// The seat comes back to a sale it was holding: reopened for it if still held, or `None`
+    /// if someone else resumed it (or it was discarded) meanwhile.
     pub(crate) fn take_back_cart(
         &self,
         store: &mut Store,
@@ -183,16 +183,14 @@ impl Terminal {
             Err(Error::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        if cart.opened_by != seat.id {
+        if cart.status != CartStatus::Held {
             return Ok(None);
         }
-        if cart.status == CartStatus::Held {
-            let actor = Actor {
-                seat_id: Some(seat.id),
-                role: seat.role_stamp(),
-            };
-            self.set_cart_status(store, &actor, cart_id, None, now)?;
-        }
+        let actor = Actor {
+            seat_id: Some(seat.id),
+            role: seat.role_stamp(),
+        };
+        self.set_cart_status(store, &actor, cart_id, None, now)?;
         Ok(Some(cart_id))
     }
 

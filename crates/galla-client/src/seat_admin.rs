@@ -5,7 +5,7 @@
 //!
 //! Two rules beyond the permission matrix stop a seat from raising itself or others above it:
 //! a seat may give, change or take away only access it holds itself (an owner holds all), and
-//! the shop always keeps at least one live seat that can manage and revoke seats.
+//! the shop always keeps at least one live owner seat that can manage and revoke seats.
 
 use galla_domain::{Access, Override, Permission, Role};
 use rusqlite::types::Value;
@@ -70,10 +70,11 @@ fn check_roles(roles: &[Role]) -> Result<Vec<Role>, InputError> {
     Ok(r)
 }
 
-/// The shop must keep a live seat that can manage and revoke seats.
+/// The shop must keep a live owner seat that can still manage and revoke seats: only an owner
+/// holds everything, so only an owner can ever give every permission back.
 fn keeps_an_administrator(seats: &[SeatRow], policy: &ShopPolicy) -> bool {
     seats.iter().any(|s| {
-        s.revoked_at_ms.is_none() && !s.is_support() && {
+        s.revoked_at_ms.is_none() && s.roles.contains(&Role::Owner) && {
             let a = s.access(policy);
             a.allows(Permission::ManageSeats) && a.allows(Permission::RevokeSeats)
         }
@@ -221,7 +222,7 @@ impl Terminal {
         }
         if !keeps_an_administrator(&after, &policy) {
             return Err(conflict(
-                "the shop must keep a seat that can manage and revoke seats",
+                "the shop must keep an owner seat that can manage and revoke seats",
             ));
         }
         let (signer, now) = (self.signer(), auth.now);
@@ -374,7 +375,7 @@ impl Terminal {
         }
         if !keeps_an_administrator(&after, &policy) {
             return Err(conflict(
-                "the last seat that can manage and revoke seats cannot be revoked",
+                "the last owner seat cannot be revoked: add another owner first",
             ));
         }
         let (signer, now) = (self.signer(), auth.now);

@@ -43,6 +43,12 @@ impl SessionToken {
     pub(crate) fn key(&self) -> [u8; 32] {
         Sha256::digest(self.0.as_ref()).into()
     }
+
+    /// The raw token, for the test that proves it never reaches logs or errors.
+    #[cfg(feature = "test-support")]
+    pub fn expose_for_tests(&self) -> [u8; 32] {
+        *self.0
+    }
 }
 
 impl std::fmt::Debug for SessionToken {
@@ -135,6 +141,8 @@ enum Ended {
     SupportClosed,
     Expired,
     TerminalDisabled,
+    /// The same seat signed in again here.
+    Replaced,
 }
 
 impl Ended {
@@ -145,6 +153,7 @@ impl Ended {
             Ended::SupportClosed => Error::SupportWindowClosed,
             Ended::Expired => Error::SessionExpired,
             Ended::TerminalDisabled => Error::TerminalDisabled,
+            Ended::Replaced => Error::NotSignedIn,
         }
     }
 }
@@ -697,12 +706,14 @@ impl Terminal {
             return Err(refused);
         }
         self.record_success(&mut store, &seat, guard, recovery_used, ACTION_SIGN_IN, now)?;
-        let earlier = self.sessions().keys_of_seat(seat_id);
+        // The seat's earlier session here (locked, or left open) ends; its sale, held as it
+        // ends, comes back to the seat.
         let mut cart = None;
+        let earlier = self.sessions().keys_of_seat(seat_id);
         for k in earlier {
-            if let Some(old) = self.sessions().live.remove(&k) {
-                cart = cart.or(old.cart);
-            }
+            let old_cart = self.sessions().live.get(&k).and_then(|s| s.cart);
+            self.end_session(&mut store, k, Ended::Replaced, now)?;
+            cart = cart.or(old_cart);
         }
         if let Some(c) = cart {
             cart = self.take_back_cart(&mut store, &seat, c, now)?;
