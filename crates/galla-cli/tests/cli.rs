@@ -290,3 +290,60 @@ fn a_deleted_keychain_entry_is_reported_by_doctor_and_refused_by_commands() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("recovery kit"));
 }
+
+#[test]
+fn the_cli_signs_in_as_a_seat_and_the_engine_decides_what_it_may_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("shop");
+    assert!(init(&data).status.success());
+    let owner_then_pin = format!("{PASSPHRASE}\n482915\n");
+    let out = cli(
+        &data,
+        &["seat", "add", "--name", "Asha", "--role", "counter_staff"],
+        Some(&owner_then_pin),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cli(&data, &["seat", "list"], None);
+    assert!(text(&out.stdout).contains("Asha"), "{}", text(&out.stdout));
+
+    // Counter staff may not read the audit trail: refused by the engine, exit 2.
+    let out = cli(
+        &data,
+        &["--seat", "Asha", "audit", "verify"],
+        Some("482915\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("may not verify the audit trail"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Nor add seats.
+    let out = cli(
+        &data,
+        &[
+            "--seat", "Asha", "seat", "add", "--name", "Mallory", "--role", "owner",
+        ],
+        Some("482915\n650193\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
+    let out = cli(
+        &data,
+        &["seat", "revoke", "Asha"],
+        Some(&format!("{PASSPHRASE}\n")),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cli(
+        &data,
+        &["--seat", "Asha", "audit", "verify"],
+        Some("482915\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no seat named"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("482915"));
+}

@@ -21,7 +21,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(15);
     println!("Argon2id verification of a 6-digit PIN, median of {rounds}:");
-    println!("{:<34} {:>10} {:>14}", "parameters", "verify", "guesses/s/core");
+    println!(
+        "{:<34} {:>10} {:>14}",
+        "parameters", "verify", "guesses/s/core"
+    );
     for (label, m_kib, t, chosen) in [
         ("m=19 MiB, t=2, p=1 (Galla)", 19 * 1024, 2, true),
         ("m=46 MiB, t=1, p=1 (OWASP alt.)", 46 * 1024, 1, false),

@@ -74,7 +74,10 @@ fn secrets_never_reach_logs_or_error_strings() {
     fx.clock.advance_ms(30_000);
     let signed = t.sign_in(staff, &SecretString::new(PIN), None).unwrap();
     let staff_token = signed.token;
-    let debug_views = format!("{signed_session:?} {staff_token:?}", signed_session = signed.session);
+    let debug_views = format!(
+        "{signed_session:?} {staff_token:?}",
+        signed_session = signed.session
+    );
 
     // The owner sets up a second factor and uses a recovery code.
     let setup = t.begin_second_factor(&owner).unwrap();
@@ -84,8 +87,13 @@ fn secrets_never_reach_logs_or_error_strings() {
         .unwrap()
         .generate((fx.clock.now_ms() / 1000) as u64)
         .to_string();
-    note(t.confirm_second_factor(&owner, &SecretString::new("000000")).map(drop));
-    let codes = t.confirm_second_factor(&owner, &SecretString::new(&code)).unwrap();
+    note(
+        t.confirm_second_factor(&owner, &SecretString::new("000000"))
+            .map(drop),
+    );
+    let codes = t
+        .confirm_second_factor(&owner, &SecretString::new(&code))
+        .unwrap();
     let debug_views = format!("{debug_views} {setup:?} {codes:?}");
     let owner_seat = t.session_info(&owner).unwrap().seat_id;
     let pass = SecretString::new(OWNER_PASSPHRASE);
@@ -97,15 +105,34 @@ fn secrets_never_reach_logs_or_error_strings() {
     note(t.sign_in(owner_seat, &pass, Some(&good)).map(drop));
 
     // Resets, wrong current secrets, revocation, a dead token.
-    note(t.reset_seat_secret(&owner2, staff, SecretKind::Pin, &SecretString::new("123456")));
+    note(t.reset_seat_secret(
+        &owner2,
+        staff,
+        SecretKind::Pin,
+        &SecretString::new("123456"),
+    ));
     t.reset_seat_secret(&owner2, staff, SecretKind::Pin, &SecretString::new(NEW_PIN))
         .unwrap();
-    note(t.change_own_secret(&staff_token, &SecretString::new(PIN), SecretKind::Pin, &SecretString::new(PIN)));
-    note(t.reauthenticate(&staff_token, &SecretString::new(PIN)).map(drop));
+    note(t.change_own_secret(
+        &staff_token,
+        &SecretString::new(PIN),
+        SecretKind::Pin,
+        &SecretString::new(PIN),
+    ));
+    note(
+        t.reauthenticate(&staff_token, &SecretString::new(PIN))
+            .map(drop),
+    );
     t.revoke_seat(&owner2, staff).unwrap();
     note(t.touch(&staff_token).map(drop));
-    note(t.sign_in(staff, &SecretString::new(NEW_PIN), None).map(drop));
-    note(t.unlock(&owner, &SecretString::new("wrong passphrase")).map(drop));
+    note(
+        t.sign_in(staff, &SecretString::new(NEW_PIN), None)
+            .map(drop),
+    );
+    note(
+        t.unlock(&owner, &SecretString::new("wrong passphrase"))
+            .map(drop),
+    );
 
     // The stored secrets, read back with the key, to search for.
     let (hashes, totp_ct): (Vec<String>, Vec<Vec<u8>>) = t
@@ -124,7 +151,10 @@ fn secrets_never_reach_logs_or_error_strings() {
     assert_eq!(totp_ct.len(), 1);
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("failed sign-in"), "the engine does log: {logs}");
+    assert!(
+        logs.contains("failed sign-in"),
+        "the engine does log: {logs}"
+    );
     assert!(errors.len() >= 12, "{errors:#?}");
     let haystack = format!("{logs}\n{}\n{debug_views}", errors.join("\n"));
 
@@ -135,7 +165,11 @@ fn secrets_never_reach_logs_or_error_strings() {
         ("TOTP secret".into(), setup.secret_base32.expose().into()),
         ("TOTP URI".into(), setup.otpauth_uri.expose().into()),
     ];
-    for (who, token) in [("owner", &owner), ("owner again", &owner2), ("staff", &staff_token)] {
+    for (who, token) in [
+        ("owner", &owner),
+        ("owner again", &owner2),
+        ("staff", &staff_token),
+    ] {
         let raw = token.expose_for_tests();
         secrets.push((format!("{who} token (hex)"), hex(&raw)));
         secrets.push((format!("{who} token (bytes)"), format!("{raw:?}")));
@@ -153,6 +187,9 @@ fn secrets_never_reach_logs_or_error_strings() {
         secrets.push((format!("recovery code {i}"), c.expose().replace('-', "")));
     }
     for (what, s) in &secrets {
-        assert!(!haystack.contains(s.as_str()), "{what} appears in logs or errors");
+        assert!(
+            !haystack.contains(s.as_str()),
+            "{what} appears in logs or errors"
+        );
     }
 }

@@ -1,6 +1,8 @@
-// Smoke test of the real desktop app: first run creates a shop through the UI, the status panel
-// then shows what the engine reports (shop name, schema version, keychain backend, audit chain),
-// and a restart opens the same shop with its keys from the keychain.
+// Smoke test of the real desktop app: first run creates a shop through the UI (the owner is then
+// signed in), the status panel shows what the engine reports (shop name, schema version,
+// keychain backend, audit chain); a restart opens the same shop with its keys from the keychain
+// at the lock screen, where a wrong passphrase is refused and the right one signs in; locking
+// the screen and unlocking it with the passphrase returns to the till.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launch, shoot } from "./helpers.mjs";
@@ -39,7 +41,8 @@ test("first run creates a shop and the status shows the engine's facts", async (
     await (await browser.$('[data-testid="create-shop"]')).click();
 
     assert.equal(await text(browser, "shop-name"), "Sharma Mobiles");
-    assert.equal(await text(browser, "schema-version"), "1");
+    assert.match(await text(browser, "session-seat"), /Ravi Sharma/);
+    assert.equal(await text(browser, "schema-version"), "2");
     assert.match(await text(browser, "keychain-backend"), /Secret Service/);
     const chain = await browser.$('[data-testid="chain-status"]');
     await chain.waitForDisplayed({ timeout: 20000 });
@@ -50,11 +53,32 @@ test("first run creates a shop and the status shows the engine's facts", async (
     await app.stop();
   }
 
-  // Restart on the same folder: the keys come back from the keychain and the shop opens.
+  // Restart on the same folder: the keys come back from the keychain, the shop opens at the
+  // lock screen, and nothing of it is usable before a seat signs in.
   const again = await launch({ dataDir });
   try {
-    assert.equal(await text(again.browser, "shop-name"), "Sharma Mobiles");
-    assert.match(await text(again.browser, "chain-status"), /^Intact/);
+    const b = again.browser;
+    const tile = await b.$('[data-testid="seat-tile"][data-seat-name="Ravi Sharma"]');
+    await tile.waitForDisplayed({ timeout: 20000 });
+    assert.equal(await (await b.$('[data-testid="chain-status"]')).isExisting(), false);
+    await tile.click();
+    await type(b, "secret-input", "wrong passphrase");
+    await (await b.$('[data-testid="sign-in"]')).click();
+    assert.match(await text(b, "sign-in-error"), /wrong PIN, passphrase or code/);
+    await shoot(b, "sign-in.png");
+    await type(b, "secret-input", "correct horse battery");
+    await (await b.$('[data-testid="sign-in"]')).click();
+    assert.match(await text(b, "session-seat"), /Ravi Sharma/);
+    assert.equal(await text(b, "shop-name"), "Sharma Mobiles");
+    assert.match(await text(b, "chain-status"), /^Intact/);
+
+    // Lock the screen: the till shows who locked it; the passphrase unlocks it.
+    await (await b.$('[data-testid="lock"]')).click();
+    assert.match(await text(b, "locked"), /Ravi Sharma/);
+    await shoot(b, "locked.png");
+    await type(b, "secret-input", "correct horse battery");
+    await (await b.$('[data-testid="unlock"]')).click();
+    assert.match(await text(b, "session-seat"), /Ravi Sharma/);
   } finally {
     await again.stop();
   }
