@@ -49,7 +49,7 @@ scripts/keyring-session.sh cargo test --workspace --locked
 
 say "End to end: the real desktop app under Xvfb"
 ensure_npm_deps "$GALLA_ROOT/tests/e2e"
-export GALLA_DESKTOP_BIN="$target/debug/galla-desktop"
-cargo build --locked -p galla-desktop # `cargo test` does not build the app's binary
+export GALLA_DESKTOP_BIN="$target/debug/galla-desktop" GALLA_CLI_BIN="$target/debug/galla-cli"
+cargo build --locked -p galla-desktop -p galla-cli # the E2E specs drive both binaries
 (cd tests/e2e && xvfb-run -a -s "-screen 0 1366x768x24" "$GALLA_ROOT/scripts/keyring-session.sh" npm test --silent)
 say "all tests passed"

@@ -192,6 +192,10 @@ pub async fn sign_in(
             let _ = t.lock(&old);
             shell.parked.push(old);
         }
+        // Forget parked sessions the engine has ended (expired, revoked, replaced).
+        shell
+            .parked
+            .retain(|p| matches!(t.session_info(p), Ok(_) | Err(Error::SessionLocked { .. })));
         let signed = t.sign_in(seat_id, &secret, second_factor.as_ref())?;
         shell.current = Some((seat_id, signed.token));
         describe(&mut shell)

@@ -347,3 +347,44 @@ fn the_cli_signs_in_as_a_seat_and_the_engine_decides_what_it_may_do() {
     );
     assert!(!text(&out.stderr).contains("482915"));
 }
+
+#[test]
+fn the_owner_sets_the_session_policy_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("shop");
+    assert!(init(&data).status.success());
+    let pass = format!("{PASSPHRASE}\n");
+    let out = cli(
+        &data,
+        &[
+            "policy",
+            "set",
+            "--idle",
+            "counter_staff=120",
+            "--discount",
+            "manager=1500",
+        ],
+        Some(&pass),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cli(&data, &["policy", "show", "--json"], Some(&pass));
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["idle_timeout_ms"]["counter_staff"], 120_000);
+    assert_eq!(p["discount_limit_bp"]["manager"], 1500);
+    // Out of range: refused with the allowed range, nothing changed.
+    let out = cli(&data, &["policy", "set", "--idle", "owner=5"], Some(&pass));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("30 seconds to 12 hours"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cli(&data, &["policy", "set", "--idle", "boss=60"], Some(&pass));
+    assert_eq!(out.status.code(), Some(2));
+    let out = cli(&data, &["policy", "show"], Some(&pass));
+    assert!(
+        text(&out.stdout).contains("counter_staff       120 s"),
+        "{}",
+        text(&out.stdout)
+    );
+}

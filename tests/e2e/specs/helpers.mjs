@@ -68,3 +68,29 @@ export async function shoot(browser, name) {
   await browser.pause(400);
   await browser.saveScreenshot(join(screenshotDir, name));
 }
+
+export const cliBinary =
+  process.env.GALLA_CLI_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "galla-cli");
+
+/** Text of a test id once it is displayed. */
+export async function text(browser, testid, timeout = 20000) {
+  const el = await browser.$(`[data-testid="${testid}"]`);
+  await el.waitForDisplayed({ timeout });
+  return (await el.getText()).trim();
+}
+
+export async function type(browser, testid, value) {
+  const el = await browser.$(`[data-testid="${testid}"]`);
+  await el.waitForDisplayed({ timeout: 20000 });
+  await el.setValue(value);
+}
+
+/** Creates a shop through the first-run screen; the owner is then signed in. */
+export async function createShop(browser, { shop = "Sharma Mobiles", owner = "Ravi Sharma", passphrase = "correct horse battery" } = {}) {
+  await type(browser, "shop-name-input", shop);
+  await type(browser, "owner-name-input", owner);
+  await type(browser, "passphrase-input", passphrase);
+  await type(browser, "passphrase-again-input", passphrase);
+  await (await browser.$('[data-testid="create-shop"]')).click();
+  await text(browser, "session-seat");
+}

@@ -5,19 +5,7 @@
 // the screen and unlocking it with the passphrase returns to the till.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, shoot } from "./helpers.mjs";
-
-async function text(browser, testid, timeout = 20000) {
-  const el = await browser.$(`[data-testid="${testid}"]`);
-  await el.waitForDisplayed({ timeout });
-  return (await el.getText()).trim();
-}
-
-async function type(browser, testid, value) {
-  const el = await browser.$(`[data-testid="${testid}"]`);
-  await el.waitForDisplayed({ timeout: 20000 });
-  await el.setValue(value);
-}
+import { launch, shoot, text, type } from "./helpers.mjs";
 
 test("first run creates a shop and the status shows the engine's facts", async () => {
   const app = await launch();
