@@ -175,7 +175,7 @@ pub async fn app_status(state: tauri::State<'_, AppState>) -> Result<AppStatus, 
     blocking(move || describe(&mut lock(&state))).await
 }
 
-/// Signs a seat in at the till. The seat at the till before is locked first (its sale held),
+/// Signs a seat in at the till. The seat at the till before is then locked (its sale held),
 /// so switching user never hands one seat's sale to another.
 #[tauri::command]
 pub async fn sign_in(
@@ -188,7 +188,12 @@ pub async fn sign_in(
     blocking(move || {
         let t = terminal(&state)?;
         let mut shell = lock(&state);
-        if let Some((_, old)) = shell.current.take() {
+        // The new seat proves itself first: a mistyped PIN on another tile leaves the seat at
+        // the till as it was.
+        let signed = t.sign_in(seat_id, &secret, second_factor.as_ref())?;
+        if let Some((old_seat, old)) = shell.current.take()
+            && old_seat != seat_id
+        {
             let _ = t.lock(&old);
             shell.parked.push(old);
         }
@@ -196,7 +201,6 @@ pub async fn sign_in(
         shell
             .parked
             .retain(|p| matches!(t.session_info(p), Ok(_) | Err(Error::SessionLocked { .. })));
-        let signed = t.sign_in(seat_id, &secret, second_factor.as_ref())?;
         shell.current = Some((seat_id, signed.token));
         describe(&mut shell)
     })

@@ -143,8 +143,9 @@ impl Terminal {
         )
     }
 
-    /// Holds `cart` on behalf of `seat_id` (its session locked, ended or was revoked). An empty
-    /// cart is simply left open for its seat; one already held or gone is left alone.
+    /// Holds `cart` on behalf of `seat_id` (its session locked, ended or was revoked), even an
+    /// empty one, so no sale stays open without a session; one already held or gone is left
+    /// alone.
     pub(crate) fn hold_cart_for(
         &self,
         store: &mut Store,

@@ -48,6 +48,19 @@ fn json(v: &impl serde::Serialize) -> Result<Value> {
         .map_err(|e| Error::Storage(e.to_string()))
 }
 
+/// Whether `a` holds every permission (an owner, unless something is denied to it).
+fn holds_everything(a: &Access) -> bool {
+    Permission::ALL.iter().all(|p| a.allows(*p))
+}
+
+/// Only a seat holding everything may make an owner: the role's name is a promise.
+fn may_give_roles(actor: &Access, roles: &[Role]) -> Result<()> {
+    if roles.contains(&Role::Owner) && !holds_everything(actor) {
+        return Err(conflict("only an owner may give the owner role"));
+    }
+    Ok(())
+}
+
 /// Whether `actor` holds everything `target` does.
 fn covers(actor: &Access, target: &Access) -> bool {
     target.permissions().all(|p| actor.allows(p))
@@ -129,8 +142,11 @@ impl Terminal {
         let roles = check_roles(&new.roles)?;
         let name = required("display_name", &new.display_name, MAX_SEAT_NAME)?;
         seats::check_secret(new.secret_kind, new.secret.expose())?;
+        // Authorized before the (deliberately slow) hash, and again after it.
+        drop(self.authorize(token, Op::AddSeat)?);
         let hash = crate::secret_hash::hash(new.secret.expose())?;
         let (auth, mut store) = self.authorize(token, Op::AddSeat)?;
+        may_give_roles(&auth.access, &roles)?;
         let policy = self.policy_in(&store)?;
         let target = Access::merge(&roles, &new.overrides, |r| policy.discount_limit_for(r));
         if !covers(&auth.access, &target) {
@@ -209,6 +225,7 @@ impl Terminal {
                 "a revoked or support seat's roles cannot be changed",
             ));
         }
+        may_give_roles(&auth.access, &roles)?;
         let target = Access::merge(&roles, overrides, |r| policy.discount_limit_for(r));
         if !covers(&auth.access, &target) {
             return Err(conflict(
@@ -254,6 +271,7 @@ impl Terminal {
         secret: &SecretString,
     ) -> Result<()> {
         seats::check_secret(kind, secret.expose())?;
+        drop(self.authorize(token, Op::ResetSeatSecret)?);
         let hash = crate::secret_hash::hash(secret.expose())?;
         let (auth, mut store) = self.authorize(token, Op::ResetSeatSecret)?;
         let (seat, _) = self.target_seat(&store, &auth.access, seat_id)?;
@@ -280,13 +298,10 @@ impl Terminal {
         let (auth, store) = self.authorize(token, Op::ChangeOwnSecret)?;
         let seat = seats::load_seat(store.reader(), self.tenant_id, auth.seat_id)?;
         drop(store);
-        if !crate::secret_hash::verify(current.expose(), &seat.secret_hash) {
-            return Err(Error::WrongSecret {
-                attempts_before_wait: 0,
-            });
-        }
+        // Counted like a sign-in: an open session is no licence to guess the current PIN.
+        self.prove_own_secret(&seat, current)?;
         let hash = crate::secret_hash::hash(new.expose())?;
-        let mut store = self.store();
+        let (auth, mut store) = self.authorize(token, Op::ChangeOwnSecret)?;
         self.write_secret(
             &mut store,
             &auth.actor,
@@ -496,8 +511,16 @@ impl Terminal {
             }
             .into());
         }
+        drop(self.authorize(token, Op::GrantSupport)?);
         let hash = crate::secret_hash::hash(new.secret.expose())?;
         let (auth, mut store) = self.authorize(token, Op::GrantSupport)?;
+        let policy = self.policy_in(&store)?;
+        let support = Access::merge(&[Role::Support], &[], |r| policy.discount_limit_for(r));
+        if !covers(&auth.access, &support) {
+            return Err(conflict(
+                "support access includes permissions this seat does not hold",
+            ));
+        }
         let seat_id = Uuid::now_v7();
         let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
         let kind = new.secret_kind.as_str();
@@ -576,6 +599,11 @@ impl Terminal {
     pub fn set_policy(&self, token: &SessionToken, policy: &ShopPolicy) -> Result<()> {
         policy.validate()?;
         let (auth, mut store) = self.authorize(token, Op::SetPolicy)?;
+        // Limits and second-factor rules shape every role's access: only a seat holding all of
+        // it (an owner) may change them.
+        if !holds_everything(&auth.access) {
+            return Err(conflict("only an owner may change the session policy"));
+        }
         let exists = store.reader().query_row(
             "SELECT count(*) FROM shop_policy WHERE id = ?",
             [self.tenant_id.to_string()],
@@ -610,6 +638,14 @@ impl Terminal {
 
     pub fn acknowledge_security_event(&self, token: &SessionToken, event_id: Uuid) -> Result<()> {
         let (auth, mut store) = self.authorize(token, Op::AcknowledgeSecurityEvent)?;
+        let ours: i64 = store.reader().query_row(
+            "SELECT count(*) FROM security_event WHERE id = ? AND tenant_id = ?",
+            [event_id.to_string(), self.tenant_id.to_string()],
+            |r| r.get(0),
+        )?;
+        if ours == 0 {
+            return Err(Error::NotFound(format!("security event {event_id}")));
+        }
         let (signer, now) = (self.signer(), auth.now);
         let op = Operation {
             action: "security_event.acknowledge",

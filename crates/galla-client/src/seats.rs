@@ -75,8 +75,8 @@ pub fn check_secret(kind: SecretKind, secret: &str) -> Result<(), InputError> {
     }
 }
 
-/// A seat row, parsed.
-#[derive(Debug, Clone)]
+/// A seat row, parsed. Its Debug leaves out the secret hash and TOTP ciphertext.
+#[derive(Clone)]
 pub(crate) struct SeatRow {
     pub id: Uuid,
     pub display_name: String,
@@ -89,6 +89,16 @@ pub(crate) struct SeatRow {
     pub support_until_ms: Option<i64>,
     pub revoked_at_ms: Option<i64>,
     pub created_at_ms: i64,
+}
+
+impl std::fmt::Debug for SeatRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeatRow")
+            .field("id", &self.id)
+            .field("roles", &self.roles)
+            .field("revoked_at_ms", &self.revoked_at_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 const SEAT_SELECT: &str = "SELECT id, display_name, roles, overrides, secret_kind, secret_hash, \

@@ -24,7 +24,7 @@ use crate::crypto::{self, SecretString};
 use crate::error::{Error, Result};
 use crate::ops::{Gate, Op};
 use crate::policy::ShopPolicy;
-use crate::seats::{self, SeatGuard, SeatRow};
+use crate::seats::{self, SeatRow};
 use crate::store::Store;
 use crate::terminal::Terminal;
 use crate::write::{Actor, Operation};
@@ -206,6 +206,15 @@ pub(crate) struct Authorized {
     pub key: [u8; 32],
     pub cart: Option<Uuid>,
     pub now: i64,
+    /// The session's last sign-in or re-authentication.
+    pub last_auth_at: i64,
+}
+
+/// What a successful check of a seat's secrets spends when it is committed.
+#[derive(Default)]
+struct Proof {
+    totp_step: Option<i64>,
+    recovery_code: Option<[u8; 32]>,
 }
 
 pub(crate) const ACTION_SIGN_IN: &str = "session.sign_in";
@@ -393,6 +402,7 @@ impl Terminal {
                 key,
                 cart,
                 now,
+                last_auth_at,
             },
             store,
         ))
@@ -415,14 +425,18 @@ impl Terminal {
         Ok(())
     }
 
+    /// Ends a session, holding its sale first: if holding fails, the session (and its claim on
+    /// the sale) stays, so a sale is never left open with no one to resume it.
     fn end_session(&self, store: &mut Store, key: [u8; 32], why: Ended, now: i64) -> Result<()> {
-        let ended = self.sessions().end(key, why);
-        if let Some(s) = ended {
-            tracing::info!(seat = %s.seat_id, "session ended");
-            if let Some(cart) = s.cart {
-                self.hold_cart_for(store, s.seat_id, cart, "session ended", now)?;
-            }
+        let held = self.sessions().live.get(&key).map(|s| (s.seat_id, s.cart));
+        let Some((seat_id, cart)) = held else {
+            return Ok(());
+        };
+        if let Some(cart) = cart {
+            self.hold_cart_for(store, seat_id, cart, "session ended", now)?;
         }
+        self.sessions().end(key, why);
+        tracing::info!(seat = %seat_id, "session ended");
         Ok(())
     }
 
@@ -524,13 +538,14 @@ impl Terminal {
 
     /// Checks `secret` (and the second factor) for `seat`, counting a failure against the
     /// seat's back-off and raising a suspicious-login event at every fifth failure in a row.
-    /// Returns the guard to store on success.
+    /// A seat waiting out a back-off is refused without any check. Success is only a proof:
+    /// [`Terminal::record_proof`] commits it, re-checking one-time codes inside its transaction.
     fn prove(
         &self,
         seat: &SeatRow,
         secret: &SecretString,
         second: Option<&SecondFactor>,
-    ) -> Result<(SeatGuard, Option<[u8; 32]>)> {
+    ) -> Result<Proof> {
         let now = self.clock.now_ms();
         let guard = seats::load_guard(self.store().reader(), seat.id)?;
         if let Some(until) = guard.locked_until()
@@ -541,15 +556,16 @@ impl Terminal {
                 retry_in_secs: secs_until(now, until),
             });
         }
+        // Asked for before anything is checked, so the answer says nothing about the secret.
+        if seat.totp_ct.is_some() && second.is_none() {
+            return Err(Error::SecondFactorRequired);
+        }
         // Argon2id runs outside the store lock: other calls go on while it works.
         let mut ok = crate::secret_hash::verify(secret.expose(), &seat.secret_hash);
-        let mut new_guard = guard.clone();
-        let mut recovery_used = None;
-        if let Some(totp_ct) = &seat.totp_ct {
+        let mut proof = Proof::default();
+        if let (Some(totp_ct), Some(second)) = (&seat.totp_ct, second) {
             match second {
-                None if ok => return Err(Error::SecondFactorRequired),
-                None => {}
-                Some(SecondFactor::Code(code)) => {
+                SecondFactor::Code(code) => {
                     let secret = self.cipher.decrypt("seat", "totp_ct", seat.id, totp_ct)?;
                     let totp = seats::totp(&secret, &seat.display_name, &self.shop_name)?;
                     let step = totp
@@ -558,50 +574,38 @@ impl Terminal {
                     // RFC 6238 §5.2: a code is accepted once; an older step is a replay.
                     match step {
                         Some(s) if guard.totp_last_step.is_none_or(|last| s > last) => {
-                            new_guard.totp_last_step = Some(s);
+                            proof.totp_step = Some(s);
                         }
                         _ => ok = false,
                     }
                 }
-                Some(SecondFactor::RecoveryCode(code)) => {
+                SecondFactor::RecoveryCode(code) => {
                     match seats::recovery_code_hash(seat.id, code.expose()) {
-                        Some(h) => {
-                            let unused: Option<String> = rusqlite::OptionalExtension::optional(
-                                self.store().reader().query_row(
-                                    "SELECT id FROM seat_recovery_code
-                                     WHERE seat_id = ? AND code_hash = ? AND used_at_ms IS NULL",
-                                    rusqlite::params![seat.id.to_string(), h.as_slice()],
-                                    |r| r.get(0),
-                                ),
-                            )?;
-                            if unused.is_some() {
-                                recovery_used = Some(h);
-                            } else {
-                                ok = false;
-                            }
-                        }
+                        Some(h) => proof.recovery_code = Some(h),
                         None => ok = false,
                     }
                 }
             }
         }
         if ok {
-            new_guard.failures = 0;
-            new_guard.last_failure_at_ms = None;
-            return Ok((new_guard, recovery_used));
+            return Ok(proof);
         }
-        self.record_failure(seat, guard, now)?;
-        Err(Error::WrongSecret {
-            attempts_before_wait: FREE_FAILURES
-                .saturating_sub(seats::load_guard(self.store().reader(), seat.id)?.failures),
-        })
+        Err(self.fail(seat, now))
     }
 
-    fn record_failure(&self, seat: &SeatRow, mut guard: SeatGuard, now: i64) -> Result<()> {
-        guard.failures = guard.failures.saturating_add(1);
-        guard.last_failure_at_ms = Some(now);
-        let suspicious = guard.failures.is_multiple_of(SUSPICIOUS_FAILURES);
-        tracing::warn!(seat = %seat.id, failures = guard.failures, "failed sign-in");
+    /// Counts a failed attempt and returns the error to give.
+    fn fail(&self, seat: &SeatRow, now: i64) -> Error {
+        match self.record_failure(seat, now) {
+            Ok(failures) => Error::WrongSecret {
+                attempts_before_wait: FREE_FAILURES.saturating_sub(failures),
+            },
+            Err(e) => e,
+        }
+    }
+
+    /// Adds one failure to the seat's guard, read inside the write transaction so concurrent
+    /// attempts (another process on the same store) each count. Returns the new count.
+    fn record_failure(&self, seat: &SeatRow, now: i64) -> Result<u32> {
         let actor = Actor {
             seat_id: Some(seat.id),
             role: UNAUTHENTICATED.into(),
@@ -612,10 +616,14 @@ impl Terminal {
             entity_id: seat.id.to_string(),
         };
         let (signer, tenant_id) = (self.signer(), self.tenant_id);
-        self.store()
+        let failures = self
+            .store()
             .write(&signer, self.clock.as_ref(), &actor, op, |uow| {
+                let mut guard = seats::load_guard(uow.conn(), seat.id)?;
+                guard.failures = guard.failures.saturating_add(1);
+                guard.last_failure_at_ms = Some(now);
                 seats::write_guard(uow, seat.id, &guard)?;
-                if suspicious {
+                if guard.failures.is_multiple_of(SUSPICIOUS_FAILURES) {
                     let detail = format!(
                         "{} failed sign-ins in a row for {} on this terminal",
                         guard.failures, seat.display_name
@@ -629,21 +637,23 @@ impl Terminal {
                         now,
                     )?;
                 }
-                Ok(())
-            })
+                Ok(guard.failures)
+            })?;
+        tracing::warn!(seat = %seat.id, failures, "failed sign-in");
+        Ok(failures)
     }
 
-    fn record_success(
+    /// Commits a successful proof: clears the back-off, spends the TOTP step or recovery code.
+    /// Both are checked again inside the transaction, so a code used twice at once is accepted
+    /// once; the loser is counted as a failure.
+    fn record_proof(
         &self,
         store: &mut Store,
         seat: &SeatRow,
-        guard: SeatGuard,
-        recovery_used: Option<[u8; 32]>,
+        proof: &Proof,
         action: &'static str,
         now: i64,
     ) -> Result<()> {
-        let mut guard = guard;
-        guard.last_sign_in_at_ms = Some(now);
         let actor = Actor {
             seat_id: Some(seat.id),
             role: seat.role_stamp(),
@@ -654,14 +664,36 @@ impl Terminal {
             entity_id: seat.id.to_string(),
         };
         let (signer, tenant_id) = (self.signer(), self.tenant_id);
-        store.write(&signer, self.clock.as_ref(), &actor, op, |uow| {
+        let spent = || Error::WrongSecret {
+            attempts_before_wait: 0,
+        };
+        let result = store.write(&signer, self.clock.as_ref(), &actor, op, |uow| {
+            let mut guard = seats::load_guard(uow.conn(), seat.id)?;
+            if let Some(step) = proof.totp_step {
+                if guard.totp_last_step.is_some_and(|last| step <= last) {
+                    return Err(spent());
+                }
+                guard.totp_last_step = Some(step);
+            }
+            guard.failures = 0;
+            guard.last_failure_at_ms = None;
+            guard.last_sign_in_at_ms = Some(now);
             seats::write_guard(uow, seat.id, &guard)?;
-            if let Some(h) = recovery_used {
-                let id: String = uow.query_one(
-                    "SELECT id FROM seat_recovery_code WHERE seat_id = ? AND code_hash = ?",
-                    rusqlite::params![seat.id.to_string(), h.as_slice()],
+            if let Some(h) = proof.recovery_code {
+                let id: Option<String> = rusqlite::OptionalExtension::optional(
+                    uow.conn().query_row(
+                        "SELECT id FROM seat_recovery_code
+                         WHERE seat_id = ? AND code_hash = ? AND used_at_ms IS NULL",
+                        rusqlite::params![seat.id.to_string(), h.as_slice()],
+                        |r| r.get(0),
+                    ),
                 )?;
-                uow.update("seat_recovery_code", &id, &[("used_at_ms", rusqlite::types::Value::Integer(now))])?;
+                let id = id.ok_or_else(spent)?;
+                uow.update(
+                    "seat_recovery_code",
+                    &id,
+                    &[("used_at_ms", rusqlite::types::Value::Integer(now))],
+                )?;
                 let left: i64 = uow.query_one(
                     "SELECT count(*) FROM seat_recovery_code WHERE seat_id = ? AND used_at_ms IS NULL",
                     rusqlite::params![seat.id.to_string()],
@@ -670,10 +702,38 @@ impl Terminal {
                     "{} signed in with a recovery code ({left} left)",
                     seat.display_name
                 );
-                seats::insert_security_event(uow, tenant_id, Some(seat.id), "recovery_code_used", &detail, now)?;
+                seats::insert_security_event(
+                    uow,
+                    tenant_id,
+                    Some(seat.id),
+                    "recovery_code_used",
+                    &detail,
+                    now,
+                )?;
             }
             Ok(())
-        })
+        });
+        result
+    }
+
+    /// [`Terminal::record_proof`], counting a failure (outside the store lock, which the count
+    /// takes itself) when a one-time code lost a race.
+    fn commit_proof<'t>(
+        &'t self,
+        mut store: MutexGuard<'t, Store>,
+        seat: &SeatRow,
+        proof: &Proof,
+        action: &'static str,
+        now: i64,
+    ) -> Result<MutexGuard<'t, Store>> {
+        match self.record_proof(&mut store, seat, proof, action, now) {
+            Ok(()) => Ok(store),
+            Err(Error::WrongSecret { .. }) => {
+                drop(store);
+                Err(self.fail(seat, now))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Signs a seat in at this till. A seat with two-step sign-in must give its second factor
@@ -697,15 +757,22 @@ impl Terminal {
         {
             return Err(Error::TerminalDisabled);
         }
-        let (guard, recovery_used) = self.prove(&seat, secret, second)?;
-        let mut store = self.store();
+        let proof = self.prove(&seat, secret, second)?;
+        let store = self.store();
         let now = self.clock.now_ms();
-        // The seat may have been revoked while the hash was being checked.
+        // The seat may have been revoked, or the terminal disabled, while the hash was checked.
         let seat = seats::load_seat(store.reader(), self.tenant_id, seat_id)?;
         if let Some(refused) = seat.refusal(now) {
             return Err(refused);
         }
-        self.record_success(&mut store, &seat, guard, recovery_used, ACTION_SIGN_IN, now)?;
+        if self.is_disabled()
+            && !seat
+                .access(&ShopPolicy::default())
+                .allows(Permission::RevokeSeats)
+        {
+            return Err(Error::TerminalDisabled);
+        }
+        let mut store = self.commit_proof(store, &seat, &proof, ACTION_SIGN_IN, now)?;
         // The seat's earlier session here (locked, or left open) ends; its sale, held as it
         // ends, comes back to the seat.
         let mut cart = None;
@@ -749,7 +816,7 @@ impl Terminal {
             totp_ct: None,
             ..seat.clone()
         };
-        let (guard, _) = self.prove(&bare, secret, None)?;
+        let proof = self.prove(&bare, secret, None)?;
         let mut store = self.store();
         let now = self.clock.now_ms();
         let signed_in_at = {
@@ -769,11 +836,7 @@ impl Terminal {
             self.end_session(&mut store, key, Ended::Expired, now)?;
             return Err(Error::SessionExpired);
         }
-        let guard = SeatGuard {
-            totp_last_step: seats::load_guard(store.reader(), seat_id)?.totp_last_step,
-            ..guard
-        };
-        self.record_success(&mut store, &seat, guard, None, "session.unlock", now)?;
+        let mut store = self.commit_proof(store, &seat, &proof, "session.unlock", now)?;
         let cart = self.sessions().live.get(&key).and_then(|s| s.cart);
         let cart = match cart {
             Some(c) => self.take_back_cart(&mut store, &seat, c, now)?,
@@ -803,27 +866,30 @@ impl Terminal {
             totp_ct: None,
             ..seat
         };
-        let (guard, _) = self.prove(&bare, secret, None)?;
-        let mut store = self.store();
-        let now = self.clock.now_ms();
+        let proof = self.prove(&bare, secret, None)?;
+        // Checked again: the seat may have been revoked while the hash was checked.
+        let (auth, store) = self.authorize(token, Op::Reauthenticate)?;
         let seat = seats::load_seat(store.reader(), self.tenant_id, auth.seat_id)?;
-        let guard = SeatGuard {
-            totp_last_step: seats::load_guard(store.reader(), seat.id)?.totp_last_step,
-            ..guard
-        };
-        self.record_success(
-            &mut store,
-            &seat,
-            guard,
-            None,
-            "session.reauthenticate",
-            now,
-        )?;
+        let store = self.commit_proof(store, &seat, &proof, "session.reauthenticate", auth.now)?;
         let policy = self.policy_in(&store)?;
         let mut sessions = self.sessions();
         let s = sessions.live.get_mut(&auth.key).ok_or(Error::NotSignedIn)?;
-        s.last_auth_at = now;
+        s.last_auth_at = auth.now;
         Ok(self.info(&seat, &policy, s, self.restriction(&seat, &policy)))
+    }
+
+    /// Proves the signed-in seat's own secret (not its second factor), counting failures like
+    /// a sign-in: for changing the secret itself.
+    pub(crate) fn prove_own_secret(&self, seat: &SeatRow, secret: &SecretString) -> Result<()> {
+        let bare = SeatRow {
+            totp_ct: None,
+            ..seat.clone()
+        };
+        let proof = self.prove(&bare, secret, None)?;
+        let store = self.store();
+        let now = self.clock.now_ms();
+        self.commit_proof(store, seat, &proof, "session.reauthenticate", now)
+            .map(drop)
     }
 
     /// The signed-in seat and what it may do. Does not count as activity, so the UI may poll it.
@@ -856,17 +922,16 @@ impl Terminal {
         let key = token.key();
         let mut store = self.store();
         let now = self.clock.now_ms();
-        let s = self.sessions().live.remove(&key);
-        match s {
-            None => Err(Error::NotSignedIn),
-            Some(s) => {
-                tracing::info!(seat = %s.seat_id, "signed out");
-                if let Some(cart) = s.cart {
-                    self.hold_cart_for(&mut store, s.seat_id, cart, "signed out", now)?;
-                }
-                Ok(())
-            }
+        let held = self.sessions().live.get(&key).map(|s| (s.seat_id, s.cart));
+        let Some((seat_id, cart)) = held else {
+            return Err(Error::NotSignedIn);
+        };
+        if let Some(cart) = cart {
+            self.hold_cart_for(&mut store, seat_id, cart, "signed out", now)?;
         }
+        self.sessions().live.remove(&key);
+        tracing::info!(seat = %seat_id, "signed out");
+        Ok(())
     }
 
     pub(crate) fn new_session(
@@ -889,10 +954,30 @@ impl Terminal {
         Ok(token)
     }
 
+    /// Points a session at its sale. A sale belongs to one session at a time: any other
+    /// session that still points at it (its seat locked or left it) lets go, so it can neither
+    /// hold the sale away from its new seat nor take it back.
     pub(crate) fn set_session_cart(&self, key: [u8; 32], cart: Option<Uuid>) {
-        if let Some(s) = self.sessions().live.get_mut(&key) {
+        let mut sessions = self.sessions();
+        if let Some(c) = cart {
+            for (k, s) in sessions.live.iter_mut() {
+                if *k != key && s.cart == Some(c) {
+                    s.cart = None;
+                }
+            }
+        }
+        if let Some(s) = sessions.live.get_mut(&key) {
             s.cart = cart;
         }
+    }
+
+    /// Replacing an existing second factor (and its recovery codes) is a sensitive act: someone
+    /// at an unattended session must not swap in their own authenticator.
+    fn replacing_a_factor_needs_reauth(seat: &SeatRow, auth: &Authorized, op: Op) -> Result<()> {
+        if seat.totp_ct.is_some() && needs_reauth(auth.now, auth.last_auth_at) {
+            return Err(Error::ReauthRequired { action: op.name() });
+        }
+        Ok(())
     }
 
     /// Starts setting up two-step sign-in for the signed-in seat. Nothing is stored until
@@ -901,6 +986,7 @@ impl Terminal {
         let (auth, store) = self.authorize(token, Op::BeginSecondFactor)?;
         let seat = seats::load_seat(store.reader(), self.tenant_id, auth.seat_id)?;
         drop(store);
+        Self::replacing_a_factor_needs_reauth(&seat, &auth, Op::BeginSecondFactor)?;
         let mut secret = Zeroizing::new(vec![0u8; seats::TOTP_SECRET_BYTES]);
         crypto::fill_random(&mut secret)?;
         let totp = seats::totp(&secret, &seat.display_name, &self.shop_name)?;
@@ -926,6 +1012,7 @@ impl Terminal {
     ) -> Result<Vec<SecretString>> {
         let (auth, mut store) = self.authorize(token, Op::ConfirmSecondFactor)?;
         let seat = seats::load_seat(store.reader(), self.tenant_id, auth.seat_id)?;
+        Self::replacing_a_factor_needs_reauth(&seat, &auth, Op::ConfirmSecondFactor)?;
         let pending = self
             .sessions()
             .live

@@ -640,3 +640,125 @@ fn secret_hashes_never_enter_the_audit_trail_but_the_outbox_carries_them_for_syn
     assert!(outbox.iter().any(|r| common::contains(r, b"$argon2id")));
     assert!(s.t.verify_audit(&s.owner).unwrap().is_intact());
 }
+
+#[test]
+fn guessing_the_current_pin_to_change_it_counts_towards_the_back_off() {
+    let s = shop();
+    let staff = sign_in(&s.t, s.staff);
+    for _ in 0..5 {
+        assert!(matches!(
+            s.t.change_own_secret(
+                &staff,
+                &secret("111222"),
+                SecretKind::Pin,
+                &secret("560034")
+            ),
+            Err(Error::WrongSecret { .. })
+        ));
+    }
+    assert!(matches!(
+        s.t.change_own_secret(
+            &staff,
+            &secret(STAFF_PIN),
+            SecretKind::Pin,
+            &secret("560034")
+        ),
+        Err(Error::LockedOut { .. })
+    ));
+    s.fx.clock.advance_ms(30_000);
+    s.t.change_own_secret(
+        &staff,
+        &secret(STAFF_PIN),
+        SecretKind::Pin,
+        &secret("560034"),
+    )
+    .unwrap();
+    s.t.sign_out(&staff).unwrap();
+    s.t.sign_in(s.staff, &secret("560034"), None).unwrap();
+}
+
+#[test]
+fn a_seat_granted_owner_acts_still_cannot_reshape_policy_or_make_support() {
+    let s = shop();
+    let manager = add_seat(&s.t, &s.owner, "Meena", &[Role::Manager]);
+    s.t.set_seat_access(
+        &s.owner,
+        manager,
+        &[Role::Manager],
+        &[
+            Override::Grant(Permission::ManageSeats),
+            Override::Grant(Permission::GrantSupport),
+        ],
+    )
+    .unwrap();
+    let m = sign_in(&s.t, manager);
+    let generous = ShopPolicy {
+        discount_limit_bp: [(Role::Manager, 10_000)].into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        s.t.set_policy(&m, &generous),
+        Err(Error::Invalid(InputError::Conflict(_)))
+    ));
+    let support = NewSupportSeat {
+        display_name: "Friend".into(),
+        secret_kind: SecretKind::Pin,
+        secret: secret("560034"),
+        minutes: 60,
+    };
+    assert!(matches!(
+        s.t.grant_support(&m, &support),
+        Err(Error::Invalid(InputError::Conflict(_)))
+    ));
+    assert!(matches!(
+        s.t.set_seat_access(
+            &m,
+            s.staff,
+            &[Role::Owner],
+            &[Override::Deny(Permission::Restore)]
+        ),
+        Err(Error::Invalid(InputError::Conflict(_)))
+    ));
+}
+
+#[test]
+fn a_sale_resumed_by_another_seat_stays_with_it_when_the_first_seat_returns() {
+    let s = shop();
+    let manager = add_seat(&s.t, &s.owner, "Meena", &[Role::Manager]);
+    let staff = sign_in(&s.t, s.staff);
+    let cart = s.t.open_cart(&staff).unwrap().cart_id;
+    s.t.add_cart_line(&staff, &line("Battery", 89_900)).unwrap();
+    s.t.lock(&staff).unwrap();
+    let m = sign_in(&s.t, manager);
+    s.t.resume_cart(&m, cart).unwrap();
+    // Asha signs in afresh (not unlock): her old session ends, but the sale is Meena's now.
+    let again = sign_in(&s.t, s.staff);
+    assert!(s.t.current_cart(&again).unwrap().is_none());
+    let theirs = s.t.current_cart(&m).unwrap().unwrap();
+    assert_eq!(theirs.cart_id, cart);
+    assert_eq!(theirs.status, CartStatus::Open);
+    assert!(s.t.held_carts(&m).unwrap().is_empty());
+}
+
+#[test]
+fn asking_for_the_second_factor_says_nothing_about_the_secret_and_replacing_it_needs_reauth() {
+    let s = shop();
+    let setup = s.t.begin_second_factor(&s.owner).unwrap();
+    let code = app_code(setup.secret_base32.expose(), s.fx.clock.now_ms());
+    s.t.confirm_second_factor(&s.owner, &secret(&code)).unwrap();
+    let owner_seat = s.t.session_info(&s.owner).unwrap().seat_id;
+    for pass in ["not the passphrase", OWNER_PASSPHRASE] {
+        assert!(matches!(
+            s.t.sign_in(owner_seat, &secret(pass), None),
+            Err(Error::SecondFactorRequired)
+        ));
+    }
+    s.fx.clock.advance_ms(5 * MINUTE);
+    assert!(matches!(
+        s.t.begin_second_factor(&s.owner),
+        Err(Error::ReauthRequired { .. })
+    ));
+    s.t.reauthenticate(&s.owner, &secret(OWNER_PASSPHRASE))
+        .unwrap();
+    s.t.begin_second_factor(&s.owner).unwrap();
+}
