@@ -667,7 +667,7 @@ impl Terminal {
         let spent = || Error::WrongSecret {
             attempts_before_wait: 0,
         };
-        let result = store.write(&signer, self.clock.as_ref(), &actor, op, |uow| {
+        store.write(&signer, self.clock.as_ref(), &actor, op, |uow| {
             let mut guard = seats::load_guard(uow.conn(), seat.id)?;
             if let Some(step) = proof.totp_step {
                 if guard.totp_last_step.is_some_and(|last| step <= last) {
@@ -712,8 +712,7 @@ impl Terminal {
                 )?;
             }
             Ok(())
-        });
-        result
+        })
     }
 
     /// [`Terminal::record_proof`], counting a failure (outside the store lock, which the count
