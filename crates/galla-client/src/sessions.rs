@@ -233,12 +233,12 @@ impl Terminal {
     }
 
     pub(crate) fn policy_in(&self, store: &Store) -> Result<ShopPolicy> {
-        let json: Option<String> =
-            rusqlite::OptionalExtension::optional(store.reader().query_row(
-                "SELECT policy FROM shop_policy WHERE id = ?",
-                [self.tenant_id.to_string()],
-                |r| r.get(0),
-            ))?;
+        let json: Option<String> = rusqlite::OptionalExtension::optional(
+            store
+                .reader()
+                .prepare_cached("SELECT policy FROM shop_policy WHERE id = ?")?
+                .query_row([self.tenant_id.to_string()], |r| r.get(0)),
+        )?;
         match json {
             None => Ok(ShopPolicy::default()),
             Some(j) => serde_json::from_str(&j).map_err(|_| Error::DatabaseDamaged {
