@@ -26,6 +26,24 @@ pub fn supported_schema_version() -> i64 {
     CLIENT_MIGRATIONS.len() as i64
 }
 
+/// Stops migrations at an older version, so a test can build a database as an earlier Galla
+/// left it and prove the upgrade (feature `test-support`; 0 = no limit). Process-wide: only
+/// for a test binary of its own.
+#[cfg(feature = "test-support")]
+pub static SCHEMA_LIMIT_FOR_TESTS: std::sync::atomic::AtomicI64 =
+    std::sync::atomic::AtomicI64::new(0);
+
+fn schema_target() -> i64 {
+    #[cfg(feature = "test-support")]
+    {
+        let limit = SCHEMA_LIMIT_FOR_TESTS.load(Ordering::SeqCst);
+        if limit > 0 {
+            return limit.min(supported_schema_version());
+        }
+    }
+    supported_schema_version()
+}
+
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
@@ -142,10 +160,11 @@ impl Store {
         if found > supported {
             return Err(Error::DatabaseTooNew { found, supported });
         }
-        if found < supported {
+        let target = schema_target();
+        if found < target {
             let migrations =
                 Migrations::new(CLIENT_MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
-            migrations.to_latest(&mut conn)?;
+            migrations.to_version(&mut conn, target as usize)?;
         }
 
         let writing = Arc::new(AtomicBool::new(false));
