@@ -481,12 +481,20 @@ impl Terminal {
     }
 
     /// Locks every session that has gone idle and ends every expired or revoked one, holding
-    /// their sales. The desktop shell calls this every second so the lock screen comes on time
+    /// their sales (and ends sessions that a disable, here or by another process, shuts out). The desktop shell calls this every second so the lock screen comes on time
     /// even when nobody touches the till.
     pub fn lock_idle_sessions(&self) -> Result<usize> {
         let mut store = self.store();
         let now = self.clock.now_ms();
         let policy = self.policy_in(&store)?;
+        // Picks up a disable or enable made by another process on this store (the CLI).
+        let disabled_at: Option<i64> = store.reader().query_row(
+            "SELECT disabled_at_ms FROM device WHERE id = ?",
+            [self.device_id.to_string()],
+            |r| r.get(0),
+        )?;
+        self.disabled
+            .store(disabled_at.is_some(), std::sync::atomic::Ordering::SeqCst);
         let all: Vec<([u8; 32], Uuid, i64, i64, bool)> = self
             .sessions()
             .live

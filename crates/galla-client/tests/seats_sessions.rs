@@ -762,3 +762,22 @@ fn asking_for_the_second_factor_says_nothing_about_the_secret_and_replacing_it_n
         .unwrap();
     s.t.begin_second_factor(&s.owner).unwrap();
 }
+
+#[test]
+fn a_disable_made_by_another_process_reaches_this_one_at_the_next_sweep() {
+    let s = shop();
+    let staff = sign_in(&s.t, s.staff);
+    // A second open of the same store, as the CLI would be.
+    let other = s.fx.open().unwrap();
+    let owner = common::sign_in_owner(&other);
+    other.disable_terminal(&owner).unwrap();
+    assert_eq!(s.t.lock_idle_sessions().unwrap(), 1);
+    assert!(matches!(s.t.touch(&staff), Err(Error::TerminalDisabled)));
+    assert!(matches!(
+        s.t.sign_in(s.staff, &secret(STAFF_PIN), None),
+        Err(Error::TerminalDisabled)
+    ));
+    other.enable_terminal(&owner).unwrap();
+    s.t.lock_idle_sessions().unwrap();
+    sign_in(&s.t, s.staff);
+}
