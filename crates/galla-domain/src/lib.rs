@@ -4,13 +4,21 @@
 //! exhaustively and reused unchanged by the terminal, the CLI and the cloud.
 
 pub mod access;
+pub mod codes;
+pub mod fiscal;
+pub mod gst;
 pub mod gstin;
 pub mod money;
 pub mod phone;
+pub mod rates;
 pub mod session;
 
 pub use access::{Access, Override, Permission, Role};
+pub use codes::{Barcode, CodeError, Imei, ImeiSv};
+pub use fiscal::{DocumentNumber, EInvoiceDocType, FinancialYear, FiscalError};
+pub use gst::{BillTax, Discount, DocumentKind, LineInput, LineTax, PriceBasis, Supply, TaxError};
 pub use gstin::{Gstin, GstinError};
 pub use money::{Money, MoneyError};
 pub use phone::{Phone, PhoneError};
+pub use rates::{Rate, RateRow, RateSchedule};
 pub use session::SessionState;
