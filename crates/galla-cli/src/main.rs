@@ -66,6 +66,20 @@ enum Command {
     /// The shop's session policy: idle timeouts, discount limits, who needs two-step sign-in.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Check an identifier as the till would: exit 0 valid (printed normalised), 1 invalid
+    /// (with the reason). Needs no shop.
+    #[command(subcommand)]
+    Check(CheckCommand),
+}
+
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// A GSTIN: format, state code and mod-36 check character.
+    Gstin { value: String },
+    /// An IMEI (15 digits, Luhn) or IMEISV (16 digits).
+    Imei { value: String },
+    /// An EAN-13 or UPC-A barcode.
+    Barcode { value: String },
 }
 
 #[derive(Subcommand)]
@@ -435,6 +449,39 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let r = t.export_audit_csv(&token, std::io::BufWriter::new(file))?;
             println!("wrote the audit trail to {}", csv.display());
             report_chain(&r)
+        }
+        Command::Check(c) => {
+            use galla_domain::{Barcode, Gstin, Imei, ImeiSv};
+            let (kind, result) = match c {
+                CheckCommand::Gstin { value } => (
+                    "GSTIN",
+                    Gstin::parse(value)
+                        .map(|g| format!("{} (state {:02})", g.as_str(), g.state_code()))
+                        .map_err(|e| e.to_string()),
+                ),
+                CheckCommand::Imei { value } => (
+                    "IMEI",
+                    Imei::parse(value)
+                        .map(|i| format!("{} (TAC {})", i.as_str(), i.tac()))
+                        .or_else(|e| match ImeiSv::parse(value) {
+                            Ok(sv) => Ok(format!("{} (IMEISV, no check digit)", sv.as_str())),
+                            Err(_) => Err(e.to_string()),
+                        }),
+                ),
+                CheckCommand::Barcode { value } => (
+                    "barcode",
+                    Barcode::parse(value)
+                        .map(|b| b.as_str().to_owned())
+                        .map_err(|e| e.to_string()),
+                ),
+            };
+            match result {
+                Ok(normalised) => {
+                    println!("valid {kind}: {normalised}");
+                    Ok(())
+                }
+                Err(reason) => Err(Failure::Found(format!("invalid {kind}: {reason}"))),
+            }
         }
         Command::Policy(PolicyCommand::Show { json: as_json }) => {
             let t = open(&dir)?;

@@ -388,3 +388,37 @@ fn the_owner_sets_the_session_policy_from_the_cli() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn check_says_valid_or_invalid_with_the_reason_and_needs_no_shop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let none = tmp.path().join("no-shop");
+    for (args, code, says) in [
+        (
+            &["check", "gstin", " 27aapfu0939f1zv "][..],
+            0,
+            "valid GSTIN: 27AAPFU0939F1ZV (state 27)",
+        ),
+        (&["check", "gstin", "27AAPFU0939F1ZX"], 1, "invalid GSTIN"),
+        (
+            &["check", "imei", "490154203237518"],
+            0,
+            "valid IMEI: 490154203237518",
+        ),
+        (&["check", "imei", "490154203237517"], 1, "check digit"),
+        (&["check", "imei", "4901542032375101"], 0, "IMEISV"),
+        (&["check", "barcode", "036000291452"], 0, "0036000291452"),
+        (&["check", "barcode", "4006381333932"], 1, "invalid barcode"),
+    ] {
+        let out = cli(&none, args, None);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(all.contains(says), "{args:?}: {all}");
+    }
+    assert!(!none.exists(), "checking creates nothing");
+}
