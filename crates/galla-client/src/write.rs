@@ -92,6 +92,8 @@ pub struct UnitOfWork<'t> {
     after: Map<String, Json>,
     /// The after images unredacted, for the outbox.
     after_full: Map<String, Json>,
+    /// Parts already closed into their own records ([`UnitOfWork::seal`]).
+    sealed: Vec<Part>,
 }
 
 fn image_key(table: &str, id: &str) -> String {
@@ -237,6 +239,31 @@ fn canonical(images: &Map<String, Json>) -> Result<Option<Vec<u8>>> {
         .map_err(|e| Error::Storage(format!("audit image: {e}")))
 }
 
+/// One audit record's worth of a unit of work.
+struct Part {
+    op: Operation,
+    before: Map<String, Json>,
+    after: Map<String, Json>,
+    after_full: Map<String, Json>,
+}
+
+impl UnitOfWork<'_> {
+    /// Closes the images collected so far into their own audit record under `op`, for an
+    /// operation too large for one record (a catalogue import): every part is a consecutive
+    /// record of the same transaction, so they commit, or fail, together.
+    pub fn seal(&mut self, op: Operation) {
+        if self.before.is_empty() && self.after.is_empty() {
+            return;
+        }
+        self.sealed.push(Part {
+            op,
+            before: std::mem::take(&mut self.before),
+            after: std::mem::take(&mut self.after),
+            after_full: std::mem::take(&mut self.after_full),
+        });
+    }
+}
+
 impl Store {
     /// Runs `f` as one audited, signed, outboxed transaction. On any error nothing is written.
     pub fn write<T>(
@@ -251,17 +278,27 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (out, before, after, after_full) = {
+        let (out, mut parts) = {
             let mut uow = UnitOfWork {
                 tx: &tx,
                 before: Map::new(),
                 after: Map::new(),
                 after_full: Map::new(),
+                sealed: Vec::new(),
             };
             let out = f(&mut uow)?;
-            (out, uow.before, uow.after, uow.after_full)
+            let mut parts = std::mem::take(&mut uow.sealed);
+            if !uow.before.is_empty() || !uow.after.is_empty() {
+                parts.push(Part {
+                    op: op.clone(),
+                    before: uow.before,
+                    after: uow.after,
+                    after_full: uow.after_full,
+                });
+            }
+            (out, parts)
         };
-        if before.is_empty() && after.is_empty() {
+        if parts.is_empty() {
             return Err(Error::Storage(format!(
                 "operation {} changed nothing",
                 op.action
@@ -271,7 +308,7 @@ impl Store {
             .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let (seq, prev_hash) = match head {
+        let (mut seq, mut prev_hash) = match head {
             None => (1u64, GENESIS_HASH),
             Some((last, hash)) => (
                 last as u64 + 1,
@@ -281,54 +318,76 @@ impl Store {
             ),
         };
         let time_ms = clock.now_ms();
-        let after_bytes = canonical(&after)?;
-        let payload = serde_json::to_vec(&serde_json::json!({
-            "action": op.action,
-            "entity_type": op.entity_type,
-            "entity_id": op.entity_id,
-            "after": after_full,
-        }))
-        .map_err(|e| Error::Storage(e.to_string()))?;
-        let signed = AuditRecord {
-            tenant_id: signer.tenant_id,
-            device_id: signer.device_id,
-            seq,
-            prev_hash,
-            time_ms,
-            seat_id: actor.seat_id,
-            role: actor.role.clone(),
-            action: op.action.to_owned(),
-            entity_type: op.entity_type.to_owned(),
-            entity_id: op.entity_id.clone(),
-            before: canonical(&before)?,
-            after: after_bytes,
+        for part in parts.drain(..) {
+            prev_hash = append_record(&tx, signer, actor, time_ms, seq, prev_hash, part)?;
+            seq += 1;
         }
-        .sign(signer.key)
-        .map_err(|e| Error::Storage(format!("audit record too large: {e}")))?;
-        tx.prepare_cached(
-            "INSERT INTO audit_log (seq, tenant_id, device_id, time_ms, seat_id, role, action,
-                                    entity_type, entity_id, record, hash, signature)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )?
-        .execute(params![
-            seq as i64,
-            signer.tenant_id.to_string(),
-            signer.device_id.to_string(),
-            time_ms,
-            actor.seat_id.map(|s| s.to_string()),
-            actor.role,
-            op.action,
-            op.entity_type,
-            op.entity_id,
-            signed.encoded,
-            signed.hash.as_slice(),
-            signed.signature.as_slice(),
-        ])?;
-        tx.prepare_cached("INSERT INTO outbox (seq, created_at_ms, payload) VALUES (?, ?, ?)")?
-            .execute(params![seq as i64, time_ms, payload])?;
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// Signs one record after `prev_hash` and inserts it with its outbox entry; returns its hash.
+fn append_record(
+    tx: &rusqlite::Transaction<'_>,
+    signer: &Signer<'_>,
+    actor: &Actor,
+    time_ms: i64,
+    seq: u64,
+    prev_hash: [u8; 32],
+    part: Part,
+) -> Result<[u8; 32]> {
+    let Part {
+        op,
+        before,
+        after,
+        after_full,
+    } = part;
+    let payload = serde_json::to_vec(&serde_json::json!({
+        "action": op.action,
+        "entity_type": op.entity_type,
+        "entity_id": op.entity_id,
+        "after": after_full,
+    }))
+    .map_err(|e| Error::Storage(e.to_string()))?;
+    let signed = AuditRecord {
+        tenant_id: signer.tenant_id,
+        device_id: signer.device_id,
+        seq,
+        prev_hash,
+        time_ms,
+        seat_id: actor.seat_id,
+        role: actor.role.clone(),
+        action: op.action.to_owned(),
+        entity_type: op.entity_type.to_owned(),
+        entity_id: op.entity_id.clone(),
+        before: canonical(&before)?,
+        after: canonical(&after)?,
+    }
+    .sign(signer.key)
+    .map_err(|e| Error::Storage(format!("audit record too large: {e}")))?;
+    tx.prepare_cached(
+        "INSERT INTO audit_log (seq, tenant_id, device_id, time_ms, seat_id, role, action,
+                                entity_type, entity_id, record, hash, signature)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        seq as i64,
+        signer.tenant_id.to_string(),
+        signer.device_id.to_string(),
+        time_ms,
+        actor.seat_id.map(|s| s.to_string()),
+        actor.role,
+        op.action,
+        op.entity_type,
+        op.entity_id,
+        signed.encoded,
+        signed.hash.as_slice(),
+        signed.signature.as_slice(),
+    ])?;
+    tx.prepare_cached("INSERT INTO outbox (seq, created_at_ms, payload) VALUES (?, ?, ?)")?
+        .execute(params![seq as i64, time_ms, payload])?;
+    Ok(signed.hash)
 }
 
 #[cfg(test)]
@@ -474,5 +533,58 @@ mod tests {
             )
             .unwrap();
         assert_eq!(counts, (0, 0, 0));
+    }
+
+    #[test]
+    fn sealed_parts_become_consecutive_records_of_one_transaction() {
+        let mut fx = Fixture::new(7);
+        let tenant = fx.tenant();
+        fx.write("shop.create", |uow| {
+            uow.insert("tenant", &tenant, &tenant_row(&tenant, "Shop"))?;
+            uow.seal(Operation {
+                action: "shop.create_part",
+                entity_type: "tenant",
+                entity_id: tenant.clone(),
+            });
+            uow.update(
+                "tenant",
+                &tenant,
+                &[("name", Value::Text("Renamed".into()))],
+            )
+        })
+        .unwrap();
+        let (a, b) = (fx.record(1), fx.record(2));
+        assert_eq!(
+            (a.action.as_str(), b.action.as_str()),
+            ("shop.create_part", "shop.create")
+        );
+        assert_eq!(
+            b.prev_hash,
+            galla_proto::audit::record_hash(&a.encode().unwrap())
+        );
+        let outbox: i64 = fx
+            .store
+            .reader()
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(outbox, 2);
+
+        // A failure after a seal writes none of the parts.
+        let err = fx.write("shop.rename", |uow| {
+            uow.update("tenant", &tenant, &[("name", Value::Text("X".into()))])?;
+            uow.seal(Operation {
+                action: "shop.rename_part",
+                entity_type: "tenant",
+                entity_id: tenant.clone(),
+            });
+            Err::<(), _>(Error::NotFound("later".into()))
+        });
+        assert!(err.is_err());
+        let n: i64 = fx
+            .store
+            .reader()
+            .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
     }
 }
