@@ -66,10 +66,24 @@ enum Command {
     /// The shop's session policy: idle timeouts, discount limits, who needs two-step sign-in.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Import from CSV, all rows or none; every bad row is named (exit 1 when any is bad).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Check an identifier as the till would: exit 0 valid (printed normalised), 1 invalid
     /// (with the reason). Needs no shop.
     #[command(subcommand)]
     Check(CheckCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Products: sku,name,barcodes,hsn,gst_rate,cess_rate,price,price_basis,unit,serialized,
+    /// imeis_per_unit,stock (rates in %, price in rupees, barcodes separated by spaces or |).
+    Products {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -449,6 +463,33 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let r = t.export_audit_csv(&token, std::io::BufWriter::new(file))?;
             println!("wrote the audit trail to {}", csv.display());
             report_chain(&r)
+        }
+        Command::Import(ImportCommand::Products {
+            file,
+            json: as_json,
+        }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let f = std::fs::File::open(file).map_err(io)?;
+            let r = t.import_products_csv(&token, std::io::BufReader::new(f))?;
+            if *as_json {
+                println!("{}", json(&r));
+            } else if r.errors.is_empty() {
+                println!("imported {} products", r.imported);
+            } else {
+                for e in &r.errors {
+                    println!("line {}: {}: {}", e.line, e.field, e.message);
+                }
+            }
+            if r.errors.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Found(format!(
+                    "{} of {} rows are bad; nothing was imported",
+                    r.errors.len(),
+                    r.rows
+                )))
+            }
         }
         Command::Check(c) => {
             use galla_domain::{Barcode, Gstin, Imei, ImeiSv};

@@ -422,3 +422,42 @@ fn check_says_valid_or_invalid_with_the_reason_and_needs_no_shop() {
     }
     assert!(!none.exists(), "checking creates nothing");
 }
+
+#[test]
+fn importing_products_is_all_or_nothing_with_a_line_by_line_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("shop");
+    assert!(init(&data).status.success());
+    let pass = format!("{PASSPHRASE}\n");
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "sku,name,gst_rate,price\nA1,Cover,18,149\nA2,Glass,18,1.005\n",
+    )
+    .unwrap();
+    let out = cli(
+        &data,
+        &["import", "products", bad.to_str().unwrap()],
+        Some(&pass),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("line 3: price"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains("nothing was imported"));
+    let good = tmp.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "sku,name,gst_rate,price\nA1,Cover,18,149\nA2,Glass,18,99.50\n",
+    )
+    .unwrap();
+    let out = cli(
+        &data,
+        &["import", "products", good.to_str().unwrap()],
+        Some(&pass),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported 2 products"));
+}

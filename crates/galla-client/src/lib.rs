@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod carts;
+pub mod catalogue;
 pub mod clock;
 pub mod crypto;
 pub mod customers;
@@ -25,6 +26,7 @@ pub mod write;
 
 pub use audit::AuditReport;
 pub use carts::{Cart, CartLine, CartStatus, NewCartLine};
+pub use catalogue::{ImportReport, NewProduct, PriceBasis, Product, RowError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::SecretString;
 pub use customers::{Customer, CustomerView, NewCustomer};

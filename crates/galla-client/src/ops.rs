@@ -74,6 +74,11 @@ ops! {
     ResumeCart => Needs(P::HoldResume), "resume a held sale";
     HeldCarts => Needs(P::HoldResume), "see held sales";
 
+    /// Barcode, SKU and name lookups: every seat at the till needs them.
+    FindProducts => SignedIn, "look up products";
+    EditCatalogue => Needs(P::EditCatalogue), "edit the catalogue";
+    ImportCatalogue => Needs(P::EditCatalogue), "import products";
+
     AddCustomer => Needs(P::EditCustomers), "add a customer";
     ViewCustomer => Needs(P::ViewCustomers), "see a customer";
     FindCustomers => Needs(P::ViewCustomers), "look up customers";

@@ -36,6 +36,9 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::HoldCart,                 "YYY...."),
     (Op::ResumeCart,               "YYY...."),
     (Op::HeldCarts,                "YYY...."),
+    (Op::FindProducts,             "YYYYYYY"),
+    (Op::EditCatalogue,            "YY..Y.."),
+    (Op::ImportCatalogue,          "YY..Y.."),
     (Op::AddCustomer,              "YYY...."),
     (Op::ViewCustomer,             "YYYY.Y."),
     (Op::FindCustomers,            "YYYY.Y."),
@@ -243,6 +246,25 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             t.resume_cart(&c.who, held).map(drop)
         }
         Op::HeldCarts => t.held_carts(&c.who).map(drop),
+        Op::FindProducts => t.search_products(&c.who, "glass", 10).map(drop),
+        Op::EditCatalogue => {
+            c.n += 1;
+            let p = galla_client::NewProduct {
+                sku: format!("SKU-{}", c.n),
+                name: "Screen guard".into(),
+                gst_rate_bp: 1800,
+                price_paise: 19_900,
+                ..Default::default()
+            };
+            c.t.add_product(&c.who, &p).map(drop)
+        }
+        Op::ImportCatalogue => {
+            c.n += 1;
+            let csv = format!("sku,name,gst_rate,price\nIMP-{},Back cover,18,149\n", c.n);
+            c.t.import_products_csv(&c.who, csv.as_bytes()).map(|r| {
+                assert_eq!(r.imported, 1, "{r:?}");
+            })
+        }
         Op::AddCustomer => t
             .add_customer(
                 &c.who,

@@ -30,7 +30,7 @@ test("first run creates a shop and the status shows the engine's facts", async (
 
     assert.equal(await text(browser, "shop-name"), "Sharma Mobiles");
     assert.match(await text(browser, "session-seat"), /Ravi Sharma/);
-    assert.equal(await text(browser, "schema-version"), "2");
+    assert.equal(await text(browser, "schema-version"), "3");
     assert.match(await text(browser, "keychain-backend"), /Secret Service/);
     const chain = await browser.$('[data-testid="chain-status"]');
     await chain.waitForDisplayed({ timeout: 20000 });

@@ -1,0 +1,229 @@
+//! The catalogue on the real encrypted store: products in any script found by name prefix,
+//! barcodes in either UPC-A or EAN-13 form, duplicates refused, and CSV imports that write every
+//! row or none, naming each bad row.
+
+mod common;
+
+use common::Fixture;
+use galla_client::{Error, InputError, NewProduct, PriceBasis};
+
+fn product(sku: &str, name: &str, barcodes: &[&str]) -> NewProduct {
+    NewProduct {
+        sku: sku.into(),
+        name: name.into(),
+        barcodes: barcodes.iter().map(|b| b.to_string()).collect(),
+        hsn: Some("8517".into()),
+        gst_rate_bp: 1800,
+        price_paise: 1_299_900,
+        price_basis: Some(PriceBasis::Inclusive),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn products_are_found_by_barcode_sku_and_name_prefix_in_any_script() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    t.add_product(
+        &owner,
+        &product("RN13", "Redmi Note 13 5G", &["036000291452"]),
+    )
+    .unwrap();
+    t.add_product(
+        &owner,
+        &product("SOAP1", "लक्स साबुन 100g", &["4006381333931"]),
+    )
+    .unwrap();
+    t.add_product(&owner, &product("SOAP2", "சந்தன சோப்பு", &[]))
+        .unwrap();
+
+    let by_upc = t
+        .product_by_barcode(&owner, "036000291452")
+        .unwrap()
+        .unwrap();
+    let by_ean = t
+        .product_by_barcode(&owner, "0036000291452")
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_upc, by_ean);
+    assert_eq!(by_upc.sku, "RN13");
+    assert_eq!(by_upc.barcodes, ["0036000291452"]);
+    assert!(
+        t.product_by_barcode(&owner, "8901234567890")
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        t.product_by_barcode(&owner, "4006381333932"),
+        Err(Error::Invalid(_))
+    ));
+    assert_eq!(
+        t.product_by_sku(&owner, " SOAP2 ").unwrap().unwrap().name,
+        "சந்தன சோப்பு"
+    );
+
+    let names = |q: &str| -> Vec<String> {
+        t.search_products(&owner, q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.sku)
+            .collect()
+    };
+    assert_eq!(names("red"), ["RN13"]);
+    assert_eq!(names("redmi 5g"), ["RN13"]);
+    assert_eq!(
+        names("साबु"),
+        ["SOAP1"],
+        "a Devanagari prefix, vowel signs inside the word"
+    );
+    assert_eq!(names("சோப்"), ["SOAP2"]);
+    let mut by_sku = names("soap");
+    by_sku.sort();
+    assert_eq!(by_sku, ["SOAP1", "SOAP2"], "SKUs are searchable too");
+    assert!(names("nokia").is_empty());
+    assert!(names("\"* OR").is_empty(), "FTS syntax is taken literally");
+}
+
+#[test]
+fn duplicates_and_bad_fields_are_refused_and_write_nothing() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    t.add_product(&owner, &product("RN13", "Redmi Note 13", &["036000291452"]))
+        .unwrap();
+    let before = t.status().unwrap().audit_records;
+    assert!(matches!(
+        t.add_product(&owner, &product("RN13", "Again", &[])),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("SKU")
+    ));
+    assert!(matches!(
+        t.add_product(&owner, &product("OTHER", "Same code", &["0036000291452"])),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("barcode")
+    ));
+    let mut bad = product("X1", "Bad", &[]);
+    bad.gst_rate_bp = 10_001;
+    assert!(matches!(
+        t.add_product(&owner, &bad),
+        Err(Error::Invalid(_))
+    ));
+    let mut bad = product("X2", "Bad", &[]);
+    bad.price_paise = -1;
+    assert!(matches!(
+        t.add_product(&owner, &bad),
+        Err(Error::Invalid(_))
+    ));
+    let bad = product("X 3", "Bad", &[]);
+    assert!(matches!(
+        t.add_product(&owner, &bad),
+        Err(Error::Invalid(_))
+    ));
+    let mut bad = product("X4", "Bad", &[]);
+    bad.hsn = Some("851".into());
+    assert!(matches!(
+        t.add_product(&owner, &bad),
+        Err(Error::Invalid(_))
+    ));
+    let bad = product("X5", &"n".repeat(201), &[]);
+    assert!(matches!(
+        t.add_product(&owner, &bad),
+        Err(Error::Invalid(InputError::TooLong { .. }))
+    ));
+    assert_eq!(t.status().unwrap().audit_records, before);
+}
+
+const HEADER: &str = "sku,name,barcodes,hsn,gst_rate,cess_rate,price,price_basis,unit,serialized,imeis_per_unit,stock\n";
+
+#[test]
+fn a_csv_with_any_bad_row_imports_nothing_and_names_every_bad_row() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    t.add_product(
+        &owner,
+        &product("EXISTING", "Already here", &["4006381333931"]),
+    )
+    .unwrap();
+    let before = t.status().unwrap().audit_records;
+    let csv = format!(
+        "{HEADER}\
+         OK1,Good cover,,3926,18,,149,,pcs,no,,10\n\
+         BAD1,Wrong rate,,3926,180,,149,,pcs,no,,\n\
+         BAD2,Wrong code,8901234567894,3926,18,,149,,pcs,no,,\n\
+         OK1,Duplicate sku,,3926,18,,149,,pcs,no,,\n\
+         EXISTING,Clash,,3926,18,,149,,pcs,no,,\n\
+         BAD3,Paisa fraction,,3926,18,,149.999,,pcs,no,,\n\
+         BAD4,Code clash,4006381333931,3926,18,,149,,pcs,no,,\n\
+         BAD5,Not a phone,,8517,18,,9999,,pcs,maybe,,\n"
+    );
+    let r = t.import_products_csv(&owner, csv.as_bytes()).unwrap();
+    assert_eq!((r.imported, r.rows), (0, 8));
+    let got: Vec<(u64, &str)> = r
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, "gst_rate"),
+            (4, "barcodes"),
+            (5, "sku"),
+            (6, "sku"),
+            (7, "price"),
+            (8, "barcodes"),
+            (9, "serialized")
+        ]
+    );
+    assert!(r.errors[0].message.contains("180"), "{:?}", r.errors[0]);
+    assert!(r.errors[2].message.contains("line 2"), "{:?}", r.errors[2]);
+    assert_eq!(t.status().unwrap().audit_records, before, "nothing written");
+    assert!(t.product_by_sku(&owner, "OK1").unwrap().is_none());
+}
+
+#[test]
+fn a_good_csv_imports_every_row_in_one_transaction_of_several_records() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let mut csv = String::from(HEADER);
+    for i in 0..1_200 {
+        let body = format!("890{i:09}");
+        let digits: Vec<u8> = body.bytes().map(|b| b - b'0').collect();
+        let check = galla_domain_check(&digits);
+        csv.push_str(&format!(
+            "P{i},Phone case {i},{body}{check},3926,18,0,\"1,299.50\",inclusive,pcs,no,,5\n"
+        ));
+    }
+    csv.push_str("PH1,Redmi 13C,,8517,18,,\"9,999\",inclusive,pcs,yes,2,\n");
+    let before = t.status().unwrap().audit_records;
+    let r = t.import_products_csv(&owner, csv.as_bytes()).unwrap();
+    assert!(
+        r.errors.is_empty(),
+        "{:?}",
+        &r.errors[..r.errors.len().min(3)]
+    );
+    assert_eq!(r.imported, 1_201);
+    let records = t.status().unwrap().audit_records - before;
+    assert_eq!(records, 3, "1,201 rows in records of at most 500");
+    assert!(t.verify_audit(&owner).unwrap().is_intact());
+    let p = t.product_by_sku(&owner, "P77").unwrap().unwrap();
+    assert_eq!(
+        (p.price_paise, p.stock, p.gst_rate_bp),
+        (129_950, Some(5), 1800)
+    );
+    let phone = t.product_by_sku(&owner, "PH1").unwrap().unwrap();
+    assert!(phone.serialized);
+    assert_eq!(phone.imeis_per_unit, 2);
+    assert_eq!(
+        t.search_products(&owner, "phone case 11", 5).unwrap().len(),
+        5
+    );
+}
+
+/// GS1 check digit, written out here independently of the engine.
+fn galla_domain_check(body: &[u8]) -> u8 {
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
