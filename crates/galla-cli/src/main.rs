@@ -66,6 +66,17 @@ enum Command {
     /// The shop's session policy: idle timeouts, discount limits, who needs two-step sign-in.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Bill headlessly: a cart as JSON in, the finalized invoice as JSON out (for integrations).
+    Bill {
+        /// A JSON file: {"lines": [{"product": {"by": "sku"|"barcode", "value": ...},
+        /// "quantity": N, "imeis": [...], "discount_bp": N}], "payments": [{"mode": "cash",
+        /// "amount_paise": N, "tendered_paise": N} | {"mode": "upi"|"card", "amount_paise": N,
+        /// "reference": "..."}], "customer_id", "place_of_supply", "bill_discount"}
+        file: PathBuf,
+    },
+    /// Invoices.
+    #[command(subcommand)]
+    Invoice(InvoiceCommand),
     /// Import from CSV, all rows or none; every bad row is named (exit 1 when any is bad).
     #[command(subcommand)]
     Import(ImportCommand),
@@ -73,6 +84,72 @@ enum Command {
     /// (with the reason). Needs no shop.
     #[command(subcommand)]
     Check(CheckCommand),
+}
+
+#[derive(Subcommand)]
+enum InvoiceCommand {
+    /// One invoice by its number, e.g. T1/25-26/000123.
+    Show {
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BillLine {
+    product: galla_client::ProductRef,
+    quantity: u32,
+    #[serde(default)]
+    imeis: Vec<String>,
+    #[serde(default)]
+    discount_bp: u32,
+}
+
+#[derive(serde::Deserialize)]
+struct BillFile {
+    lines: Vec<BillLine>,
+    #[serde(flatten)]
+    finalize: galla_client::FinalizeRequest,
+}
+
+/// Rings the file's lines into a fresh cart and finalizes it; on any error the cart is
+/// discarded, so a failed bill leaves nothing behind.
+fn bill(
+    t: &Terminal,
+    token: &SessionToken,
+    file: &BillFile,
+) -> galla_client::Result<galla_client::Invoice> {
+    if file.lines.is_empty() || file.lines.len() > 500 {
+        return Err(galla_client::InputError::Rejected {
+            field: "lines",
+            reason: "a bill has 1 to 500 lines".into(),
+        }
+        .into());
+    }
+    if t.current_cart(token)?.is_some() {
+        t.hold_cart(token)?;
+    }
+    let result = (|| {
+        for l in &file.lines {
+            let cart = t.add_product_to_cart(token, &l.product, l.quantity)?;
+            let line = cart.lines.last().map(|x| x.line_id).ok_or_else(|| {
+                galla_client::Error::Storage("the line just added is missing".into())
+            })?;
+            if !l.imeis.is_empty() {
+                t.set_line_imeis(token, line, &l.imeis)?;
+            }
+            if l.discount_bp > 0 {
+                t.set_line_discount(token, line, l.discount_bp)?;
+            }
+        }
+        t.finalize(token, &file.finalize)
+    })();
+    if result.is_err() {
+        let _ = t.discard_cart(token);
+    }
+    result
 }
 
 #[derive(Subcommand)]
@@ -463,6 +540,48 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let r = t.export_audit_csv(&token, std::io::BufWriter::new(file))?;
             println!("wrote the audit trail to {}", csv.display());
             report_chain(&r)
+        }
+        Command::Bill { file } => {
+            let text = std::fs::read_to_string(file).map_err(io)?;
+            let parsed: BillFile = serde_json::from_str(&text).map_err(|e| {
+                Failure::Error(
+                    galla_client::InputError::Rejected {
+                        field: "bill file",
+                        reason: format!("is not a bill: {e}"),
+                    }
+                    .into(),
+                )
+            })?;
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let invoice = bill(&t, &token, &parsed)?;
+            println!("{}", json(&invoice));
+            Ok(())
+        }
+        Command::Invoice(InvoiceCommand::Show {
+            number,
+            json: as_json,
+        }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let inv = t.invoice_by_number(&token, number)?;
+            if *as_json {
+                println!("{}", json(&inv));
+            } else {
+                println!("{} ({})", inv.number, inv.financial_year);
+                for l in &inv.lines {
+                    println!(
+                        "{:>3} {:<30} {:>4} x {:>12} {:>12}",
+                        l.line_no,
+                        l.description,
+                        l.quantity,
+                        galla_domain::Money::from_paise(l.unit_price_paise).to_string(),
+                        galla_domain::Money::from_paise(l.total_paise).to_string()
+                    );
+                }
+                println!("total {}", galla_domain::Money::from_paise(inv.total_paise));
+            }
+            Ok(())
         }
         Command::Import(ImportCommand::Products {
             file,

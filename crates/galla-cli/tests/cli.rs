@@ -461,3 +461,76 @@ fn importing_products_is_all_or_nothing_with_a_line_by_line_report() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("imported 2 products"));
 }
+
+#[test]
+fn headless_billing_turns_a_json_cart_into_an_invoice_and_a_bad_one_into_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("shop");
+    assert!(init(&data).status.success());
+    let pass = format!("{PASSPHRASE}\n");
+    let csv = tmp.path().join("p.csv");
+    std::fs::write(
+        &csv,
+        "sku,name,gst_rate,price,serialized\nCOVER,Back cover,18,299,no\nPH,Phone,18,\"9,999\",yes\n",
+    )
+    .unwrap();
+    assert!(
+        cli(
+            &data,
+            &["import", "products", csv.to_str().unwrap()],
+            Some(&pass)
+        )
+        .status
+        .success()
+    );
+
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"lines": [{"product": {"by": "sku", "value": "NOPE"}, "quantity": 1}],
+            "payments": [{"mode": "cash", "amount_paise": 29900}]}"#,
+    )
+    .unwrap();
+    let out = cli(&data, &["bill", bad.to_str().unwrap()], Some(&pass));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no such product"),
+        "{}",
+        text(&out.stderr)
+    );
+    let no_imei = tmp.path().join("no-imei.json");
+    std::fs::write(
+        &no_imei,
+        r#"{"lines": [{"product": {"by": "sku", "value": "PH"}, "quantity": 1}],
+            "payments": [{"mode": "cash", "amount_paise": 999900}]}"#,
+    )
+    .unwrap();
+    let out = cli(&data, &["bill", no_imei.to_str().unwrap()], Some(&pass));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("IMEI"), "{}", text(&out.stderr));
+
+    let good = tmp.path().join("good.json");
+    std::fs::write(
+        &good,
+        r#"{"lines": [{"product": {"by": "sku", "value": "COVER"}, "quantity": 2},
+                      {"product": {"by": "sku", "value": "PH"}, "quantity": 1,
+                       "imeis": ["490154203237518"]}],
+            "payments": [{"mode": "cash", "amount_paise": 1059700, "tendered_paise": 1060000}]}"#,
+    )
+    .unwrap();
+    let out = cli(&data, &["bill", good.to_str().unwrap()], Some(&pass));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let inv: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let number = inv["number"].as_str().unwrap().to_owned();
+    assert!(
+        number.ends_with("/000001"),
+        "the failed bills took no number: {number}"
+    );
+    assert_eq!(inv["total_paise"], 1_059_700);
+    assert_eq!(inv["payments"][0]["change_paise"], 300);
+
+    let out = cli(&data, &["invoice", "show", &number, "--json"], Some(&pass));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["lines"][1]["imeis"][0], "490154203237518");
+}

@@ -34,6 +34,17 @@ pub struct CartLine {
     pub quantity: i64,
     pub unit_price_paise: i64,
     pub discount_bp: u32,
+    /// The catalogue product, with its tax data as rung up; `None` for a free-text line.
+    pub product_id: Option<Uuid>,
+    pub sku: Option<String>,
+    pub hsn: Option<String>,
+    pub unit: Option<String>,
+    pub price_basis: Option<galla_domain::PriceBasis>,
+    pub gst_rate_bp: Option<u32>,
+    pub cess_rate_bp: Option<u32>,
+    /// IMEIs a serialized product needs (units × IMEIs per unit), and those captured.
+    pub imeis_required: i64,
+    pub imeis: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,6 +79,10 @@ fn damaged(what: &str) -> Error {
 }
 
 impl Terminal {
+    pub(crate) fn load_cart_pub(&self, store: &Store, cart_id: Uuid) -> Result<Cart> {
+        self.load_cart(store, cart_id)
+    }
+
     fn load_cart(&self, store: &Store, cart_id: Uuid) -> Result<Cart> {
         let conn = store.reader();
         let head: Option<(String, String, Option<String>, i64)> = rusqlite::OptionalExtension::optional(conn.query_row(
@@ -78,13 +93,17 @@ impl Terminal {
         let (opened_by, status, held_reason, updated_at_ms) =
             head.ok_or_else(|| Error::NotFound(format!("sale {cart_id}")))?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, line_no, description, quantity, unit_price_paise, discount_bp
+            "SELECT id, line_no, description, quantity, unit_price_paise, discount_bp, product_id,
+                    sku, hsn, unit, price_basis, gst_rate_bp, cess_rate_bp, imeis_required, imeis
              FROM cart_line WHERE cart_id = ? ORDER BY line_no",
         )?;
         let mut rows = stmt.query([cart_id.to_string()])?;
         let mut lines = Vec::new();
         while let Some(r) = rows.next()? {
             let lid: String = r.get(0)?;
+            let product: Option<String> = r.get(6)?;
+            let basis: Option<String> = r.get(10)?;
+            let imeis: String = r.get(14)?;
             lines.push(CartLine {
                 line_id: Uuid::parse_str(&lid).map_err(|_| damaged("line id"))?,
                 line_no: r.get(1)?,
@@ -92,6 +111,22 @@ impl Terminal {
                 quantity: r.get(3)?,
                 unit_price_paise: r.get(4)?,
                 discount_bp: r.get::<_, i64>(5)?.clamp(0, 10_000) as u32,
+                product_id: product
+                    .map(|p| Uuid::parse_str(&p).map_err(|_| damaged("product id")))
+                    .transpose()?,
+                sku: r.get(7)?,
+                hsn: r.get(8)?,
+                unit: r.get(9)?,
+                price_basis: match basis.as_deref() {
+                    None => None,
+                    Some("inclusive") => Some(galla_domain::PriceBasis::Inclusive),
+                    Some("exclusive") => Some(galla_domain::PriceBasis::Exclusive),
+                    Some(_) => return Err(damaged("price basis")),
+                },
+                gst_rate_bp: r.get(11)?,
+                cess_rate_bp: r.get(12)?,
+                imeis_required: r.get(13)?,
+                imeis: serde_json::from_str(&imeis).map_err(|_| damaged("imeis"))?,
             });
         }
         Ok(Cart {

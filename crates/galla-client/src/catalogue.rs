@@ -463,6 +463,17 @@ impl Terminal {
             .pop())
     }
 
+    pub fn product_by_id(&self, token: &SessionToken, id: Uuid) -> Result<Option<Product>> {
+        let (_auth, store) = self.authorize(token, Op::FindProducts)?;
+        Ok(self
+            .products_where(
+                &store,
+                "WHERE p.tenant_id = ?1 AND p.id = ?2",
+                rusqlite::params![self.tenant_id.to_string(), id.to_string()],
+            )?
+            .pop())
+    }
+
     pub fn product_by_sku(&self, token: &SessionToken, sku: &str) -> Result<Option<Product>> {
         let (_auth, store) = self.authorize(token, Op::FindProducts)?;
         Ok(self

@@ -73,6 +73,9 @@ ops! {
     HoldCart => Needs(P::HoldResume), "hold the sale";
     ResumeCart => Needs(P::HoldResume), "resume a held sale";
     HeldCarts => Needs(P::HoldResume), "see held sales";
+    Finalize => Needs(P::Bill), "finalize the sale";
+    /// Finding an invoice by number or IMEI (for a reprint or a return).
+    ViewInvoices => SignedIn, "look up invoices";
 
     /// Barcode, SKU and name lookups: every seat at the till needs them.
     FindProducts => SignedIn, "look up products";

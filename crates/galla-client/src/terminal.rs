@@ -179,7 +179,7 @@ pub struct Terminal {
     pub(crate) device_id: Uuid,
     pub(crate) shop_name: String,
     terminal_name: String,
-    series_code: String,
+    pub(crate) series_code: String,
     keychain_backend: String,
 }
 
@@ -222,7 +222,7 @@ struct ValidShop {
     state_code: Option<u8>,
     owner_name: String,
     terminal_name: String,
-    series_code: String,
+    pub(crate) series_code: String,
     /// Argon2id PHC string of the owner's passphrase (the passphrase itself is not kept).
     owner_secret_hash: String,
 }

@@ -7,8 +7,8 @@ mod common;
 
 use common::Fixture;
 use galla_client::{
-    Clock, Error, NewCartLine, NewCustomer, NewSeat, NewSupportSeat, Op, Role, SecretKind,
-    SecretString, SessionToken, ShopPolicy, Terminal,
+    Clock, Error, FinalizeRequest, NewCartLine, NewCustomer, NewSeat, NewSupportSeat, Op,
+    PaymentInput, ProductRef, Role, SecretKind, SecretString, SessionToken, ShopPolicy, Terminal,
 };
 use uuid::Uuid;
 
@@ -36,6 +36,8 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::HoldCart,                 "YYY...."),
     (Op::ResumeCart,               "YYY...."),
     (Op::HeldCarts,                "YYY...."),
+    (Op::Finalize,                 "YYY...."),
+    (Op::ViewInvoices,             "YYYYYYY"),
     (Op::FindProducts,             "YYYYYYY"),
     (Op::EditCatalogue,            "YY..Y.."),
     (Op::ImportCatalogue,          "YY..Y.."),
@@ -117,6 +119,14 @@ impl Ctx {
                 },
             )
             .unwrap();
+        let matrix_product = galla_client::NewProduct {
+            sku: "MATRIX".into(),
+            name: "Charging cable".into(),
+            gst_rate_bp: 1800,
+            price_paise: 19_900,
+            ..Default::default()
+        };
+        t.add_product(&owner, &matrix_product).unwrap();
         let victim = t
             .add_seat(&owner, &new_seat("Target", Role::ReadOnly))
             .unwrap();
@@ -246,6 +256,19 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             t.resume_cart(&c.who, held).map(drop)
         }
         Op::HeldCarts => t.held_carts(&c.who).map(drop),
+        Op::Finalize => {
+            let _ = t.discard_cart(&c.who);
+            let _ = t.add_product_to_cart(&c.who, &ProductRef::Sku("MATRIX".into()), 1);
+            let pay = FinalizeRequest {
+                payments: vec![PaymentInput::Cash {
+                    amount_paise: 19_900,
+                    tendered_paise: Some(20_000),
+                }],
+                ..Default::default()
+            };
+            t.finalize(&c.who, &pay).map(drop)
+        }
+        Op::ViewInvoices => t.invoices_by_imei(&c.who, "490154203237518").map(drop),
         Op::FindProducts => t.search_products(&c.who, "glass", 10).map(drop),
         Op::EditCatalogue => {
             c.n += 1;

@@ -1,7 +1,7 @@
 // Starts tauri-driver and a WebDriver session on the real desktop binary, with a data folder
 // of the test's own. Run inside `xvfb-run -a scripts/keyring-session.sh` (the test command does).
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import net from "node:net";
@@ -94,3 +94,6 @@ export async function createShop(browser, { shop = "Sharma Mobiles", owner = "Ra
   await (await browser.$('[data-testid="create-shop"]')).click();
   await text(browser, "session-seat");
 }
+
+/** The schema version this build creates: one per numbered file in migrations/client. */
+export const schemaVersion = readdirSync(join(root, "migrations", "client")).filter((f) => f.endsWith(".sql")).length;

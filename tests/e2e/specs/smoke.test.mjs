@@ -5,7 +5,7 @@
 // the screen and unlocking it with the passphrase returns to the till.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, shoot, text, type } from "./helpers.mjs";
+import { launch, schemaVersion, shoot, text, type } from "./helpers.mjs";
 
 test("first run creates a shop and the status shows the engine's facts", async () => {
   const app = await launch();
@@ -30,7 +30,7 @@ test("first run creates a shop and the status shows the engine's facts", async (
 
     assert.equal(await text(browser, "shop-name"), "Sharma Mobiles");
     assert.match(await text(browser, "session-seat"), /Ravi Sharma/);
-    assert.equal(await text(browser, "schema-version"), "3");
+    assert.equal(await text(browser, "schema-version"), String(schemaVersion));
     assert.match(await text(browser, "keychain-backend"), /Secret Service/);
     const chain = await browser.$('[data-testid="chain-status"]');
     await chain.waitForDisplayed({ timeout: 20000 });

@@ -1,0 +1,839 @@
+//! Finalizing a sale: the cart's catalogue lines are taxed (`galla-domain::gst`), IMEIs checked,
+//! payments recorded, and the invoice numbered in this terminal's series for the financial year,
+//! all in one write-path transaction. A finalized invoice is a fact: triggers refuse any update
+//! or delete (returns will be credit notes).
+
+use galla_domain::fiscal::{DocumentNumber, FinancialYear};
+use galla_domain::gst::{self, Discount, DocumentKind, LineInput, Supply};
+use galla_domain::{Imei, Money, PriceBasis};
+use rusqlite::OptionalExtension;
+use rusqlite::types::Value;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::carts::{Cart, CartStatus};
+use crate::error::{Error, InputError, Result};
+use crate::ops::Op;
+use crate::sessions::SessionToken;
+use crate::store::Store;
+use crate::terminal::Terminal;
+use crate::write::Operation;
+
+/// How a product is named when it is rung up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "by", content = "value", rename_all = "snake_case")]
+pub enum ProductRef {
+    Barcode(String),
+    Sku(String),
+    Id(Uuid),
+}
+
+/// One way the customer pays part of the bill.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum PaymentInput {
+    /// Cash, with what was handed over (at least the amount; the change is worked out).
+    Cash {
+        amount_paise: i64,
+        tendered_paise: Option<i64>,
+    },
+    /// UPI, with its transaction reference.
+    Upi {
+        amount_paise: i64,
+        reference: String,
+    },
+    /// Card, with the terminal's approval reference: never the card number.
+    Card {
+        amount_paise: i64,
+        reference: String,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct FinalizeRequest {
+    #[serde(default)]
+    pub customer_id: Option<Uuid>,
+    /// Where the goods are delivered, if not over the counter (a state code).
+    #[serde(default)]
+    pub place_of_supply: Option<u8>,
+    #[serde(default)]
+    pub bill_discount: Discount,
+    pub payments: Vec<PaymentInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvoiceLine {
+    pub line_no: i64,
+    pub sku: String,
+    pub description: String,
+    pub hsn: Option<String>,
+    pub quantity: i64,
+    pub unit: String,
+    pub unit_price_paise: i64,
+    pub gst_rate_bp: u32,
+    pub cess_rate_bp: u32,
+    pub discount_paise: i64,
+    pub taxable_paise: i64,
+    pub cgst_paise: i64,
+    pub sgst_paise: i64,
+    pub igst_paise: i64,
+    pub cess_paise: i64,
+    pub total_paise: i64,
+    pub imeis: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Payment {
+    pub mode: String,
+    pub amount_paise: i64,
+    pub tendered_paise: Option<i64>,
+    pub change_paise: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invoice {
+    pub id: Uuid,
+    pub number: String,
+    pub financial_year: String,
+    pub doc_kind: DocumentKind,
+    pub issued_at_ms: i64,
+    pub seat_id: Uuid,
+    pub customer_id: Option<Uuid>,
+    pub supply: Supply,
+    pub place_of_supply: u8,
+    pub lines: Vec<InvoiceLine>,
+    pub taxable_paise: i64,
+    pub cgst_paise: i64,
+    pub sgst_paise: i64,
+    pub igst_paise: i64,
+    pub cess_paise: i64,
+    pub subtotal_paise: i64,
+    pub round_off_paise: i64,
+    pub total_paise: i64,
+    pub payments: Vec<Payment>,
+}
+
+fn conflict(msg: impl Into<String>) -> Error {
+    InputError::Conflict(msg.into()).into()
+}
+
+fn rejected(field: &'static str, reason: impl Into<String>) -> Error {
+    InputError::Rejected {
+        field,
+        reason: reason.into(),
+    }
+    .into()
+}
+
+/// A reference a clerk types for UPI or card: 4-64 characters, and never something that looks
+/// like a card number (13-19 digits passing the Luhn check), which Galla must not store.
+fn payment_reference(reference: &str) -> Result<String> {
+    let r = reference.trim();
+    if !(4..=64).contains(&r.chars().count()) {
+        return Err(rejected("reference", "must be 4 to 64 characters"));
+    }
+    let digits: Vec<u8> = r
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .map(|c| c.to_digit(10).map(|d| d as u8))
+        .collect::<Option<_>>()
+        .unwrap_or_default();
+    if (13..=19).contains(&digits.len())
+        && galla_domain::codes::luhn_check_digit(&digits[..digits.len() - 1])
+            == digits[digits.len() - 1]
+    {
+        return Err(rejected(
+            "reference",
+            "looks like a card number: enter the approval or transaction reference instead",
+        ));
+    }
+    Ok(r.to_owned())
+}
+
+fn supply_text(s: Supply) -> &'static str {
+    match s {
+        Supply::IntraState => "intra_state",
+        Supply::IntraUnionTerritory => "intra_union_territory",
+        Supply::InterState => "inter_state",
+    }
+}
+
+fn kind_text(k: DocumentKind) -> &'static str {
+    match k {
+        DocumentKind::TaxInvoice => "tax_invoice",
+        DocumentKind::BillOfSupply => "bill_of_supply",
+        DocumentKind::InvoiceCumBillOfSupply => "invoice_cum_bill_of_supply",
+    }
+}
+
+impl Terminal {
+    /// Rings up a catalogue product: its price, rates and HSN are copied onto the line, and a
+    /// serialized product asks for its IMEIs.
+    pub fn add_product_to_cart(
+        &self,
+        token: &SessionToken,
+        product: &ProductRef,
+        quantity: u32,
+    ) -> Result<Cart> {
+        if !(1..=100_000).contains(&quantity) {
+            return Err(rejected(
+                "quantity",
+                "must be a whole number from 1 to 100,000",
+            ));
+        }
+        let found = match product {
+            ProductRef::Barcode(b) => self.product_by_barcode(token, b)?,
+            ProductRef::Sku(s) => self.product_by_sku(token, s)?,
+            ProductRef::Id(id) => self.product_by_id(token, *id)?,
+        };
+        let p = found.ok_or_else(|| Error::NotFound("no such product in the catalogue".into()))?;
+        let cart = self.open_cart(token)?;
+        let (auth, mut store) = self.authorize(token, Op::AddCartLine)?;
+        if cart.lines.len() >= 500 {
+            return Err(conflict("a sale holds at most 500 lines"));
+        }
+        let line_no = cart.lines.last().map_or(1, |l| l.line_no + 1);
+        let line_id = Uuid::now_v7();
+        let required = if p.serialized {
+            i64::from(quantity) * i64::from(p.imeis_per_unit)
+        } else {
+            0
+        };
+        let basis = match p.price_basis {
+            PriceBasis::Inclusive => "inclusive",
+            PriceBasis::Exclusive => "exclusive",
+        };
+        let (signer, now) = (self.signer(), auth.now);
+        let op = Operation {
+            action: "cart.add_line",
+            entity_type: "cart",
+            entity_id: cart.cart_id.to_string(),
+        };
+        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
+            uow.insert(
+                "cart_line",
+                &line_id.to_string(),
+                &[
+                    ("id", Value::Text(line_id.to_string())),
+                    ("cart_id", Value::Text(cart.cart_id.to_string())),
+                    ("line_no", Value::Integer(line_no)),
+                    ("description", Value::Text(p.name.clone())),
+                    ("quantity", Value::Integer(quantity.into())),
+                    ("unit_price_paise", Value::Integer(p.price_paise)),
+                    ("product_id", Value::Text(p.id.to_string())),
+                    ("sku", Value::Text(p.sku.clone())),
+                    ("hsn", p.hsn.clone().map_or(Value::Null, Value::Text)),
+                    ("unit", Value::Text(p.unit.clone())),
+                    ("price_basis", Value::Text(basis.into())),
+                    ("gst_rate_bp", Value::Integer(p.gst_rate_bp.into())),
+                    ("cess_rate_bp", Value::Integer(p.cess_rate_bp.into())),
+                    ("imeis_required", Value::Integer(required)),
+                ],
+            )?;
+            uow.update(
+                "cart",
+                &cart.cart_id.to_string(),
+                &[("updated_at_ms", Value::Integer(now))],
+            )
+        })?;
+        self.load_cart_pub(&store, cart.cart_id)
+    }
+
+    /// Records the IMEIs of a serialized line: each valid (15 digits, Luhn), none twice in the
+    /// sale, none already sold, and no more than the line needs.
+    pub fn set_line_imeis(
+        &self,
+        token: &SessionToken,
+        line_id: Uuid,
+        imeis: &[String],
+    ) -> Result<Cart> {
+        let parsed: Vec<Imei> = imeis
+            .iter()
+            .map(|i| Imei::parse(i).map_err(|e| rejected("imei", e.to_string())))
+            .collect::<Result<_>>()?;
+        let (auth, mut store) = self.authorize(token, Op::AddCartLine)?;
+        let cart = self.own_cart(&store, auth.cart)?;
+        let line = cart
+            .lines
+            .iter()
+            .find(|l| l.line_id == line_id)
+            .ok_or_else(|| Error::NotFound(format!("line {line_id} in this sale")))?;
+        if parsed.len() as i64 > line.imeis_required {
+            return Err(rejected(
+                "imei",
+                format!(
+                    "line {} takes {} IMEI(s)",
+                    line.line_no, line.imeis_required
+                ),
+            ));
+        }
+        let mut seen: Vec<&str> = cart
+            .lines
+            .iter()
+            .filter(|l| l.line_id != line_id)
+            .flat_map(|l| l.imeis.iter().map(String::as_str))
+            .collect();
+        for i in &parsed {
+            if seen.contains(&i.as_str()) {
+                return Err(conflict(format!("IMEI {i} is already in this sale")));
+            }
+            seen.push(i.as_str());
+            self.refuse_sold_imei(&store, i)?;
+        }
+        let list: Vec<&str> = parsed.iter().map(Imei::as_str).collect();
+        let json = serde_json::to_string(&list).map_err(|e| Error::Storage(e.to_string()))?;
+        let (signer, now) = (self.signer(), auth.now);
+        let op = Operation {
+            action: "cart.set_imeis",
+            entity_type: "cart",
+            entity_id: cart.cart_id.to_string(),
+        };
+        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
+            uow.update(
+                "cart_line",
+                &line_id.to_string(),
+                &[("imeis", Value::Text(json))],
+            )?;
+            uow.update(
+                "cart",
+                &cart.cart_id.to_string(),
+                &[("updated_at_ms", Value::Integer(now))],
+            )
+        })?;
+        self.load_cart_pub(&store, cart.cart_id)
+    }
+
+    fn refuse_sold_imei(&self, store: &Store, imei: &Imei) -> Result<()> {
+        let sold: Option<String> = store
+            .reader()
+            .prepare_cached(
+                "SELECT i.number FROM invoice_imei m JOIN invoice i ON i.id = m.invoice_id \
+                 WHERE m.tenant_id = ? AND m.imei = ? LIMIT 1",
+            )?
+            .query_row(
+                rusqlite::params![self.tenant_id.to_string(), imei.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match sold {
+            Some(number) => Err(conflict(format!(
+                "IMEI {imei} was already sold on invoice {number} and has not been returned"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn own_cart(&self, store: &Store, cart: Option<Uuid>) -> Result<Cart> {
+        let none = || conflict("no sale in progress: start one first");
+        let c = self.load_cart_pub(store, cart.ok_or_else(none)?)?;
+        if c.status != CartStatus::Open {
+            return Err(none());
+        }
+        Ok(c)
+    }
+
+    /// Finalizes the session's sale into the next invoice of this terminal's series.
+    pub fn finalize(&self, token: &SessionToken, req: &FinalizeRequest) -> Result<Invoice> {
+        if req.payments.is_empty() {
+            return Err(rejected("payments", "say how the customer paid"));
+        }
+        if req.payments.len() > 8 {
+            return Err(rejected("payments", "at most 8 payments per bill"));
+        }
+        let (auth, mut store) = self.authorize(token, Op::Finalize)?;
+        let cart = self.own_cart(&store, auth.cart)?;
+        if cart.lines.is_empty() {
+            return Err(conflict("the sale is empty"));
+        }
+        let mut inputs = Vec::with_capacity(cart.lines.len());
+        for l in &cart.lines {
+            let (Some(_), Some(basis), Some(rate)) = (&l.product_id, l.price_basis, l.gst_rate_bp)
+            else {
+                return Err(conflict(format!(
+                    "line {} ({}) is not a catalogue product: remove it or ring up the product",
+                    l.line_no, l.description
+                )));
+            };
+            if (l.imeis.len() as i64) != l.imeis_required {
+                return Err(conflict(format!(
+                    "line {} ({}) needs {} IMEI(s), {} given",
+                    l.line_no,
+                    l.description,
+                    l.imeis_required,
+                    l.imeis.len()
+                )));
+            }
+            inputs.push(LineInput {
+                quantity: u32::try_from(l.quantity)
+                    .map_err(|_| Error::Storage("quantity".into()))?,
+                unit_price: Money::from_paise(l.unit_price_paise),
+                basis,
+                discount: Discount::Percent(l.discount_bp),
+                gst_rate_bp: rate,
+                cess_rate_bp: l.cess_rate_bp.unwrap_or(0),
+            });
+        }
+        for l in &cart.lines {
+            for i in &l.imeis {
+                let imei = Imei::parse(i).map_err(|e| Error::DatabaseDamaged {
+                    detail: e.to_string(),
+                })?;
+                self.refuse_sold_imei(&store, &imei)?;
+            }
+        }
+        // The bill discount is a discount like any other: within the seat's limit.
+        let before: i64 = inputs
+            .iter()
+            .map(|l| {
+                let g = l.unit_price.paise() * i64::from(l.quantity);
+                g - gst::mul_div_half_up(
+                    g,
+                    match l.discount {
+                        Discount::Percent(bp) => bp.into(),
+                        _ => 0,
+                    },
+                    10_000,
+                )
+            })
+            .sum();
+        let bill_bp = match req.bill_discount {
+            Discount::None => 0,
+            Discount::Percent(bp) => bp,
+            Discount::Amount(m) if before > 0 => {
+                // Rounded up: a discount a hair over the limit is over the limit.
+                let b = i128::from(before);
+                u32::try_from((i128::from(m.paise()) * 10_000 + b - 1) / b).unwrap_or(u32::MAX)
+            }
+            Discount::Amount(_) => 0,
+        };
+        if !auth.access.allows_discount_bp(bill_bp) {
+            return Err(Error::DiscountAboveLimit {
+                asked_bp: bill_bp,
+                limit_bp: auth.access.discount_limit_bp(),
+            });
+        }
+        let shop_state: Option<i64> = store.reader().query_row(
+            "SELECT state_code FROM tenant WHERE id = ?",
+            [self.tenant_id.to_string()],
+            |r| r.get(0),
+        )?;
+        let shop_state = shop_state.and_then(|s| u8::try_from(s).ok()).unwrap_or(0);
+        if let Some(pos) = req.place_of_supply {
+            crate::error::state_code("place_of_supply", Some(pos))?;
+        }
+        let place = req.place_of_supply.unwrap_or(shop_state);
+        let supply = Supply::for_sale(
+            shop_state,
+            req.place_of_supply,
+            req.place_of_supply.is_none(),
+        );
+        let buyer_registered = match req.customer_id {
+            None => false,
+            Some(c) => store
+                .reader()
+                .query_row(
+                    "SELECT gstin_bidx IS NOT NULL FROM customer WHERE tenant_id = ? AND id = ?",
+                    [self.tenant_id.to_string(), c.to_string()],
+                    |r| r.get::<_, bool>(0),
+                )
+                .optional()?
+                .ok_or_else(|| Error::NotFound(format!("customer {c}")))?,
+        };
+        let tax = gst::compute(&inputs, req.bill_discount, supply)
+            .map_err(|e| rejected("bill", e.to_string()))?;
+        let doc_kind = DocumentKind::for_sale(false, &inputs, buyer_registered);
+
+        // Payments must cover the total exactly; cash may be tendered with change.
+        struct Pay {
+            mode: &'static str,
+            amount: i64,
+            tendered: Option<i64>,
+            change: Option<i64>,
+            reference: Option<String>,
+        }
+        let mut pays = Vec::new();
+        for p in &req.payments {
+            let pay = match p {
+                PaymentInput::Cash {
+                    amount_paise,
+                    tendered_paise,
+                } => {
+                    let t = tendered_paise.unwrap_or(*amount_paise);
+                    if t < *amount_paise {
+                        return Err(rejected(
+                            "tendered",
+                            "less cash was handed over than is due",
+                        ));
+                    }
+                    Pay {
+                        mode: "cash",
+                        amount: *amount_paise,
+                        tendered: Some(t),
+                        change: Some(t - amount_paise),
+                        reference: None,
+                    }
+                }
+                PaymentInput::Upi {
+                    amount_paise,
+                    reference,
+                } => Pay {
+                    mode: "upi",
+                    amount: *amount_paise,
+                    tendered: None,
+                    change: None,
+                    reference: Some(payment_reference(reference)?),
+                },
+                PaymentInput::Card {
+                    amount_paise,
+                    reference,
+                } => Pay {
+                    mode: "card",
+                    amount: *amount_paise,
+                    tendered: None,
+                    change: None,
+                    reference: Some(payment_reference(reference)?),
+                },
+            };
+            if !(1..=10_000_000_000).contains(&pay.amount) {
+                return Err(rejected("amount", "each payment must be more than ₹0"));
+            }
+            pays.push(pay);
+        }
+        let paid: i64 = pays.iter().map(|p| p.amount).sum();
+        if paid != tax.total.paise() {
+            return Err(rejected(
+                "payments",
+                format!(
+                    "they add up to {} but the bill is {}",
+                    Money::from_paise(paid),
+                    tax.total
+                ),
+            ));
+        }
+
+        let fy =
+            FinancialYear::of_unix_ms(auth.now).map_err(|e| rejected("time", e.to_string()))?;
+        let series_id = format!("{}/invoice/{}", self.device_id, fy.start_year());
+        let invoice_id = Uuid::now_v7();
+        let (signer, tenant_id, device_id, now, seat) = (
+            self.signer(),
+            self.tenant_id,
+            self.device_id,
+            auth.now,
+            auth.seat_id,
+        );
+        let op = Operation {
+            action: "invoice.finalize",
+            entity_type: "invoice",
+            entity_id: invoice_id.to_string(),
+        };
+        let text = |s: &str| Value::Text(s.to_owned());
+        let int = Value::Integer;
+        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
+            // Numbered inside the write transaction (BEGIN IMMEDIATE), so two connections to
+            // this store (the app and the CLI) can never take the same number or skip one.
+            let last: Option<i64> = uow
+                .conn()
+                .query_row("SELECT last_number FROM doc_series WHERE id = ?", [&series_id], |r| r.get(0))
+                .optional()?;
+            let n = last.unwrap_or(0) + 1;
+            let number = DocumentNumber::in_series(&self.series_code, fy, n as u64)
+                .map_err(|e| conflict(e.to_string()))?;
+            // Likewise the IMEIs: none may have been sold since they were checked.
+            for l in &cart.lines {
+                for i in &l.imeis {
+                    let sold: bool = uow.conn().query_row(
+                        "SELECT EXISTS (SELECT 1 FROM invoice_imei WHERE tenant_id = ? AND imei = ?)",
+                        [tenant_id.to_string(), i.clone()],
+                        |r| r.get(0),
+                    )?;
+                    if sold {
+                        return Err(conflict(format!("IMEI {i} was sold a moment ago on another till")));
+                    }
+                }
+            }
+            let series_fields = [("last_number", int(n))];
+            if last.is_some() {
+                uow.update("doc_series", &series_id, &series_fields)?;
+            } else {
+                uow.insert(
+                    "doc_series",
+                    &series_id,
+                    &[
+                        ("id", text(&series_id)),
+                        ("tenant_id", text(&tenant_id.to_string())),
+                        ("device_id", text(&device_id.to_string())),
+                        ("kind", text("invoice")),
+                        ("fy", int(fy.start_year().into())),
+                        ("series_code", text(&self.series_code)),
+                        ("last_number", int(n)),
+                    ],
+                )?;
+            }
+            uow.insert(
+                "invoice",
+                &invoice_id.to_string(),
+                &[
+                    ("id", text(&invoice_id.to_string())),
+                    ("tenant_id", text(&tenant_id.to_string())),
+                    ("device_id", text(&device_id.to_string())),
+                    ("number", text(number.as_str())),
+                    ("fy", int(fy.start_year().into())),
+                    ("number_in_year", int(n)),
+                    ("doc_kind", text(kind_text(doc_kind))),
+                    ("issued_at_ms", int(now)),
+                    ("seat_id", text(&seat.to_string())),
+                    ("customer_id", req.customer_id.map_or(Value::Null, |c| text(&c.to_string()))),
+                    ("supply", text(supply_text(supply))),
+                    ("place_of_supply", int(place.into())),
+                    (
+                        "bill_discount_paise",
+                        int(tax.lines.iter().map(|l| l.bill_discount.paise()).sum()),
+                    ),
+                    ("taxable_paise", int(tax.taxable.paise())),
+                    ("cgst_paise", int(tax.cgst.paise())),
+                    ("sgst_paise", int(tax.sgst.paise())),
+                    ("igst_paise", int(tax.igst.paise())),
+                    ("cess_paise", int(tax.cess.paise())),
+                    ("subtotal_paise", int(tax.subtotal.paise())),
+                    ("round_off_paise", int(tax.round_off.paise())),
+                    ("total_paise", int(tax.total.paise())),
+                ],
+            )?;
+            for (l, t) in cart.lines.iter().zip(&tax.lines) {
+                let lid = Uuid::now_v7();
+                uow.insert(
+                    "invoice_line",
+                    &lid.to_string(),
+                    &[
+                        ("id", text(&lid.to_string())),
+                        ("invoice_id", text(&invoice_id.to_string())),
+                        ("line_no", int(l.line_no)),
+                        ("product_id", text(&l.product_id.map(|p| p.to_string()).unwrap_or_default())),
+                        ("sku", text(l.sku.as_deref().unwrap_or_default())),
+                        ("description", text(&l.description)),
+                        ("hsn", l.hsn.clone().map_or(Value::Null, Value::Text)),
+                        ("unit", text(l.unit.as_deref().unwrap_or("pcs"))),
+                        ("quantity", int(l.quantity)),
+                        ("unit_price_paise", int(l.unit_price_paise)),
+                        (
+                            "price_basis",
+                            text(match l.price_basis {
+                                Some(PriceBasis::Exclusive) => "exclusive",
+                                _ => "inclusive",
+                            }),
+                        ),
+                        ("gst_rate_bp", int(l.gst_rate_bp.unwrap_or(0).into())),
+                        ("cess_rate_bp", int(l.cess_rate_bp.unwrap_or(0).into())),
+                        ("gross_paise", int(t.gross.paise())),
+                        ("line_discount_paise", int(t.line_discount.paise())),
+                        ("bill_discount_paise", int(t.bill_discount.paise())),
+                        ("taxable_paise", int(t.taxable.paise())),
+                        ("cgst_paise", int(t.cgst.paise())),
+                        ("sgst_paise", int(t.sgst.paise())),
+                        ("igst_paise", int(t.igst.paise())),
+                        ("cess_paise", int(t.cess.paise())),
+                        ("total_paise", int(t.total.paise())),
+                    ],
+                )?;
+                for imei in &l.imeis {
+                    let mid = Uuid::now_v7();
+                    uow.insert(
+                        "invoice_imei",
+                        &mid.to_string(),
+                        &[
+                            ("id", text(&mid.to_string())),
+                            ("tenant_id", text(&tenant_id.to_string())),
+                            ("invoice_id", text(&invoice_id.to_string())),
+                            ("line_id", text(&lid.to_string())),
+                            ("imei", text(imei)),
+                        ],
+                    )?;
+                }
+            }
+            for p in &pays {
+                let pid = Uuid::now_v7();
+                let reference = p
+                    .reference
+                    .as_deref()
+                    .map(|r| self.cipher.encrypt_text("payment", "reference_ct", pid, r))
+                    .transpose()?;
+                uow.insert(
+                    "payment",
+                    &pid.to_string(),
+                    &[
+                        ("id", text(&pid.to_string())),
+                        ("invoice_id", text(&invoice_id.to_string())),
+                        ("mode", text(p.mode)),
+                        ("amount_paise", int(p.amount)),
+                        ("tendered_paise", p.tendered.map_or(Value::Null, int)),
+                        ("change_paise", p.change.map_or(Value::Null, int)),
+                        ("reference_ct", reference.map_or(Value::Null, Value::Blob)),
+                    ],
+                )?;
+            }
+            for l in &cart.lines {
+                uow.delete("cart_line", &l.line_id.to_string())?;
+            }
+            uow.delete("cart", &cart.cart_id.to_string())
+        })?;
+        self.set_session_cart(auth.key, None);
+        tracing::info!(invoice = %invoice_id, "invoice finalized");
+        self.load_invoice(&store, invoice_id)
+    }
+
+    fn load_invoice(&self, store: &Store, id: Uuid) -> Result<Invoice> {
+        let conn = store.reader();
+        let damaged = |what: &str| Error::DatabaseDamaged {
+            detail: format!("invoice {id}: {what}"),
+        };
+        let mut inv = conn
+            .query_row(
+                "SELECT number, fy, doc_kind, issued_at_ms, seat_id, customer_id, supply, place_of_supply, \
+                 taxable_paise, cgst_paise, sgst_paise, igst_paise, cess_paise, subtotal_paise, \
+                 round_off_paise, total_paise FROM invoice WHERE tenant_id = ? AND id = ?",
+                [self.tenant_id.to_string(), id.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i32>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, i64>(7)?,
+                        [r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?],
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("invoice {id}")))
+            .and_then(|(number, fy, kind, at, seat, customer, supply, pos, m): (String, i32, String, i64, String, Option<String>, String, i64, [i64; 8])| {
+                Ok(Invoice {
+                    id,
+                    number,
+                    financial_year: FinancialYear::starting(fy).label(),
+                    doc_kind: match kind.as_str() {
+                        "tax_invoice" => DocumentKind::TaxInvoice,
+                        "bill_of_supply" => DocumentKind::BillOfSupply,
+                        "invoice_cum_bill_of_supply" => DocumentKind::InvoiceCumBillOfSupply,
+                        _ => return Err(damaged("kind")),
+                    },
+                    issued_at_ms: at,
+                    seat_id: Uuid::parse_str(&seat).map_err(|_| damaged("seat"))?,
+                    customer_id: customer.and_then(|c| Uuid::parse_str(&c).ok()),
+                    supply: match supply.as_str() {
+                        "intra_state" => Supply::IntraState,
+                        "intra_union_territory" => Supply::IntraUnionTerritory,
+                        "inter_state" => Supply::InterState,
+                        _ => return Err(damaged("supply")),
+                    },
+                    place_of_supply: u8::try_from(pos).unwrap_or(0),
+                    lines: Vec::new(),
+                    taxable_paise: m[0],
+                    cgst_paise: m[1],
+                    sgst_paise: m[2],
+                    igst_paise: m[3],
+                    cess_paise: m[4],
+                    subtotal_paise: m[5],
+                    round_off_paise: m[6],
+                    total_paise: m[7],
+                    payments: Vec::new(),
+                })
+            })?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, line_no, sku, description, hsn, quantity, unit, unit_price_paise, gst_rate_bp, \
+             cess_rate_bp, line_discount_paise + bill_discount_paise, taxable_paise, cgst_paise, \
+             sgst_paise, igst_paise, cess_paise, total_paise FROM invoice_line WHERE invoice_id = ? ORDER BY line_no",
+        )?;
+        let mut rows = stmt.query([id.to_string()])?;
+        let mut imei_q =
+            conn.prepare_cached("SELECT imei FROM invoice_imei WHERE line_id = ? ORDER BY rowid")?;
+        while let Some(r) = rows.next()? {
+            let lid: String = r.get(0)?;
+            let imeis = imei_q
+                .query_map([&lid], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            inv.lines.push(InvoiceLine {
+                line_no: r.get(1)?,
+                sku: r.get(2)?,
+                description: r.get(3)?,
+                hsn: r.get(4)?,
+                quantity: r.get(5)?,
+                unit: r.get(6)?,
+                unit_price_paise: r.get(7)?,
+                gst_rate_bp: r.get(8)?,
+                cess_rate_bp: r.get(9)?,
+                discount_paise: r.get(10)?,
+                taxable_paise: r.get(11)?,
+                cgst_paise: r.get(12)?,
+                sgst_paise: r.get(13)?,
+                igst_paise: r.get(14)?,
+                cess_paise: r.get(15)?,
+                total_paise: r.get(16)?,
+                imeis,
+            });
+        }
+        let mut pay = conn.prepare_cached(
+            "SELECT mode, amount_paise, tendered_paise, change_paise FROM payment WHERE invoice_id = ? ORDER BY rowid",
+        )?;
+        inv.payments = pay
+            .query_map([id.to_string()], |r| {
+                Ok(Payment {
+                    mode: r.get(0)?,
+                    amount_paise: r.get(1)?,
+                    tendered_paise: r.get(2)?,
+                    change_paise: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(inv)
+    }
+
+    /// An invoice by its number (`T1/25-26/000123`).
+    pub fn invoice_by_number(&self, token: &SessionToken, number: &str) -> Result<Invoice> {
+        let number =
+            DocumentNumber::parse(number).map_err(|e| rejected("number", e.to_string()))?;
+        let (_auth, store) = self.authorize(token, Op::ViewInvoices)?;
+        let id: Option<String> = store
+            .reader()
+            .query_row(
+                "SELECT id FROM invoice WHERE tenant_id = ? AND number = ?",
+                [self.tenant_id.to_string(), number.as_str().to_owned()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let id = id.ok_or_else(|| Error::NotFound(format!("invoice {number}")))?;
+        self.load_invoice(
+            &store,
+            Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
+                detail: "invoice id".into(),
+            })?,
+        )
+    }
+
+    /// Every invoice that sold this IMEI.
+    pub fn invoices_by_imei(&self, token: &SessionToken, imei: &str) -> Result<Vec<Invoice>> {
+        let imei = Imei::parse(imei).map_err(|e| rejected("imei", e.to_string()))?;
+        let (_auth, store) = self.authorize(token, Op::ViewInvoices)?;
+        let ids: Vec<String> = store
+            .reader()
+            .prepare_cached(
+                "SELECT DISTINCT invoice_id FROM invoice_imei WHERE tenant_id = ? AND imei = ?",
+            )?
+            .query_map(
+                [self.tenant_id.to_string(), imei.as_str().to_owned()],
+                |r| r.get(0),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter()
+            .map(|i| {
+                let id = Uuid::parse_str(i).map_err(|_| Error::DatabaseDamaged {
+                    detail: "invoice id".into(),
+                })?;
+                self.load_invoice(&store, id)
+            })
+            .collect()
+    }
+}

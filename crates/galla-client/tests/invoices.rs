@@ -1,0 +1,213 @@
+//! Finalizing sales on the real encrypted store: numbering per terminal series and financial
+//! year (no gaps, no duplicates, even from two connections at once), taxes, IMEIs, payments,
+//! and invoices that stay facts.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::Fixture;
+use galla_client::{
+    Clock, Error, FinalizeRequest, InputError, NewProduct, PaymentInput, PriceBasis, ProductRef,
+    SessionToken, Terminal,
+};
+
+const PHONE_IMEIS: [&str; 2] = ["490154203237518", "356938035643809"];
+
+fn stock(t: &Terminal, owner: &SessionToken) {
+    let cover = NewProduct {
+        sku: "COVER".into(),
+        name: "Back cover".into(),
+        barcodes: vec!["4006381333931".into()],
+        hsn: Some("3926".into()),
+        gst_rate_bp: 1800,
+        price_paise: 29_900,
+        price_basis: Some(PriceBasis::Inclusive),
+        ..Default::default()
+    };
+    t.add_product(owner, &cover).unwrap();
+    let phone = NewProduct {
+        sku: "RN13".into(),
+        name: "Redmi Note 13".into(),
+        hsn: Some("8517".into()),
+        gst_rate_bp: 1800,
+        price_paise: 1_499_900,
+        price_basis: Some(PriceBasis::Inclusive),
+        serialized: true,
+        imeis_per_unit: Some(2),
+        ..Default::default()
+    };
+    t.add_product(owner, &phone).unwrap();
+}
+
+fn cash(amount: i64, tendered: i64) -> FinalizeRequest {
+    FinalizeRequest {
+        payments: vec![PaymentInput::Cash {
+            amount_paise: amount,
+            tendered_paise: Some(tendered),
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_phone_and_a_cover_make_invoice_one_of_the_series_with_imeis_and_change() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    t.add_product_to_cart(&owner, &ProductRef::Barcode("4006381333931".into()), 2)
+        .unwrap();
+    let cart = t
+        .add_product_to_cart(&owner, &ProductRef::Sku("RN13".into()), 1)
+        .unwrap();
+    let phone_line = cart.lines[1].line_id;
+    assert_eq!(cart.lines[1].imeis_required, 2);
+
+    // Without its IMEIs the phone cannot be sold.
+    assert!(matches!(
+        t.finalize(&owner, &cash(1_559_700, 1_560_000)),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("needs 2 IMEI")
+    ));
+    assert!(matches!(
+        t.set_line_imeis(&owner, phone_line, &["490154203237517".into()]),
+        Err(Error::Invalid(_))
+    ));
+    t.set_line_imeis(&owner, phone_line, &PHONE_IMEIS.map(String::from))
+        .unwrap();
+    // Payments must add up to the bill.
+    assert!(matches!(
+        t.finalize(&owner, &cash(1_000, 1_000)),
+        Err(Error::Invalid(_))
+    ));
+    let inv = t.finalize(&owner, &cash(1_559_700, 1_600_000)).unwrap();
+    assert_eq!(inv.number, "T1/25-26/000001");
+    assert_eq!(inv.financial_year, "2025-26");
+    assert_eq!(
+        inv.total_paise, 1_559_700,
+        "2 × 299 + 14,999, MRP-inclusive"
+    );
+    assert_eq!(inv.cgst_paise, inv.sgst_paise);
+    assert_eq!(inv.igst_paise, 0);
+    assert_eq!(
+        inv.taxable_paise + inv.cgst_paise + inv.sgst_paise,
+        inv.subtotal_paise
+    );
+    assert_eq!(inv.payments[0].change_paise, Some(40_300));
+    assert_eq!(inv.lines[1].imeis, PHONE_IMEIS);
+    assert!(
+        t.current_cart(&owner).unwrap().is_none(),
+        "the cart became the invoice"
+    );
+
+    // The IMEIs are sold: found by IMEI, refused in a new sale.
+    assert_eq!(
+        t.invoices_by_imei(&owner, PHONE_IMEIS[1]).unwrap()[0].number,
+        inv.number
+    );
+    let cart = t
+        .add_product_to_cart(&owner, &ProductRef::Sku("RN13".into()), 1)
+        .unwrap();
+    assert!(matches!(
+        t.set_line_imeis(&owner, cart.lines[0].line_id, &PHONE_IMEIS.map(String::from)),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("already sold")
+    ));
+    t.discard_cart(&owner).unwrap();
+
+    t.add_product_to_cart(&owner, &ProductRef::Sku("COVER".into()), 1)
+        .unwrap();
+    let card_number = FinalizeRequest {
+        payments: vec![PaymentInput::Card {
+            amount_paise: 29_900,
+            reference: "4111 1111 1111 1111".into(),
+        }],
+        ..Default::default()
+    };
+    assert!(matches!(
+        t.finalize(&owner, &card_number),
+        Err(Error::Invalid(_))
+    ));
+    let split = FinalizeRequest {
+        payments: vec![
+            PaymentInput::Upi {
+                amount_paise: 20_000,
+                reference: "UPI-417823650912".into(),
+            },
+            PaymentInput::Cash {
+                amount_paise: 9_900,
+                tendered_paise: None,
+            },
+        ],
+        ..Default::default()
+    };
+    let second = t.finalize(&owner, &split).unwrap();
+    assert_eq!(second.number, "T1/25-26/000002");
+    assert_eq!(t.invoice_by_number(&owner, "T1/25-26/000001").unwrap(), inv);
+    assert!(t.verify_audit(&owner).unwrap().is_intact());
+
+    // A finalized invoice is a fact, even for someone with the key and a SQL shell.
+    let raw = fx.raw();
+    for sql in [
+        "UPDATE invoice SET total_paise = 1",
+        "DELETE FROM invoice_line",
+        "DELETE FROM invoice_imei",
+        "UPDATE payment SET amount_paise = 1",
+    ] {
+        let err = raw.execute(sql, []).unwrap_err().to_string();
+        assert!(err.contains("cannot be"), "{sql}: {err}");
+    }
+}
+
+#[test]
+fn the_series_restarts_on_1_april_ist() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    // 2026-03-31 23:58 IST: months later, so the owner signs in again.
+    fx.clock.set_ms(1_774_981_680_000);
+    let owner = common::sign_in_owner(&t);
+    let sell = || {
+        t.add_product_to_cart(&owner, &ProductRef::Sku("COVER".into()), 1)
+            .unwrap();
+        t.finalize(&owner, &cash(29_900, 29_900)).unwrap().number
+    };
+    assert_eq!(sell(), "T1/25-26/000001");
+    assert_eq!(sell(), "T1/25-26/000002");
+    fx.clock.advance_ms(3 * 60_000); // 00:01 IST on 1 April
+    assert_eq!(sell(), "T1/26-27/000001");
+    assert_eq!(fx.clock.now_ms(), 1_774_981_860_000);
+}
+
+#[test]
+fn two_connections_finalizing_at_once_never_share_or_skip_a_number() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    drop(t);
+    let per_thread = 15;
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            // Each thread opens the store itself: separate SQLite connections, as two
+            // processes (the app and `galla-cli bill`) would have.
+            let t = Arc::new(fx.open().unwrap());
+            let owner = common::sign_in_owner(&t);
+            std::thread::spawn(move || {
+                let mut numbers = Vec::new();
+                for _ in 0..per_thread {
+                    t.add_product_to_cart(&owner, &ProductRef::Sku("COVER".into()), 1)
+                        .unwrap();
+                    numbers.push(t.finalize(&owner, &cash(29_900, 29_900)).unwrap().number);
+                }
+                numbers
+            })
+        })
+        .collect();
+    let mut all: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    all.sort();
+    let expected: Vec<String> = (1..=3 * per_thread)
+        .map(|n| format!("T1/25-26/{n:06}"))
+        .collect();
+    assert_eq!(all, expected);
+}
