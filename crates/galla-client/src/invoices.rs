@@ -127,7 +127,7 @@ fn rejected(field: &'static str, reason: impl Into<String>) -> Error {
 
 /// A reference a clerk types for UPI or card: 4-64 characters, and never something that looks
 /// like a card number (13-19 digits passing the Luhn check), which Galla must not store.
-fn payment_reference(reference: &str) -> Result<String> {
+pub(crate) fn payment_reference(reference: &str) -> Result<String> {
     let r = reference.trim();
     if !(4..=64).contains(&r.chars().count()) {
         return Err(rejected("reference", "must be 4 to 64 characters"));
@@ -148,6 +148,21 @@ fn payment_reference(reference: &str) -> Result<String> {
         ));
     }
     Ok(r.to_owned())
+}
+
+/// Whether an IMEI may be sold: every time it was sold, it came back on a credit note.
+pub(crate) fn imei_in_stock(
+    conn: &rusqlite::Connection,
+    tenant_id: Uuid,
+    imei: &str,
+) -> Result<bool> {
+    let out: i64 = conn
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM invoice_imei WHERE tenant_id = ?1 AND imei = ?2) \
+                  - (SELECT count(*) FROM credit_note_imei WHERE tenant_id = ?1 AND imei = ?2)",
+        )?
+        .query_row(rusqlite::params![tenant_id.to_string(), imei], |r| r.get(0))?;
+    Ok(out <= 0)
 }
 
 fn supply_text(s: Supply) -> &'static str {
@@ -304,23 +319,18 @@ impl Terminal {
     }
 
     fn refuse_sold_imei(&self, store: &Store, imei: &Imei) -> Result<()> {
-        let sold: Option<String> = store
-            .reader()
-            .prepare_cached(
-                "SELECT i.number FROM invoice_imei m JOIN invoice i ON i.id = m.invoice_id \
-                 WHERE m.tenant_id = ? AND m.imei = ? LIMIT 1",
-            )?
-            .query_row(
-                rusqlite::params![self.tenant_id.to_string(), imei.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match sold {
-            Some(number) => Err(conflict(format!(
-                "IMEI {imei} was already sold on invoice {number} and has not been returned"
-            ))),
-            None => Ok(()),
+        if imei_in_stock(store.reader(), self.tenant_id, imei.as_str())? {
+            return Ok(());
         }
+        let number: String = store.reader().query_row(
+            "SELECT i.number FROM invoice_imei m JOIN invoice i ON i.id = m.invoice_id \
+             WHERE m.tenant_id = ? AND m.imei = ? ORDER BY i.issued_at_ms DESC LIMIT 1",
+            rusqlite::params![self.tenant_id.to_string(), imei.as_str()],
+            |r| r.get(0),
+        )?;
+        Err(conflict(format!(
+            "IMEI {imei} was already sold on invoice {number} and has not been returned"
+        )))
     }
 
     fn own_cart(&self, store: &Store, cart: Option<Uuid>) -> Result<Cart> {
@@ -534,7 +544,11 @@ impl Terminal {
             // this store (the app and the CLI) can never take the same number or skip one.
             let last: Option<i64> = uow
                 .conn()
-                .query_row("SELECT last_number FROM doc_series WHERE id = ?", [&series_id], |r| r.get(0))
+                .query_row(
+                    "SELECT last_number FROM doc_series WHERE id = ?",
+                    [&series_id],
+                    |r| r.get(0),
+                )
                 .optional()?;
             let n = last.unwrap_or(0) + 1;
             let number = DocumentNumber::in_series(&self.series_code, fy, n as u64)
@@ -542,13 +556,10 @@ impl Terminal {
             // Likewise the IMEIs: none may have been sold since they were checked.
             for l in &cart.lines {
                 for i in &l.imeis {
-                    let sold: bool = uow.conn().query_row(
-                        "SELECT EXISTS (SELECT 1 FROM invoice_imei WHERE tenant_id = ? AND imei = ?)",
-                        [tenant_id.to_string(), i.clone()],
-                        |r| r.get(0),
-                    )?;
-                    if sold {
-                        return Err(conflict(format!("IMEI {i} was sold a moment ago on another till")));
+                    if !imei_in_stock(uow.conn(), tenant_id, i)? {
+                        return Err(conflict(format!(
+                            "IMEI {i} was sold a moment ago on another till"
+                        )));
                     }
                 }
             }
@@ -583,7 +594,11 @@ impl Terminal {
                     ("doc_kind", text(kind_text(doc_kind))),
                     ("issued_at_ms", int(now)),
                     ("seat_id", text(&seat.to_string())),
-                    ("customer_id", req.customer_id.map_or(Value::Null, |c| text(&c.to_string()))),
+                    (
+                        "customer_id",
+                        req.customer_id
+                            .map_or(Value::Null, |c| text(&c.to_string())),
+                    ),
                     ("supply", text(supply_text(supply))),
                     ("place_of_supply", int(place.into())),
                     (
@@ -609,7 +624,10 @@ impl Terminal {
                         ("id", text(&lid.to_string())),
                         ("invoice_id", text(&invoice_id.to_string())),
                         ("line_no", int(l.line_no)),
-                        ("product_id", text(&l.product_id.map(|p| p.to_string()).unwrap_or_default())),
+                        (
+                            "product_id",
+                            text(&l.product_id.map(|p| p.to_string()).unwrap_or_default()),
+                        ),
                         ("sku", text(l.sku.as_deref().unwrap_or_default())),
                         ("description", text(&l.description)),
                         ("hsn", l.hsn.clone().map_or(Value::Null, Value::Text)),
@@ -682,7 +700,7 @@ impl Terminal {
         self.load_invoice(&store, invoice_id)
     }
 
-    fn load_invoice(&self, store: &Store, id: Uuid) -> Result<Invoice> {
+    pub(crate) fn load_invoice(&self, store: &Store, id: Uuid) -> Result<Invoice> {
         let conn = store.reader();
         let damaged = |what: &str| Error::DatabaseDamaged {
             detail: format!("invoice {id}: {what}"),

@@ -74,6 +74,7 @@ ops! {
     ResumeCart => Needs(P::HoldResume), "resume a held sale";
     HeldCarts => Needs(P::HoldResume), "see held sales";
     Finalize => Needs(P::Bill), "finalize the sale";
+    IssueCreditNote => Needs(P::CreditNote), "issue a credit note";
     /// Finding an invoice by number or IMEI (for a reprint or a return).
     ViewInvoices => SignedIn, "look up invoices";
 

@@ -37,6 +37,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::ResumeCart,               "YYY...."),
     (Op::HeldCarts,                "YYY...."),
     (Op::Finalize,                 "YYY...."),
+    (Op::IssueCreditNote,          "YY....."),
     (Op::ViewInvoices,             "YYYYYYY"),
     (Op::FindProducts,             "YYYYYYY"),
     (Op::EditCatalogue,            "YY..Y.."),
@@ -88,6 +89,8 @@ struct Ctx {
     who: SessionToken,
     customer: Uuid,
     event: Uuid,
+    /// An invoice of 10 units the owner sold, for credit notes.
+    invoice: String,
     n: u32,
 }
 
@@ -127,6 +130,21 @@ impl Ctx {
             ..Default::default()
         };
         t.add_product(&owner, &matrix_product).unwrap();
+        t.add_product_to_cart(&owner, &ProductRef::Sku("MATRIX".into()), 10)
+            .unwrap();
+        let invoice = t
+            .finalize(
+                &owner,
+                &FinalizeRequest {
+                    payments: vec![PaymentInput::Cash {
+                        amount_paise: 199_000,
+                        tendered_paise: None,
+                    }],
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .number;
         let victim = t
             .add_seat(&owner, &new_seat("Target", Role::ReadOnly))
             .unwrap();
@@ -142,6 +160,7 @@ impl Ctx {
             who,
             customer,
             event,
+            invoice,
             n: 0,
         }
     }
@@ -267,6 +286,19 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
                 ..Default::default()
             };
             t.finalize(&c.who, &pay).map(drop)
+        }
+        Op::IssueCreditNote => {
+            let n = galla_client::NewCreditNote {
+                invoice_number: c.invoice.clone(),
+                reason: "returned".into(),
+                lines: vec![galla_client::ReturnLine {
+                    line_no: 1,
+                    quantity: 1,
+                    imeis: vec![],
+                }],
+                settlement: galla_client::Settlement::RefundCash,
+            };
+            t.issue_credit_note(&c.who, &n).map(drop)
         }
         Op::ViewInvoices => t.invoices_by_imei(&c.who, "490154203237518").map(drop),
         Op::FindProducts => t.search_products(&c.who, "glass", 10).map(drop),

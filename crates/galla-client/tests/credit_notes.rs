@@ -1,0 +1,157 @@
+//! Returns and cancellations as credit notes on the real store: never more than was sold,
+//! amounts that add back up to the invoice exactly, IMEIs back in stock, their own series.
+
+mod common;
+
+use common::Fixture;
+use galla_client::{
+    Error, FinalizeRequest, InputError, NewCreditNote, NewProduct, PaymentInput, PriceBasis,
+    ProductRef, ReturnLine, SessionToken, Settlement, Terminal,
+};
+
+const IMEIS: [&str; 2] = ["490154203237518", "356938035643809"];
+
+/// Sells 3 covers at ₹299.99 and a dual-SIM phone; returns the invoice number and total.
+fn sale(t: &Terminal, owner: &SessionToken) -> (String, i64) {
+    for (sku, name, price, serialized) in [
+        ("COVER", "Back cover", 29_999, false),
+        ("PH", "Phone", 1_099_900, true),
+    ] {
+        t.add_product(
+            owner,
+            &NewProduct {
+                sku: sku.into(),
+                name: name.into(),
+                gst_rate_bp: 1800,
+                price_paise: price,
+                price_basis: Some(PriceBasis::Inclusive),
+                serialized,
+                imeis_per_unit: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    t.add_product_to_cart(owner, &ProductRef::Sku("COVER".into()), 3)
+        .unwrap();
+    let cart = t
+        .add_product_to_cart(owner, &ProductRef::Sku("PH".into()), 1)
+        .unwrap();
+    t.set_line_imeis(owner, cart.lines[1].line_id, &IMEIS.map(String::from))
+        .unwrap();
+    let total = 3 * 29_999 + 1_099_900; // 11,89,897 paise → rounds to ₹11,899
+    let inv = t
+        .finalize(
+            owner,
+            &FinalizeRequest {
+                payments: vec![PaymentInput::Cash {
+                    amount_paise: 1_189_900,
+                    tendered_paise: None,
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(inv.subtotal_paise, total);
+    assert_eq!(inv.round_off_paise, 3);
+    (inv.number, inv.total_paise)
+}
+
+fn note(invoice: &str, lines: Vec<ReturnLine>) -> NewCreditNote {
+    NewCreditNote {
+        invoice_number: invoice.into(),
+        reason: "returned".into(),
+        lines,
+        settlement: Settlement::RefundCash,
+    }
+}
+
+fn ret(line_no: i64, quantity: u32, imeis: &[&str]) -> ReturnLine {
+    ReturnLine {
+        line_no,
+        quantity,
+        imeis: imeis.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn returns_never_exceed_the_sale_and_add_back_up_to_the_invoice_exactly() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let (number, total) = sale(&t, &owner);
+
+    let first = t
+        .issue_credit_note(&owner, &note(&number, vec![ret(1, 1, &[])]))
+        .unwrap();
+    assert_eq!(first.number, "T1C/25-26/000001");
+    assert_eq!(first.invoice_number, number);
+    assert_eq!(first.total_paise, 29_999);
+    assert_eq!(first.cgst_paise, first.sgst_paise);
+
+    assert!(matches!(
+        t.issue_credit_note(&owner, &note(&number, vec![ret(1, 3, &[])])),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("only 2 of 3")
+    ));
+    // The phone comes back only with its IMEIs, and only those sold on that line.
+    assert!(matches!(
+        t.issue_credit_note(&owner, &note(&number, vec![ret(2, 1, &[])])),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("IMEI")
+    ));
+    assert!(matches!(
+        t.issue_credit_note(&owner, &note(&number, vec![ret(2, 1, &[IMEIS[0], "352099001761481"])])),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("not sold")
+    ));
+    let second = t
+        .issue_credit_note(
+            &owner,
+            &note(&number, vec![ret(1, 2, &[]), ret(2, 1, &IMEIS)]),
+        )
+        .unwrap();
+    assert_eq!(second.number, "T1C/25-26/000002");
+    assert_eq!(
+        second.round_off_paise, 3,
+        "the note that completes the invoice carries its round-off"
+    );
+    assert_eq!(
+        first.total_paise + second.total_paise,
+        total,
+        "the customer gets back what was paid"
+    );
+    assert_eq!(second.lines[1].imeis, IMEIS);
+    assert!(matches!(
+        t.issue_credit_note(&owner, &note(&number, vec![ret(1, 1, &[])])),
+        Err(Error::Invalid(InputError::Conflict(_)))
+    ));
+
+    // The phone is back in stock: its IMEIs sell again.
+    let cart = t
+        .add_product_to_cart(&owner, &ProductRef::Sku("PH".into()), 1)
+        .unwrap();
+    t.set_line_imeis(&owner, cart.lines[0].line_id, &IMEIS.map(String::from))
+        .unwrap();
+
+    assert!(matches!(
+        t.issue_credit_note(&owner, &note("T1/25-26/999999", vec![ret(1, 1, &[])])),
+        Err(Error::NotFound(_))
+    ));
+    let card = NewCreditNote {
+        settlement: Settlement::RefundCard {
+            reference: "4111111111111111".into(),
+        },
+        ..note(&number, vec![ret(1, 1, &[])])
+    };
+    assert!(matches!(
+        t.issue_credit_note(&owner, &card),
+        Err(Error::Invalid(_))
+    ));
+    assert!(t.verify_audit(&owner).unwrap().is_intact());
+
+    let raw = fx.raw();
+    for sql in [
+        "UPDATE credit_note SET total_paise = 0",
+        "DELETE FROM credit_note_line",
+    ] {
+        let err = raw.execute(sql, []).unwrap_err().to_string();
+        assert!(err.contains("cannot be"), "{sql}: {err}");
+    }
+}
