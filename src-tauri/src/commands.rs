@@ -46,6 +46,7 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::SecondFactorRequired => "second_factor_required",
         Error::SecondFactorEnrollmentRequired { .. } => "second_factor_setup_required",
         Error::DiscountAboveLimit { .. } => "discount_above_limit",
+        Error::CreditLimit { .. } => "credit_limit",
     }
 }
 

@@ -35,8 +35,14 @@ pub struct ReturnLine {
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum Settlement {
     RefundCash,
-    RefundUpi { reference: String },
-    RefundCard { reference: String },
+    RefundUpi {
+        reference: String,
+    },
+    RefundCard {
+        reference: String,
+    },
+    /// Taken off the customer's udhaar (the invoice must name the customer).
+    LedgerCredit,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +132,7 @@ impl Terminal {
             Settlement::RefundCard { reference } => {
                 ("refund_card", Some(payment_reference(reference)?))
             }
+            Settlement::LedgerCredit => ("ledger_credit", None),
         };
         let mut wanted_imeis = Vec::new();
         for l in &new.lines {
@@ -146,15 +153,28 @@ impl Terminal {
         }
         let (auth, mut store) = self.authorize(token, Op::IssueCreditNote)?;
         let tenant = self.tenant_id.to_string();
-        let (invoice_id, invoice_round_off): (String, i64) = store
+        let (invoice_id, invoice_round_off, invoice_customer): (String, i64, Option<String>) = store
             .reader()
             .query_row(
-                "SELECT id, round_off_paise FROM invoice WHERE tenant_id = ? AND number = ?",
+                "SELECT id, round_off_paise, customer_id FROM invoice WHERE tenant_id = ? AND number = ?",
                 [&tenant, invoice_number.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?
             .ok_or_else(|| Error::NotFound(format!("invoice {invoice_number}")))?;
+        let ledger_customer = match (&new.settlement, &invoice_customer) {
+            (Settlement::LedgerCredit, None) => {
+                return Err(conflict(
+                    "the invoice names no customer: refund the money instead",
+                ));
+            }
+            (Settlement::LedgerCredit, Some(c)) => {
+                Some(Uuid::parse_str(c).map_err(|_| Error::DatabaseDamaged {
+                    detail: "invoice customer".into(),
+                })?)
+            }
+            _ => None,
+        };
         let sold = self.sold_lines(&store, &invoice_id)?;
 
         // What this note takes back, line by line.
@@ -343,6 +363,27 @@ impl Terminal {
                         ],
                     )?;
                 }
+            }
+            if let Some(customer) = ledger_customer
+                && total > 0
+            {
+                crate::ledger::insert_entry(
+                    uow,
+                    self.tenant_id,
+                    customer,
+                    seat,
+                    now,
+                    Uuid::now_v7(),
+                    crate::ledger::NewEntry {
+                        kind: "credit_note",
+                        amount: -total,
+                        invoice_id: None,
+                        credit_note_id: Some(&note_id.to_string()),
+                        mode: None,
+                        reference_ct: None,
+                        over_limit: false,
+                    },
+                )?;
             }
             Ok(())
         })?;

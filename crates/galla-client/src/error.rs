@@ -144,6 +144,15 @@ pub enum Error {
     )]
     DiscountAboveLimit { asked_bp: u32, limit_bp: u32 },
 
+    #[error(
+        "this takes the customer's udhaar to {balance_after}, over their credit limit of {limit}: \
+         a seat allowed to exceed credit limits must ring it up"
+    )]
+    CreditLimit {
+        limit: galla_domain::Money,
+        balance_after: galla_domain::Money,
+    },
+
     #[error("database error: {0}")]
     Storage(String),
 

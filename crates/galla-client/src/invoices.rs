@@ -47,6 +47,9 @@ pub enum PaymentInput {
         amount_paise: i64,
         reference: String,
     },
+    /// Udhaar: added to the customer's ledger, within their credit limit unless the seat may
+    /// exceed it.
+    Credit { amount_paise: i64 },
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -493,6 +496,20 @@ impl Terminal {
                     change: None,
                     reference: Some(payment_reference(reference)?),
                 },
+                PaymentInput::Credit { amount_paise } => {
+                    if req.customer_id.is_none() {
+                        return Err(conflict(
+                            "a sale on udhaar needs the customer: attach one first",
+                        ));
+                    }
+                    Pay {
+                        mode: "credit",
+                        amount: *amount_paise,
+                        tendered: None,
+                        change: None,
+                        reference: None,
+                    }
+                }
                 PaymentInput::Card {
                     amount_paise,
                     reference,
@@ -688,6 +705,44 @@ impl Terminal {
                         ("change_paise", p.change.map_or(Value::Null, int)),
                         ("reference_ct", reference.map_or(Value::Null, Value::Blob)),
                     ],
+                )?;
+            }
+            let on_credit: i64 = pays
+                .iter()
+                .filter(|p| p.mode == "credit")
+                .map(|p| p.amount)
+                .sum();
+            if let (true, Some(customer)) = (on_credit > 0, req.customer_id) {
+                let (balance, limit) =
+                    crate::ledger::balance_and_limit(uow.conn(), tenant_id, customer)?;
+                let after = balance + on_credit;
+                let over = after > limit.unwrap_or(0);
+                if over
+                    && !auth
+                        .access
+                        .allows(galla_domain::Permission::CreditBeyondLimit)
+                {
+                    return Err(Error::CreditLimit {
+                        limit: Money::from_paise(limit.unwrap_or(0)),
+                        balance_after: Money::from_paise(after),
+                    });
+                }
+                crate::ledger::insert_entry(
+                    uow,
+                    tenant_id,
+                    customer,
+                    seat,
+                    now,
+                    Uuid::now_v7(),
+                    crate::ledger::NewEntry {
+                        kind: "credit_sale",
+                        amount: on_credit,
+                        invoice_id: Some(&invoice_id.to_string()),
+                        credit_note_id: None,
+                        mode: None,
+                        reference_ct: None,
+                        over_limit: over,
+                    },
                 )?;
             }
             for l in &cart.lines {

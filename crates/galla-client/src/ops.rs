@@ -75,6 +75,10 @@ ops! {
     HeldCarts => Needs(P::HoldResume), "see held sales";
     Finalize => Needs(P::Bill), "finalize the sale";
     IssueCreditNote => Needs(P::CreditNote), "issue a credit note";
+    /// A customer pays off udhaar at the counter.
+    RecordLedgerPayment => Needs(P::Bill), "record an udhaar payment";
+    ViewLedger => Needs(P::ViewCustomers), "see a customer's udhaar";
+    SetCreditLimit => Needs(P::CreditBeyondLimit), "set a credit limit";
     /// Finding an invoice by number or IMEI (for a reprint or a return).
     ViewInvoices => SignedIn, "look up invoices";
 

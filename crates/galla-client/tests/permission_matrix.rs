@@ -39,6 +39,9 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::Finalize,                 "YYY...."),
     (Op::IssueCreditNote,          "YY....."),
     (Op::ViewInvoices,             "YYYYYYY"),
+    (Op::RecordLedgerPayment,      "YYY...."),
+    (Op::ViewLedger,               "YYYY.Y."),
+    (Op::SetCreditLimit,           "YY....."),
     (Op::FindProducts,             "YYYYYYY"),
     (Op::EditCatalogue,            "YY..Y.."),
     (Op::ImportCatalogue,          "YY..Y.."),
@@ -130,15 +133,18 @@ impl Ctx {
             ..Default::default()
         };
         t.add_product(&owner, &matrix_product).unwrap();
+        // Sold on udhaar to the customer, so there is a balance to pay off.
+        t.set_credit_limit(&owner, customer, Some(10_000_000))
+            .unwrap();
         t.add_product_to_cart(&owner, &ProductRef::Sku("MATRIX".into()), 10)
             .unwrap();
         let invoice = t
             .finalize(
                 &owner,
                 &FinalizeRequest {
-                    payments: vec![PaymentInput::Cash {
+                    customer_id: Some(customer),
+                    payments: vec![PaymentInput::Credit {
                         amount_paise: 199_000,
-                        tendered_paise: None,
                     }],
                     ..Default::default()
                 },
@@ -301,6 +307,17 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             t.issue_credit_note(&c.who, &n).map(drop)
         }
         Op::ViewInvoices => t.invoices_by_imei(&c.who, "490154203237518").map(drop),
+        Op::RecordLedgerPayment => t
+            .record_ledger_payment(
+                &c.who,
+                c.customer,
+                &galla_client::LedgerPayment::Cash { amount_paise: 100 },
+            )
+            .map(drop),
+        Op::ViewLedger => t
+            .ledger_statement(&c.who, c.customer, i64::MIN, i64::MAX)
+            .map(drop),
+        Op::SetCreditLimit => t.set_credit_limit(&c.who, c.customer, Some(1_000_000)),
         Op::FindProducts => t.search_products(&c.who, "glass", 10).map(drop),
         Op::EditCatalogue => {
             c.n += 1;
