@@ -7,6 +7,8 @@ ALTER TABLE customer ADD COLUMN credit_limit_paise INTEGER CHECK (credit_limit_p
 CREATE TABLE ledger_entry (
     id                  TEXT PRIMARY KEY NOT NULL,
     tenant_id           TEXT NOT NULL REFERENCES tenant(id),
+    -- The terminal that recorded it (its day close counts udhaar received there).
+    device_id           TEXT NOT NULL REFERENCES device(id),
     customer_id         TEXT NOT NULL REFERENCES customer(id),
     kind                TEXT NOT NULL CHECK (kind IN ('credit_sale', 'payment', 'credit_note')),
     -- Signed: positive when the customer owes more, negative when less.

@@ -534,3 +534,41 @@ fn headless_billing_turns_a_json_cart_into_an_invoice_and_a_bad_one_into_nothing
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(shown["lines"][1]["imeis"][0], "490154203237518");
 }
+
+#[test]
+fn the_day_report_is_shown_and_an_unfinished_day_cannot_be_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("shop");
+    assert!(init(&data).status.success());
+    let pass = format!("{PASSPHRASE}\n");
+    let out = cli(
+        &data,
+        &["report", "day", "2020-01-01", "--json"],
+        Some(&pass),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["sales"]["total_paise"], 0);
+    assert_eq!(r["closed"], false);
+    let out = cli(
+        &data,
+        &["report", "day", "2020-01-01", "--close", "--json"],
+        Some(&pass),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["closed"], true);
+    let out = cli(
+        &data,
+        &["report", "day", "2999-01-01", "--close"],
+        Some(&pass),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not over yet"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cli(&data, &["report", "day", "01/01/2020"], Some(&pass));
+    assert_eq!(out.status.code(), Some(2));
+}

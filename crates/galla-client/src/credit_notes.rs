@@ -369,7 +369,7 @@ impl Terminal {
             {
                 crate::ledger::insert_entry(
                     uow,
-                    self.tenant_id,
+                    (self.tenant_id, device_id),
                     customer,
                     seat,
                     now,

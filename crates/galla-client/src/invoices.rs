@@ -729,7 +729,7 @@ impl Terminal {
                 }
                 crate::ledger::insert_entry(
                     uow,
-                    tenant_id,
+                    (tenant_id, device_id),
                     customer,
                     seat,
                     now,

@@ -92,7 +92,7 @@ pub(crate) struct NewEntry<'a> {
 
 pub(crate) fn insert_entry(
     uow: &mut UnitOfWork<'_>,
-    tenant_id: Uuid,
+    (tenant_id, device_id): (Uuid, Uuid),
     customer_id: Uuid,
     seat_id: Uuid,
     now: i64,
@@ -106,6 +106,7 @@ pub(crate) fn insert_entry(
         &[
             ("id", Value::Text(id.to_string())),
             ("tenant_id", Value::Text(tenant_id.to_string())),
+            ("device_id", Value::Text(device_id.to_string())),
             ("customer_id", Value::Text(customer_id.to_string())),
             ("kind", Value::Text(e.kind.into())),
             ("amount_paise", Value::Integer(e.amount)),
@@ -178,7 +179,7 @@ impl Terminal {
             }
             insert_entry(
                 uow,
-                tenant_id,
+                (tenant_id, self.device_id),
                 customer_id,
                 seat,
                 now,

@@ -79,6 +79,8 @@ ops! {
     RecordLedgerPayment => Needs(P::Bill), "record an udhaar payment";
     ViewLedger => Needs(P::ViewCustomers), "see a customer's udhaar";
     SetCreditLimit => Needs(P::CreditBeyondLimit), "set a credit limit";
+    /// The day's figures, and closing the day (which stores them for good).
+    DayReport => Needs(P::Reports), "see or close the day";
     /// Finding an invoice by number or IMEI (for a reprint or a return).
     ViewInvoices => SignedIn, "look up invoices";
 

@@ -42,6 +42,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::RecordLedgerPayment,      "YYY...."),
     (Op::ViewLedger,               "YYYY.Y."),
     (Op::SetCreditLimit,           "YY....."),
+    (Op::DayReport,                "YY.YYYY"),
     (Op::FindProducts,             "YYYYYYY"),
     (Op::EditCatalogue,            "YY..Y.."),
     (Op::ImportCatalogue,          "YY..Y.."),
@@ -318,6 +319,12 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             .ledger_statement(&c.who, c.customer, i64::MIN, i64::MAX)
             .map(drop),
         Op::SetCreditLimit => t.set_credit_limit(&c.who, c.customer, Some(1_000_000)),
+        Op::DayReport => t
+            .day_report(
+                &c.who,
+                galla_client::day_close::parse_day("2025-11-21").unwrap(),
+            )
+            .map(drop),
         Op::FindProducts => t.search_products(&c.who, "glass", 10).map(drop),
         Op::EditCatalogue => {
             c.n += 1;
