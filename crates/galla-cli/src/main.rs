@@ -171,6 +171,12 @@ fn bill(
 
 #[derive(Subcommand)]
 enum ImportCommand {
+    /// Customers: name,phone,gstin,email,address,state_code,marketing_consent.
+    Customers {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Products: sku,name,barcodes,hsn,gst_rate,cess_rate,price,price_basis,unit,serialized,
     /// imeis_per_unit,stock (rates in %, price in rupees, barcodes separated by spaces or |).
     Products {
@@ -453,6 +459,28 @@ fn seat_named(t: &Terminal, token: &SessionToken, name: &str) -> Result<uuid::Uu
         .ok_or_else(|| refused(format!("no seat named {name:?}")))
 }
 
+/// Prints an import's outcome; any bad row is a problem found (exit 1), nothing imported.
+fn report_import(r: &galla_client::ImportReport, as_json: bool, what: &str) -> Result<(), Failure> {
+    if as_json {
+        println!("{}", json(r));
+    } else if r.errors.is_empty() {
+        println!("imported {} {what}", r.imported);
+    } else {
+        for e in &r.errors {
+            println!("line {}: {}: {}", e.line, e.field, e.message);
+        }
+    }
+    if r.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Found(format!(
+            "{} of {} rows are bad; nothing was imported",
+            r.errors.len(),
+            r.rows
+        )))
+    }
+}
+
 fn report_chain(r: &AuditReport) -> Result<(), Failure> {
     match &r.problem {
         None => Ok(()),
@@ -646,6 +674,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Import(ImportCommand::Customers {
+            file,
+            json: as_json,
+        }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let f = std::fs::File::open(file).map_err(io)?;
+            let r = t.import_customers_csv(&token, std::io::BufReader::new(f))?;
+            report_import(&r, *as_json, "customers")
+        }
         Command::Import(ImportCommand::Products {
             file,
             json: as_json,
@@ -654,24 +692,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let token = sign_in(&cli, &t)?;
             let f = std::fs::File::open(file).map_err(io)?;
             let r = t.import_products_csv(&token, std::io::BufReader::new(f))?;
-            if *as_json {
-                println!("{}", json(&r));
-            } else if r.errors.is_empty() {
-                println!("imported {} products", r.imported);
-            } else {
-                for e in &r.errors {
-                    println!("line {}: {}: {}", e.line, e.field, e.message);
-                }
-            }
-            if r.errors.is_empty() {
-                Ok(())
-            } else {
-                Err(Failure::Found(format!(
-                    "{} of {} rows are bad; nothing was imported",
-                    r.errors.len(),
-                    r.rows
-                )))
-            }
+            report_import(&r, *as_json, "products")
         }
         Command::Check(c) => {
             use galla_domain::{Barcode, Gstin, Imei, ImeiSv};

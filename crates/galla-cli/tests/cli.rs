@@ -572,3 +572,36 @@ fn the_day_report_is_shown_and_an_unfinished_day_cannot_be_closed() {
     let out = cli(&data, &["report", "day", "01/01/2020"], Some(&pass));
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn importing_customers_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("shop");
+    assert!(init(&data).status.success());
+    let pass = format!("{PASSPHRASE}\n");
+    let f = tmp.path().join("c.csv");
+    std::fs::write(&f, "name,phone,gstin\nAsha,9876543210,\nBala,9876543210,\n").unwrap();
+    let out = cli(
+        &data,
+        &["import", "customers", f.to_str().unwrap()],
+        Some(&pass),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("line 3: phone"),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::write(
+        &f,
+        "name,phone,gstin\nAsha,9876543210,\nBala,,29AAFCC9980M1ZR\n",
+    )
+    .unwrap();
+    let out = cli(
+        &data,
+        &["import", "customers", f.to_str().unwrap()],
+        Some(&pass),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported 2 customers"));
+}

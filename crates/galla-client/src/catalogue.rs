@@ -280,7 +280,7 @@ fn product_from_row(r: &rusqlite::Row<'_>) -> Result<Product> {
 
 /// Turns what someone typed into an FTS5 prefix query: every word must start a word of the
 /// name or SKU. Quotes keep FTS5 syntax characters in the input literal.
-fn fts_query(input: &str) -> Option<String> {
+pub(crate) fn fts_query(input: &str) -> Option<String> {
     let words: Vec<String> = input
         .split(|c: char| c.is_whitespace() || c == '"')
         .filter(|w| !w.is_empty())

@@ -270,3 +270,170 @@ pub(crate) fn decrypt_row(cipher: &ColumnCipher, r: &rusqlite::Row<'_>) -> Resul
         marketing_consent: r.get::<_, i64>(7)? != 0,
     })
 }
+
+/// The CSV columns of a customer import: `name,phone,gstin,email,address,state_code,marketing_consent`.
+#[derive(Debug, Deserialize)]
+struct CsvCustomer {
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    gstin: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    state_code: String,
+    #[serde(default)]
+    marketing_consent: String,
+}
+
+fn some(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+impl CsvCustomer {
+    fn to_new(&self) -> Result<NewCustomer, InputError> {
+        let state_code = match self.state_code.trim() {
+            "" => None,
+            t => Some(t.parse::<u8>().map_err(|_| InputError::Rejected {
+                field: "state_code",
+                reason: format!("{t:?} is not a state code like 27"),
+            })?),
+        };
+        let marketing_consent = match self.marketing_consent.trim().to_ascii_lowercase().as_str() {
+            "" | "no" | "n" | "false" | "0" => false,
+            "yes" | "y" | "true" | "1" => true,
+            other => {
+                return Err(InputError::Rejected {
+                    field: "marketing_consent",
+                    reason: format!("{other:?} is not yes or no"),
+                });
+            }
+        };
+        Ok(NewCustomer {
+            name: self.name.clone(),
+            phone: some(&self.phone),
+            gstin: some(&self.gstin),
+            email: some(&self.email),
+            address: some(&self.address),
+            state_code,
+            marketing_consent,
+        })
+    }
+}
+
+impl crate::terminal::Terminal {
+    /// Imports customers from CSV, all or nothing, like the catalogue: every row validated
+    /// (phone normalised, GSTIN checked), no phone or GSTIN twice in the file or already on file;
+    /// any error and nothing is written.
+    pub fn import_customers_csv(
+        &self,
+        token: &crate::sessions::SessionToken,
+        input: impl std::io::Read,
+    ) -> Result<crate::catalogue::ImportReport> {
+        use crate::catalogue::{ImportReport, RowError};
+        use std::collections::HashMap;
+        drop(self.authorize(token, crate::ops::Op::ImportCustomers)?);
+        let mut rd = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(input.take(64 * 1024 * 1024 + 1));
+        let (mut valid, mut errors, mut rows) = (Vec::new(), Vec::new(), 0usize);
+        for (i, rec) in rd.deserialize::<CsvCustomer>().enumerate() {
+            rows += 1;
+            let line = i as u64 + 2;
+            let result = rec
+                .map_err(|e| InputError::Rejected {
+                    field: "row",
+                    reason: format!("unreadable: {e}"),
+                })
+                .and_then(|r| r.to_new())
+                .and_then(|n| n.validate());
+            match result {
+                Ok(v) => valid.push((line, v)),
+                Err(e) => errors.push(RowError {
+                    line,
+                    field: match &e {
+                        InputError::Required { field }
+                        | InputError::TooLong { field, .. }
+                        | InputError::Rejected { field, .. } => (*field).to_owned(),
+                        InputError::Gstin(_) => "gstin".into(),
+                        InputError::Phone(_) => "phone".into(),
+                        InputError::Conflict(_) => "row".into(),
+                    },
+                    message: e.to_string(),
+                }),
+            }
+        }
+        let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+        let (auth, mut store) = self.authorize(token, crate::ops::Op::ImportCustomers)?;
+        {
+            let mut exists = store.reader().prepare_cached(
+                "SELECT 1 FROM customer WHERE tenant_id = ?1 AND (phone_bidx = ?2 OR gstin_bidx = ?2)",
+            )?;
+            for (line, v) in &valid {
+                let keys = [
+                    (
+                        "phone",
+                        v.phone
+                            .as_ref()
+                            .map(|p| self.cipher.blind_index(BIDX_PHONE, p.as_e164())),
+                    ),
+                    (
+                        "gstin",
+                        v.gstin
+                            .as_ref()
+                            .map(|g| self.cipher.blind_index(BIDX_GSTIN, g.as_str())),
+                    ),
+                ];
+                for (field, key) in keys {
+                    let Some(key) = key else { continue };
+                    if let Some(first) = seen.insert(key.clone(), *line) {
+                        errors.push(RowError {
+                            line: *line,
+                            field: field.into(),
+                            message: format!("the same {field} is on line {first}"),
+                        });
+                    } else if exists.exists(rusqlite::params![self.tenant_id.to_string(), key])? {
+                        errors.push(RowError {
+                            line: *line,
+                            field: field.into(),
+                            message: format!("a customer with this {field} is already on file"),
+                        });
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() || valid.is_empty() {
+            errors.sort_by_key(|e| e.line);
+            return Ok(ImportReport {
+                imported: 0,
+                rows,
+                errors,
+            });
+        }
+        let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
+        let batch = Uuid::now_v7().to_string();
+        let op = || crate::write::Operation {
+            action: "customers.import",
+            entity_type: "customer_import",
+            entity_id: batch.clone(),
+        };
+        store.write(&signer, self.clock.as_ref(), &auth.actor, op(), |uow| {
+            for (i, (_, v)) in valid.iter().enumerate() {
+                insert(uow, &self.cipher, tenant_id, Uuid::now_v7(), v, now)?;
+                if (i + 1) % 300 == 0 {
+                    uow.seal(op());
+                }
+            }
+            Ok(())
+        })?;
+        Ok(ImportReport {
+            imported: valid.len(),
+            rows,
+            errors,
+        })
+    }
+}

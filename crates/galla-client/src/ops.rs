@@ -92,6 +92,7 @@ ops! {
     AddCustomer => Needs(P::EditCustomers), "add a customer";
     ViewCustomer => Needs(P::ViewCustomers), "see a customer";
     FindCustomers => Needs(P::ViewCustomers), "look up customers";
+    ImportCustomers => Needs(P::EditCustomers), "import customers";
     ExportCustomers => Needs(P::ExportCustomers), "export customers";
 
     SeatDetails => Needs(P::ManageSeats), "see seat details";

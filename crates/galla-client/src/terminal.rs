@@ -757,6 +757,31 @@ impl Terminal {
             .collect())
     }
 
+    /// Customers with a word of their name starting with each typed word (any script).
+    pub fn search_customers(
+        &self,
+        token: &SessionToken,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<CustomerView>> {
+        let (auth, store) = self.authorize(token, Op::FindCustomers)?;
+        let Some(q) = crate::catalogue::fts_query(typed) else {
+            return Ok(Vec::new());
+        };
+        let reveal = auth
+            .access
+            .allows(galla_domain::Permission::RevealCustomerPii);
+        let clause = format!(
+            "rowid IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?2 ORDER BY rank LIMIT {})",
+            limit.clamp(1, 200)
+        );
+        Ok(self
+            .customers_where(&store, &clause, q)?
+            .into_iter()
+            .map(|c| CustomerView::of(c, reveal))
+            .collect())
+    }
+
     /// Exact lookup by phone number, however it is typed.
     pub fn find_customers_by_phone(
         &self,

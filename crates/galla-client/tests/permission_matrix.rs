@@ -49,6 +49,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::AddCustomer,              "YYY...."),
     (Op::ViewCustomer,             "YYYY.Y."),
     (Op::FindCustomers,            "YYYY.Y."),
+    (Op::ImportCustomers,          "YYY...."),
     (Op::ExportCustomers,          "Y......"),
     (Op::SeatDetails,              "Y......"),
     (Op::AddSeat,                  "Y......"),
@@ -354,7 +355,14 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             )
             .map(drop),
         Op::ViewCustomer => t.customer(&c.who, c.customer).map(drop),
-        Op::FindCustomers => t.find_customers_by_phone(&c.who, PHONE).map(drop),
+        Op::FindCustomers => t.search_customers(&c.who, "pri", 5).map(drop),
+        Op::ImportCustomers => {
+            c.n += 1;
+            let csv = format!("name,phone\nImported {},97{:08}\n", c.n, c.n);
+            c.t.import_customers_csv(&c.who, csv.as_bytes()).map(|r| {
+                assert_eq!(r.imported, 1, "{r:?}");
+            })
+        }
         Op::ExportCustomers => t.export_customers_csv(&c.who, std::io::sink()).map(drop),
         Op::SeatDetails => t.seat_details(&c.who).map(drop),
         Op::AddSeat => {

@@ -1,0 +1,102 @@
+//! Customers found by name in any script, and imported from CSV all or nothing, with phone and
+//! GSTIN normalised, checked and kept encrypted.
+
+mod common;
+
+use common::Fixture;
+
+#[test]
+fn customers_are_found_by_any_word_of_their_name() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    for (name, phone) in [
+        ("Ravi Sharma", "9876543210"),
+        ("Priya Sharma", "9876543211"),
+        ("राधा कृष्णन", "9876543212"),
+        ("முருகன் ஸ்டோர்ஸ்", "9876543213"),
+    ] {
+        t.add_customer(&owner, &common::customer(name, phone))
+            .unwrap();
+    }
+    let names = |q: &str| -> Vec<String> {
+        let mut v: Vec<String> = t
+            .search_customers(&owner, q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("sharm"), ["Priya Sharma", "Ravi Sharma"]);
+    assert_eq!(names("ra sh"), ["Ravi Sharma"]);
+    assert_eq!(names("कृष्"), ["राधा कृष्णन"]);
+    assert_eq!(names("முருக"), ["முருகன் ஸ்டோர்ஸ்"]);
+    assert!(names("\"").is_empty());
+}
+
+#[test]
+fn a_customer_csv_imports_all_rows_or_none() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    t.add_customer(&owner, &common::customer("On file", "9876543210"))
+        .unwrap();
+    let before = t.status().unwrap().audit_records;
+    let bad = "name,phone,gstin,email,address,state_code,marketing_consent\n\
+               Asha,98765 43211,,asha@example.in,,27,yes\n\
+               ,9876543212,,,,,\n\
+               Bala,12345,,,,,\n\
+               Chitra,,27AAPFU0939F1ZX,,,,\n\
+               Dev,+91 98765-43211,,,,,\n\
+               Esha,9876543210,,,,,\n\
+               Farah,9876543299,,,,27,maybe\n";
+    let r = t.import_customers_csv(&owner, bad.as_bytes()).unwrap();
+    assert_eq!(r.imported, 0);
+    let got: Vec<(u64, &str)> = r
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, "name"),
+            (4, "phone"),
+            (5, "gstin"),
+            (6, "phone"),
+            (7, "phone"),
+            (8, "marketing_consent")
+        ]
+    );
+    assert_eq!(t.status().unwrap().audit_records, before);
+
+    let mut good = String::from("name,phone,gstin,email,address,state_code,marketing_consent\n");
+    for i in 0..700 {
+        good.push_str(&format!("Customer {i},9{i:09},,,,29,no\n"));
+    }
+    good.push_str(
+        "Lakshmi Stores,,29AAFCC9980M1ZR,accounts@lakshmi.in,\"12, MG Road, Bengaluru\",29,yes\n",
+    );
+    let r = t.import_customers_csv(&owner, good.as_bytes()).unwrap();
+    assert!(
+        r.errors.is_empty(),
+        "{:?}",
+        &r.errors[..r.errors.len().min(3)]
+    );
+    assert_eq!(r.imported, 701);
+    assert_eq!(
+        t.status().unwrap().audit_records - before,
+        3,
+        "records of at most 300 rows"
+    );
+    let found = t
+        .find_customers_by_gstin(&owner, "29aafcc9980m1zr")
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].address.as_deref(), Some("12, MG Road, Bengaluru"));
+    assert_eq!(
+        t.find_customers_by_phone(&owner, "90000 00042").unwrap()[0].name,
+        "Customer 42"
+    );
+    assert!(t.verify_audit(&owner).unwrap().is_intact());
+}
