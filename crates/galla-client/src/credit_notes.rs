@@ -94,6 +94,7 @@ fn conflict(msg: impl Into<String>) -> Error {
 /// One invoice line as sold, and what earlier notes already took back.
 struct SoldLine {
     id: String,
+    product_id: String,
     line_no: i64,
     description: String,
     quantity: i64,
@@ -332,6 +333,13 @@ impl Terminal {
                     ("total_paise", int(total)),
                 ],
             )?;
+            // Returned goods go back on the shelf.
+            for (line, k, ..) in &taking {
+                let product = Uuid::parse_str(&line.product_id).map_err(|_| Error::DatabaseDamaged {
+                    detail: "invoice line product".into(),
+                })?;
+                crate::invoices::move_stock(uow, product, *k)?;
+            }
             for (line, k, a, imeis) in &taking {
                 let lid = Uuid::now_v7();
                 uow.insert(
@@ -394,7 +402,7 @@ impl Terminal {
     fn sold_lines(&self, store: &crate::store::Store, invoice_id: &str) -> Result<Vec<SoldLine>> {
         let conn = store.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT l.id, l.line_no, l.sku, l.description, l.quantity, l.taxable_paise, l.cgst_paise, \
+            "SELECT l.id, l.line_no, l.product_id, l.description, l.quantity, l.taxable_paise, l.cgst_paise, \
                     l.sgst_paise, l.igst_paise, l.cess_paise, l.total_paise, \
                     COALESCE(SUM(c.quantity), 0), COALESCE(SUM(c.taxable_paise), 0), \
                     COALESCE(SUM(c.cgst_paise), 0), COALESCE(SUM(c.sgst_paise), 0), \
@@ -414,6 +422,7 @@ impl Terminal {
                 .collect::<rusqlite::Result<Vec<String>>>()?;
             out.push(SoldLine {
                 line_no: r.get(1)?,
+                product_id: r.get(2)?,
                 description: r.get(3)?,
                 quantity: r.get(4)?,
                 sold: [

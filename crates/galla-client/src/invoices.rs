@@ -153,6 +153,30 @@ pub(crate) fn payment_reference(reference: &str) -> Result<String> {
     Ok(r.to_owned())
 }
 
+/// Adds `delta` to a product's stock count, when it keeps one.
+pub(crate) fn move_stock(
+    uow: &mut crate::write::UnitOfWork<'_>,
+    product: Uuid,
+    delta: i64,
+) -> Result<()> {
+    let stock: Option<Option<i64>> = uow
+        .conn()
+        .query_row(
+            "SELECT stock FROM product WHERE id = ?",
+            [product.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(Some(n)) = stock {
+        uow.update(
+            "product",
+            &product.to_string(),
+            &[("stock", Value::Integer(n + delta))],
+        )?;
+    }
+    Ok(())
+}
+
 /// Whether an IMEI may be sold: every time it was sold, it came back on a credit note.
 pub(crate) fn imei_in_stock(
     conn: &rusqlite::Connection,
@@ -632,6 +656,13 @@ impl Terminal {
                     ("total_paise", int(tax.total.paise())),
                 ],
             )?;
+            // Stock counts follow sales. A count may go below zero: a till never refuses a sale
+            // because a count was wrong; the owner sees it and corrects the count.
+            for l in &cart.lines {
+                if let Some(p) = l.product_id {
+                    move_stock(uow, p, -l.quantity)?;
+                }
+            }
             for (l, t) in cart.lines.iter().zip(&tax.lines) {
                 let lid = Uuid::now_v7();
                 uow.insert(

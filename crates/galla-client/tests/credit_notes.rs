@@ -155,3 +155,56 @@ fn returns_never_exceed_the_sale_and_add_back_up_to_the_invoice_exactly() {
         assert!(err.contains("cannot be"), "{sql}: {err}");
     }
 }
+
+#[test]
+fn stock_counts_follow_sales_and_returns() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    t.add_product(
+        &owner,
+        &NewProduct {
+            sku: "GLASS".into(),
+            name: "Screen guard".into(),
+            gst_rate_bp: 1800,
+            price_paise: 10_000,
+            stock: Some(10),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let stock = || t.product_by_sku(&owner, "GLASS").unwrap().unwrap().stock;
+    t.add_product_to_cart(&owner, &ProductRef::Sku("GLASS".into()), 3)
+        .unwrap();
+    let inv = t
+        .finalize(
+            &owner,
+            &FinalizeRequest {
+                payments: vec![PaymentInput::Cash {
+                    amount_paise: 30_000,
+                    tendered_paise: None,
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(stock(), Some(7));
+    t.issue_credit_note(&owner, &note(&inv.number, vec![ret(1, 1, &[])]))
+        .unwrap();
+    assert_eq!(stock(), Some(8));
+    // Selling more than the count says is never refused: the count goes negative for the owner
+    // to correct.
+    t.add_product_to_cart(&owner, &ProductRef::Sku("GLASS".into()), 9)
+        .unwrap();
+    t.finalize(
+        &owner,
+        &FinalizeRequest {
+            payments: vec![PaymentInput::Cash {
+                amount_paise: 90_000,
+                tendered_paise: None,
+            }],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(stock(), Some(-1));
+}
