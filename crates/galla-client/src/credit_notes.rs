@@ -253,7 +253,6 @@ impl Terminal {
         let total = sum(5) + round_off;
 
         let fy = FinancialYear::of_unix_ms(auth.now).map_err(|e| conflict(e.to_string()))?;
-        let series_id = format!("{}/credit_note/{}", self.device_id, fy.start_year());
         let series_code = format!("{}C", self.series_code);
         let note_id = Uuid::now_v7();
         let reference_ct = reference
@@ -284,30 +283,14 @@ impl Terminal {
                     return Err(conflict(format!("line {} was taken back a moment ago", line.line_no)));
                 }
             }
-            let last: Option<i64> = uow
-                .conn()
-                .query_row("SELECT last_number FROM doc_series WHERE id = ?", [&series_id], |r| r.get(0))
-                .optional()?;
-            let n = last.unwrap_or(0) + 1;
-            let number = DocumentNumber::in_series(&series_code, fy, n as u64)
-                .map_err(|e| conflict(e.to_string()))?;
-            if last.is_some() {
-                uow.update("doc_series", &series_id, &[("last_number", int(n))])?;
-            } else {
-                uow.insert(
-                    "doc_series",
-                    &series_id,
-                    &[
-                        ("id", text(&series_id)),
-                        ("tenant_id", text(&tenant)),
-                        ("device_id", text(&device_id.to_string())),
-                        ("kind", text("credit_note")),
-                        ("fy", int(fy.start_year().into())),
-                        ("series_code", text(&series_code)),
-                        ("last_number", int(n)),
-                    ],
-                )?;
+            let (n, number) = crate::series::Series {
+                tenant_id: self.tenant_id,
+                device_id,
+                kind: "credit_note",
+                fy,
+                code: &series_code,
             }
+            .take_next(uow)?;
             uow.insert(
                 "credit_note",
                 &note_id.to_string(),

@@ -564,7 +564,6 @@ impl Terminal {
 
         let fy =
             FinancialYear::of_unix_ms(auth.now).map_err(|e| rejected("time", e.to_string()))?;
-        let series_id = format!("{}/invoice/{}", self.device_id, fy.start_year());
         let invoice_id = Uuid::now_v7();
         let (signer, tenant_id, device_id, now, seat) = (
             self.signer(),
@@ -581,19 +580,15 @@ impl Terminal {
         let text = |s: &str| Value::Text(s.to_owned());
         let int = Value::Integer;
         store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            // Numbered inside the write transaction (BEGIN IMMEDIATE), so two connections to
-            // this store (the app and the CLI) can never take the same number or skip one.
-            let last: Option<i64> = uow
-                .conn()
-                .query_row(
-                    "SELECT last_number FROM doc_series WHERE id = ?",
-                    [&series_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let n = last.unwrap_or(0) + 1;
-            let number = DocumentNumber::in_series(&self.series_code, fy, n as u64)
-                .map_err(|e| conflict(e.to_string()))?;
+            // Numbered inside the write transaction: see `series`.
+            let (n, number) = crate::series::Series {
+                tenant_id,
+                device_id,
+                kind: "invoice",
+                fy,
+                code: &self.series_code,
+            }
+            .take_next(uow)?;
             // Likewise the IMEIs: none may have been sold since they were checked.
             for l in &cart.lines {
                 for i in &l.imeis {
@@ -603,24 +598,6 @@ impl Terminal {
                         )));
                     }
                 }
-            }
-            let series_fields = [("last_number", int(n))];
-            if last.is_some() {
-                uow.update("doc_series", &series_id, &series_fields)?;
-            } else {
-                uow.insert(
-                    "doc_series",
-                    &series_id,
-                    &[
-                        ("id", text(&series_id)),
-                        ("tenant_id", text(&tenant_id.to_string())),
-                        ("device_id", text(&device_id.to_string())),
-                        ("kind", text("invoice")),
-                        ("fy", int(fy.start_year().into())),
-                        ("series_code", text(&self.series_code)),
-                        ("last_number", int(n)),
-                    ],
-                )?;
             }
             uow.insert(
                 "invoice",

@@ -23,6 +23,7 @@ pub mod policy;
 pub mod seat_admin;
 pub mod seats;
 pub mod secret_hash;
+mod series;
 pub mod sessions;
 pub mod store;
 pub mod terminal;

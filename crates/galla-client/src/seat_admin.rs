@@ -128,7 +128,67 @@ pub(crate) fn replace_recovery_codes(
     Ok(())
 }
 
+/// A seat row about to be written, validated and hashed.
+struct NewSeatRow {
+    name: String,
+    roles: Vec<Role>,
+    overrides: Vec<Override>,
+    kind: SecretKind,
+    hash: String,
+    support_until_ms: Option<i64>,
+}
+
 impl Terminal {
+    /// Writes a new seat (refusing a name a live seat already has) as one audited operation.
+    fn create_seat(
+        &self,
+        store: &mut crate::store::Store,
+        auth: &crate::sessions::Authorized,
+        action: &'static str,
+        row: NewSeatRow,
+    ) -> Result<Uuid> {
+        let existing = seats::all_seats(store.reader(), self.tenant_id)?;
+        if existing
+            .iter()
+            .any(|s| s.revoked_at_ms.is_none() && s.display_name.eq_ignore_ascii_case(&row.name))
+        {
+            return Err(conflict(format!(
+                "a seat named {:?} already exists",
+                row.name
+            )));
+        }
+        let seat_id = Uuid::now_v7();
+        let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
+        store.write(
+            &signer,
+            self.clock.as_ref(),
+            &auth.actor,
+            Self::seat_op(action, seat_id),
+            |uow| {
+                uow.insert(
+                    "seat",
+                    &seat_id.to_string(),
+                    &[
+                        ("id", id(seat_id)),
+                        ("tenant_id", id(tenant_id)),
+                        ("display_name", Value::Text(row.name.clone())),
+                        ("roles", json(&row.roles)?),
+                        ("overrides", json(&row.overrides)?),
+                        ("secret_kind", Value::Text(row.kind.as_str().into())),
+                        ("secret_hash", Value::Text(row.hash.clone())),
+                        (
+                            "support_until_ms",
+                            row.support_until_ms.map_or(Value::Null, Value::Integer),
+                        ),
+                        ("created_at_ms", Value::Integer(now)),
+                        ("updated_at_ms", Value::Integer(now)),
+                    ],
+                )
+            },
+        )?;
+        Ok(seat_id)
+    }
+
     fn seat_op(action: &'static str, seat: Uuid) -> Operation {
         Operation {
             action,
@@ -154,37 +214,17 @@ impl Terminal {
                 "a seat cannot be given access its maker does not hold",
             ));
         }
-        let existing = seats::all_seats(store.reader(), self.tenant_id)?;
-        if existing
-            .iter()
-            .any(|s| s.revoked_at_ms.is_none() && s.display_name.eq_ignore_ascii_case(&name))
-        {
-            return Err(conflict(format!("a seat named {name:?} already exists")));
-        }
-        let seat_id = Uuid::now_v7();
-        let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
-        let kind = new.secret_kind.as_str();
-        store.write(
-            &signer,
-            self.clock.as_ref(),
-            &auth.actor,
-            Self::seat_op("seat.add", seat_id),
-            |uow| {
-                uow.insert(
-                    "seat",
-                    &seat_id.to_string(),
-                    &[
-                        ("id", id(seat_id)),
-                        ("tenant_id", id(tenant_id)),
-                        ("display_name", Value::Text(name.clone())),
-                        ("roles", json(&roles)?),
-                        ("overrides", json(&new.overrides)?),
-                        ("secret_kind", Value::Text(kind.into())),
-                        ("secret_hash", Value::Text(hash.clone())),
-                        ("created_at_ms", Value::Integer(now)),
-                        ("updated_at_ms", Value::Integer(now)),
-                    ],
-                )
+        let seat_id = self.create_seat(
+            &mut store,
+            &auth,
+            "seat.add",
+            NewSeatRow {
+                name,
+                roles,
+                overrides: new.overrides.clone(),
+                kind: new.secret_kind,
+                hash,
+                support_until_ms: None,
             },
         )?;
         tracing::info!(seat = %seat_id, "seat added");
@@ -521,33 +561,18 @@ impl Terminal {
                 "support access includes permissions this seat does not hold",
             ));
         }
-        let seat_id = Uuid::now_v7();
-        let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
-        let kind = new.secret_kind.as_str();
-        store.write(
-            &signer,
-            self.clock.as_ref(),
-            &auth.actor,
-            Self::seat_op("seat.grant_support", seat_id),
-            |uow| {
-                uow.insert(
-                    "seat",
-                    &seat_id.to_string(),
-                    &[
-                        ("id", id(seat_id)),
-                        ("tenant_id", id(tenant_id)),
-                        ("display_name", Value::Text(name.clone())),
-                        ("roles", json(&[Role::Support])?),
-                        ("secret_kind", Value::Text(kind.into())),
-                        ("secret_hash", Value::Text(hash.clone())),
-                        (
-                            "support_until_ms",
-                            Value::Integer(now.saturating_add(window_ms)),
-                        ),
-                        ("created_at_ms", Value::Integer(now)),
-                        ("updated_at_ms", Value::Integer(now)),
-                    ],
-                )
+        let until = auth.now.saturating_add(window_ms);
+        let seat_id = self.create_seat(
+            &mut store,
+            &auth,
+            "seat.grant_support",
+            NewSeatRow {
+                name,
+                roles: vec![Role::Support],
+                overrides: Vec::new(),
+                kind: new.secret_kind,
+                hash,
+                support_until_ms: Some(until),
             },
         )?;
         Ok(seat_id)
