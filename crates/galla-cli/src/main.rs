@@ -674,25 +674,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Import(ImportCommand::Customers {
-            file,
-            json: as_json,
-        }) => {
+        Command::Import(what) => {
+            let (file, as_json) = match what {
+                ImportCommand::Customers { file, json }
+                | ImportCommand::Products { file, json } => (file, *json),
+            };
             let t = open(&dir)?;
             let token = sign_in(&cli, &t)?;
-            let f = std::fs::File::open(file).map_err(io)?;
-            let r = t.import_customers_csv(&token, std::io::BufReader::new(f))?;
-            report_import(&r, *as_json, "customers")
-        }
-        Command::Import(ImportCommand::Products {
-            file,
-            json: as_json,
-        }) => {
-            let t = open(&dir)?;
-            let token = sign_in(&cli, &t)?;
-            let f = std::fs::File::open(file).map_err(io)?;
-            let r = t.import_products_csv(&token, std::io::BufReader::new(f))?;
-            report_import(&r, *as_json, "products")
+            let f = std::io::BufReader::new(std::fs::File::open(file).map_err(io)?);
+            let (r, noun) = match what {
+                ImportCommand::Customers { .. } => {
+                    (t.import_customers_csv(&token, f)?, "customers")
+                }
+                ImportCommand::Products { .. } => (t.import_products_csv(&token, f)?, "products"),
+            };
+            report_import(&r, as_json, noun)
         }
         Command::Check(c) => {
             use galla_domain::{Barcode, Gstin, Imei, ImeiSv};

@@ -72,6 +72,19 @@ fn op(action: &'static str, cart: Uuid) -> Operation {
     }
 }
 
+/// Marks a sale as changed now, alongside a change to its lines.
+pub(crate) fn touch_cart(
+    uow: &mut crate::write::UnitOfWork<'_>,
+    cart: Uuid,
+    now: i64,
+) -> Result<()> {
+    uow.update(
+        "cart",
+        &cart.to_string(),
+        &[("updated_at_ms", Value::Integer(now))],
+    )
+}
+
 fn damaged(what: &str) -> Error {
     Error::DatabaseDamaged {
         detail: format!("cart: {what}"),
@@ -79,11 +92,7 @@ fn damaged(what: &str) -> Error {
 }
 
 impl Terminal {
-    pub(crate) fn load_cart_pub(&self, store: &Store, cart_id: Uuid) -> Result<Cart> {
-        self.load_cart(store, cart_id)
-    }
-
-    fn load_cart(&self, store: &Store, cart_id: Uuid) -> Result<Cart> {
+    pub(crate) fn load_cart(&self, store: &Store, cart_id: Uuid) -> Result<Cart> {
         let conn = store.reader();
         let head: Option<(String, String, Option<String>, i64)> = rusqlite::OptionalExtension::optional(conn.query_row(
             "SELECT opened_by, status, held_reason, updated_at_ms FROM cart WHERE tenant_id = ? AND id = ?",
@@ -117,12 +126,11 @@ impl Terminal {
                 sku: r.get(7)?,
                 hsn: r.get(8)?,
                 unit: r.get(9)?,
-                price_basis: match basis.as_deref() {
-                    None => None,
-                    Some("inclusive") => Some(galla_domain::PriceBasis::Inclusive),
-                    Some("exclusive") => Some(galla_domain::PriceBasis::Exclusive),
-                    Some(_) => return Err(damaged("price basis")),
-                },
+                price_basis: basis
+                    .map(|b| {
+                        crate::catalogue::parse_basis(&b).ok_or_else(|| damaged("price basis"))
+                    })
+                    .transpose()?,
                 gst_rate_bp: r.get(11)?,
                 cess_rate_bp: r.get(12)?,
                 imeis_required: r.get(13)?,
@@ -280,7 +288,7 @@ impl Terminal {
     }
 
     /// The session's open cart, or a clear error.
-    fn own_open_cart(&self, store: &Store, cart: Option<Uuid>) -> Result<Cart> {
+    pub(crate) fn own_open_cart(&self, store: &Store, cart: Option<Uuid>) -> Result<Cart> {
         let none = || InputError::Conflict("no sale in progress: start one first".into());
         let c = self.load_cart(store, cart.ok_or_else(none)?)?;
         if c.status != CartStatus::Open {
@@ -333,11 +341,7 @@ impl Terminal {
                         ("unit_price_paise", Value::Integer(line.unit_price_paise)),
                     ],
                 )?;
-                uow.update(
-                    "cart",
-                    &cart.cart_id.to_string(),
-                    &[("updated_at_ms", Value::Integer(now))],
-                )
+                touch_cart(uow, cart.cart_id, now)
             },
         )?;
         self.load_cart(&store, cart.cart_id)
@@ -357,11 +361,7 @@ impl Terminal {
             op("cart.remove_line", cart.cart_id),
             |uow| {
                 uow.delete("cart_line", &line_id.to_string())?;
-                uow.update(
-                    "cart",
-                    &cart.cart_id.to_string(),
-                    &[("updated_at_ms", Value::Integer(now))],
-                )
+                touch_cart(uow, cart.cart_id, now)
             },
         )?;
         self.load_cart(&store, cart.cart_id)
@@ -404,11 +404,7 @@ impl Terminal {
                     &line_id.to_string(),
                     &[("discount_bp", Value::Integer(discount_bp.into()))],
                 )?;
-                uow.update(
-                    "cart",
-                    &cart.cart_id.to_string(),
-                    &[("updated_at_ms", Value::Integer(now))],
-                )
+                touch_cart(uow, cart.cart_id, now)
             },
         )?;
         self.load_cart(&store, cart.cart_id)

@@ -177,10 +177,28 @@ impl NewProduct {
     }
 }
 
-fn basis_text(b: PriceBasis) -> &'static str {
+/// How a price basis is stored (`product`, `cart_line`, `invoice_line`).
+pub(crate) fn basis_text(b: PriceBasis) -> &'static str {
     match b {
         PriceBasis::Inclusive => "inclusive",
         PriceBasis::Exclusive => "exclusive",
+    }
+}
+
+pub(crate) fn parse_basis(text: &str) -> Option<PriceBasis> {
+    match text {
+        "inclusive" => Some(PriceBasis::Inclusive),
+        "exclusive" => Some(PriceBasis::Exclusive),
+        _ => None,
+    }
+}
+
+/// `yes`/`no` as a CSV cell says it (empty is no).
+pub(crate) fn parse_yes_no(field: &'static str, text: &str) -> Result<bool, InputError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" | "no" | "n" | "false" | "0" => Ok(false),
+        "yes" | "y" | "true" | "1" => Ok(true),
+        other => Err(rejected(field, format!("{other:?} is not yes or no"))),
     }
 }
 
@@ -263,11 +281,7 @@ fn product_from_row(r: &rusqlite::Row<'_>) -> Result<Product> {
         gst_rate_bp: r.get(4)?,
         cess_rate_bp: r.get(5)?,
         price_paise: r.get(6)?,
-        price_basis: match basis.as_str() {
-            "inclusive" => PriceBasis::Inclusive,
-            "exclusive" => PriceBasis::Exclusive,
-            _ => return Err(damaged("price basis")),
-        },
+        price_basis: parse_basis(&basis).ok_or_else(|| damaged("price basis"))?,
         unit: r.get(8)?,
         serialized: r.get::<_, i64>(9)? != 0,
         imeis_per_unit: r.get::<_, i64>(10)?.clamp(1, 2) as u8,
@@ -362,16 +376,7 @@ impl CsvRow {
                 ));
             }
         };
-        let serialized = match self.serialized.trim().to_ascii_lowercase().as_str() {
-            "" | "no" | "n" | "false" | "0" => false,
-            "yes" | "y" | "true" | "1" => true,
-            other => {
-                return Err(rejected(
-                    "serialized",
-                    format!("{other:?} is not yes or no"),
-                ));
-            }
-        };
+        let serialized = parse_yes_no("serialized", &self.serialized)?;
         let int = |field: &'static str, t: &str| -> Result<Option<i64>, InputError> {
             let t = t.trim();
             if t.is_empty() {
@@ -401,17 +406,6 @@ impl CsvRow {
                 .map(|n| u8::try_from(n).unwrap_or(0)),
             stock: int("stock", &self.stock)?,
         })
-    }
-}
-
-fn field_of(e: &InputError) -> String {
-    match e {
-        InputError::Required { field }
-        | InputError::TooLong { field, .. }
-        | InputError::Rejected { field, .. } => (*field).to_owned(),
-        InputError::Gstin(_) => "gstin".into(),
-        InputError::Phone(_) => "phone".into(),
-        InputError::Conflict(_) => "row".into(),
     }
 }
 
@@ -542,7 +536,7 @@ impl Terminal {
                 Ok(v) => valid.push((line, v)),
                 Err(e) => errors.push(RowError {
                     line,
-                    field: field_of(&e),
+                    field: e.field().to_owned(),
                     message: e.to_string(),
                 }),
             }

@@ -303,16 +303,8 @@ impl CsvCustomer {
                 reason: format!("{t:?} is not a state code like 27"),
             })?),
         };
-        let marketing_consent = match self.marketing_consent.trim().to_ascii_lowercase().as_str() {
-            "" | "no" | "n" | "false" | "0" => false,
-            "yes" | "y" | "true" | "1" => true,
-            other => {
-                return Err(InputError::Rejected {
-                    field: "marketing_consent",
-                    reason: format!("{other:?} is not yes or no"),
-                });
-            }
-        };
+        let marketing_consent =
+            crate::catalogue::parse_yes_no("marketing_consent", &self.marketing_consent)?;
         Ok(NewCustomer {
             name: self.name.clone(),
             phone: some(&self.phone),
@@ -355,14 +347,7 @@ impl crate::terminal::Terminal {
                 Ok(v) => valid.push((line, v)),
                 Err(e) => errors.push(RowError {
                     line,
-                    field: match &e {
-                        InputError::Required { field }
-                        | InputError::TooLong { field, .. }
-                        | InputError::Rejected { field, .. } => (*field).to_owned(),
-                        InputError::Gstin(_) => "gstin".into(),
-                        InputError::Phone(_) => "phone".into(),
-                        InputError::Conflict(_) => "row".into(),
-                    },
+                    field: e.field().to_owned(),
                     message: e.to_string(),
                 }),
             }

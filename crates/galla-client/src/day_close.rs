@@ -69,13 +69,13 @@ pub struct DayReport {
 }
 
 /// Unix milliseconds of 00:00 IST on `day` and the next day.
-fn ist_bounds(day: Date) -> Result<(i64, i64)> {
+fn ist_bounds(day: Date) -> (i64, i64) {
     let start = day
         .midnight()
         .assume_offset(galla_domain::fiscal::ist())
         .unix_timestamp()
         * 1000;
-    Ok((start, start + 86_400_000))
+    (start, start + 86_400_000)
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -111,7 +111,7 @@ fn day_text(day: Date) -> String {
 impl Terminal {
     fn compute_day(&self, store: &Store, day: Date) -> Result<DayReport> {
         let conn = store.reader();
-        let (from, to) = ist_bounds(day)?;
+        let (from, to) = ist_bounds(day);
         let dev = self.device_id.to_string();
         let range = |table: &str| -> Result<Option<NumberRange>> {
             let sql = format!(
@@ -262,7 +262,7 @@ impl Terminal {
     /// stored report.
     pub fn close_day(&self, token: &SessionToken, day: Date) -> Result<DayReport> {
         let (auth, mut store) = self.authorize(token, Op::DayReport)?;
-        let (_, end) = ist_bounds(day)?;
+        let (_, end) = ist_bounds(day);
         if auth.now < end {
             return Err(InputError::Conflict(format!(
                 "{} is not over yet (IST): close it after midnight",

@@ -182,6 +182,20 @@ pub enum InputError {
     Conflict(String),
 }
 
+impl InputError {
+    /// The field the input was refused for, as an import report names it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            InputError::Required { field }
+            | InputError::TooLong { field, .. }
+            | InputError::Rejected { field, .. } => field,
+            InputError::Gstin(_) => "gstin",
+            InputError::Phone(_) => "phone",
+            InputError::Conflict(_) => "row",
+        }
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ffi::ErrorCode;

@@ -11,7 +11,7 @@ use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::carts::{Cart, CartStatus};
+use crate::carts::Cart;
 use crate::error::{Error, InputError, Result};
 use crate::ops::Op;
 use crate::sessions::SessionToken;
@@ -241,10 +241,7 @@ impl Terminal {
         } else {
             0
         };
-        let basis = match p.price_basis {
-            PriceBasis::Inclusive => "inclusive",
-            PriceBasis::Exclusive => "exclusive",
-        };
+        let basis = crate::catalogue::basis_text(p.price_basis);
         let (signer, now) = (self.signer(), auth.now);
         let op = Operation {
             action: "cart.add_line",
@@ -272,13 +269,9 @@ impl Terminal {
                     ("imeis_required", Value::Integer(required)),
                 ],
             )?;
-            uow.update(
-                "cart",
-                &cart.cart_id.to_string(),
-                &[("updated_at_ms", Value::Integer(now))],
-            )
+            crate::carts::touch_cart(uow, cart.cart_id, now)
         })?;
-        self.load_cart_pub(&store, cart.cart_id)
+        self.load_cart(&store, cart.cart_id)
     }
 
     /// Records the IMEIs of a serialized line: each valid (15 digits, Luhn), none twice in the
@@ -294,7 +287,7 @@ impl Terminal {
             .map(|i| Imei::parse(i).map_err(|e| rejected("imei", e.to_string())))
             .collect::<Result<_>>()?;
         let (auth, mut store) = self.authorize(token, Op::AddCartLine)?;
-        let cart = self.own_cart(&store, auth.cart)?;
+        let cart = self.own_open_cart(&store, auth.cart)?;
         let line = cart
             .lines
             .iter()
@@ -336,13 +329,9 @@ impl Terminal {
                 &line_id.to_string(),
                 &[("imeis", Value::Text(json))],
             )?;
-            uow.update(
-                "cart",
-                &cart.cart_id.to_string(),
-                &[("updated_at_ms", Value::Integer(now))],
-            )
+            crate::carts::touch_cart(uow, cart.cart_id, now)
         })?;
-        self.load_cart_pub(&store, cart.cart_id)
+        self.load_cart(&store, cart.cart_id)
     }
 
     fn refuse_sold_imei(&self, store: &Store, imei: &Imei) -> Result<()> {
@@ -360,15 +349,6 @@ impl Terminal {
         )))
     }
 
-    fn own_cart(&self, store: &Store, cart: Option<Uuid>) -> Result<Cart> {
-        let none = || conflict("no sale in progress: start one first");
-        let c = self.load_cart_pub(store, cart.ok_or_else(none)?)?;
-        if c.status != CartStatus::Open {
-            return Err(none());
-        }
-        Ok(c)
-    }
-
     /// Finalizes the session's sale into the next invoice of this terminal's series.
     pub fn finalize(&self, token: &SessionToken, req: &FinalizeRequest) -> Result<Invoice> {
         if req.payments.is_empty() {
@@ -378,7 +358,7 @@ impl Terminal {
             return Err(rejected("payments", "at most 8 payments per bill"));
         }
         let (auth, mut store) = self.authorize(token, Op::Finalize)?;
-        let cart = self.own_cart(&store, auth.cart)?;
+        let cart = self.own_open_cart(&store, auth.cart)?;
         if cart.lines.is_empty() {
             return Err(conflict("the sale is empty"));
         }
@@ -408,45 +388,6 @@ impl Terminal {
                 discount: Discount::Percent(l.discount_bp),
                 gst_rate_bp: rate,
                 cess_rate_bp: l.cess_rate_bp.unwrap_or(0),
-            });
-        }
-        for l in &cart.lines {
-            for i in &l.imeis {
-                let imei = Imei::parse(i).map_err(|e| Error::DatabaseDamaged {
-                    detail: e.to_string(),
-                })?;
-                self.refuse_sold_imei(&store, &imei)?;
-            }
-        }
-        // The bill discount is a discount like any other: within the seat's limit.
-        let before: i64 = inputs
-            .iter()
-            .map(|l| {
-                let g = l.unit_price.paise() * i64::from(l.quantity);
-                g - gst::mul_div_half_up(
-                    g,
-                    match l.discount {
-                        Discount::Percent(bp) => bp.into(),
-                        _ => 0,
-                    },
-                    10_000,
-                )
-            })
-            .sum();
-        let bill_bp = match req.bill_discount {
-            Discount::None => 0,
-            Discount::Percent(bp) => bp,
-            Discount::Amount(m) if before > 0 => {
-                // Rounded up: a discount a hair over the limit is over the limit.
-                let b = i128::from(before);
-                u32::try_from((i128::from(m.paise()) * 10_000 + b - 1) / b).unwrap_or(u32::MAX)
-            }
-            Discount::Amount(_) => 0,
-        };
-        if !auth.access.allows_discount_bp(bill_bp) {
-            return Err(Error::DiscountAboveLimit {
-                asked_bp: bill_bp,
-                limit_bp: auth.access.discount_limit_bp(),
             });
         }
         let shop_state: Option<i64> = store.reader().query_row(
@@ -479,6 +420,32 @@ impl Terminal {
         let tax = gst::compute(&inputs, req.bill_discount, supply)
             .map_err(|e| rejected("bill", e.to_string()))?;
         let doc_kind = DocumentKind::for_sale(false, &inputs, buyer_registered);
+        // The bill discount is a discount like any other: within the seat's limit, judged on
+        // what the lines cost after their own discounts.
+        let bill_bp = match req.bill_discount {
+            Discount::None => 0,
+            Discount::Percent(bp) => bp,
+            Discount::Amount(m) => {
+                let before: i64 = tax
+                    .lines
+                    .iter()
+                    .map(|l| l.gross.paise() - l.line_discount.paise())
+                    .sum();
+                if before > 0 {
+                    // Rounded up: a discount a hair over the limit is over the limit.
+                    let b = i128::from(before);
+                    u32::try_from((i128::from(m.paise()) * 10_000 + b - 1) / b).unwrap_or(u32::MAX)
+                } else {
+                    0
+                }
+            }
+        };
+        if !auth.access.allows_discount_bp(bill_bp) {
+            return Err(Error::DiscountAboveLimit {
+                asked_bp: bill_bp,
+                limit_bp: auth.access.discount_limit_bp(),
+            });
+        }
 
         // Payments must cover the total exactly; cash may be tendered with change.
         struct Pay {
@@ -589,12 +556,13 @@ impl Terminal {
                 code: &self.series_code,
             }
             .take_next(uow)?;
-            // Likewise the IMEIs: none may have been sold since they were checked.
+            // The IMEIs were checked when captured; none may have been sold since (here, on
+            // another connection, or in another session).
             for l in &cart.lines {
                 for i in &l.imeis {
                     if !imei_in_stock(uow.conn(), tenant_id, i)? {
                         return Err(conflict(format!(
-                            "IMEI {i} was sold a moment ago on another till"
+                            "IMEI {i} has been sold since it was captured: remove it from the sale"
                         )));
                     }
                 }
@@ -661,10 +629,9 @@ impl Terminal {
                         ("unit_price_paise", int(l.unit_price_paise)),
                         (
                             "price_basis",
-                            text(match l.price_basis {
-                                Some(PriceBasis::Exclusive) => "exclusive",
-                                _ => "inclusive",
-                            }),
+                            text(crate::catalogue::basis_text(
+                                l.price_basis.unwrap_or(PriceBasis::Inclusive),
+                            )),
                         ),
                         ("gst_rate_bp", int(l.gst_rate_bp.unwrap_or(0).into())),
                         ("cess_rate_bp", int(l.cess_rate_bp.unwrap_or(0).into())),

@@ -601,6 +601,16 @@ impl Terminal {
         Err(self.fail(seat, now))
     }
 
+    /// [`Terminal::prove`] of the secret alone (unlock, re-authentication, changing it): the
+    /// seat proved its second factor when it signed in.
+    fn prove_secret(&self, seat: &SeatRow, secret: &SecretString) -> Result<Proof> {
+        let bare = SeatRow {
+            totp_ct: None,
+            ..seat.clone()
+        };
+        self.prove(&bare, secret, None)
+    }
+
     /// Counts a failed attempt and returns the error to give.
     fn fail(&self, seat: &SeatRow, now: i64) -> Error {
         match self.record_failure(seat, now) {
@@ -819,11 +829,7 @@ impl Terminal {
                 .seat_id
         };
         let seat = seats::load_seat(self.store().reader(), self.tenant_id, seat_id)?;
-        let bare = SeatRow {
-            totp_ct: None,
-            ..seat.clone()
-        };
-        let proof = self.prove(&bare, secret, None)?;
+        let proof = self.prove_secret(&seat, secret)?;
         let mut store = self.store();
         let now = self.clock.now_ms();
         let signed_in_at = {
@@ -869,11 +875,7 @@ impl Terminal {
         let (auth, store) = self.authorize(token, Op::Reauthenticate)?;
         let seat = seats::load_seat(store.reader(), self.tenant_id, auth.seat_id)?;
         drop(store);
-        let bare = SeatRow {
-            totp_ct: None,
-            ..seat
-        };
-        let proof = self.prove(&bare, secret, None)?;
+        let proof = self.prove_secret(&seat, secret)?;
         // Checked again: the seat may have been revoked while the hash was checked.
         let (auth, store) = self.authorize(token, Op::Reauthenticate)?;
         let seat = seats::load_seat(store.reader(), self.tenant_id, auth.seat_id)?;
@@ -888,11 +890,7 @@ impl Terminal {
     /// Proves the signed-in seat's own secret (not its second factor), counting failures like
     /// a sign-in: for changing the secret itself.
     pub(crate) fn prove_own_secret(&self, seat: &SeatRow, secret: &SecretString) -> Result<()> {
-        let bare = SeatRow {
-            totp_ct: None,
-            ..seat.clone()
-        };
-        let proof = self.prove(&bare, secret, None)?;
+        let proof = self.prove_secret(seat, secret)?;
         let store = self.store();
         let now = self.clock.now_ms();
         self.commit_proof(store, seat, &proof, "session.reauthenticate", now)
