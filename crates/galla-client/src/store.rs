@@ -122,6 +122,22 @@ impl Store {
         Store::finish_open(conn, path, None)
     }
 
+    /// Benchmark only: prefilling a million invoices with an fsync per commit would take hours,
+    /// so the bench fills with `synchronous = OFF` and measures with it back at FULL.
+    #[cfg(feature = "bench")]
+    pub fn set_durable_for_benchmark(&self, durable: bool) -> Result<()> {
+        self.conn
+            .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)?;
+        let mode = if durable { "FULL" } else { "OFF" };
+        let set = self
+            .conn
+            .execute_batch(&format!("PRAGMA synchronous = {mode}"));
+        let gate = self.writing.clone();
+        self.conn
+            .authorizer(Some(move |ctx: AuthContext<'_>| authorize(&gate, &ctx)))?;
+        Ok(set?)
+    }
+
     fn finish_open(mut conn: Connection, path: &Path, key: Option<&SecretKey>) -> Result<Store> {
         if let Some(key) = key {
             apply_key(&conn, key)?;

@@ -291,6 +291,12 @@ impl Terminal {
         Terminal::init_with(dir, keychain, clock, shop, false)
     }
 
+    /// See [`Store::set_durable_for_benchmark`].
+    #[cfg(feature = "bench")]
+    pub fn set_durable_for_benchmark(&self, durable: bool) -> Result<()> {
+        self.store().set_durable_for_benchmark(durable)
+    }
+
     fn init_with(
         dir: &DataDir,
         keychain: &dyn SecretStore,
