@@ -59,6 +59,9 @@ pub struct FinalizeRequest {
     /// Where the goods are delivered, if not over the counter (a state code).
     #[serde(default)]
     pub place_of_supply: Option<u8>,
+    /// The goods are sent to the attached customer: the place of supply is their state.
+    #[serde(default)]
+    pub ship_to_customer: bool,
     #[serde(default)]
     pub bill_discount: Discount,
     pub payments: Vec<PaymentInput>,
@@ -114,6 +117,8 @@ pub struct Invoice {
     pub round_off_paise: i64,
     pub total_paise: i64,
     pub payments: Vec<Payment>,
+    /// Printed on the bill as it was issued (Rule 49's composition declaration).
+    pub declaration: Option<String>,
 }
 
 fn conflict(msg: impl Into<String>) -> Error {
@@ -362,6 +367,64 @@ impl Terminal {
         if cart.lines.is_empty() {
             return Err(conflict("the sale is empty"));
         }
+        let shop = crate::shop::tax_settings(store.reader(), self.tenant_id)?;
+        let shop_state = shop.state_code.unwrap_or(0);
+        // (registered buyer, the customer's state)
+        let buyer: Option<(bool, Option<u8>)> = match req.customer_id {
+            None => None,
+            Some(c) => Some(
+                store
+                    .reader()
+                    .query_row(
+                        "SELECT gstin_bidx IS NOT NULL, state_code FROM customer \
+                         WHERE tenant_id = ? AND id = ?",
+                        [self.tenant_id.to_string(), c.to_string()],
+                        |r| Ok((r.get::<_, bool>(0)?, r.get::<_, Option<i64>>(1)?)),
+                    )
+                    .optional()?
+                    .map(|(reg, st)| (reg, st.and_then(|s| u8::try_from(s).ok())))
+                    .ok_or_else(|| Error::NotFound(format!("customer {c}")))?,
+            ),
+        };
+        let buyer_registered = buyer.is_some_and(|(reg, _)| reg);
+        // Place of supply (IGST Act s. 10): over the counter it is the shop; goods sent to the
+        // customer go to the customer's state, or wherever the clerk says they are delivered.
+        let shipped_to = if req.ship_to_customer {
+            match buyer {
+                None => return Err(rejected("ship_to_customer", "attach the customer first")),
+                Some((_, None)) => {
+                    return Err(rejected(
+                        "ship_to_customer",
+                        "the customer has no state on file: add it, or give the place of supply",
+                    ));
+                }
+                Some((_, Some(st))) => Some(st),
+            }
+        } else {
+            None
+        };
+        if let Some(pos) = req.place_of_supply {
+            crate::error::state_code("place_of_supply", Some(pos))?;
+        }
+        let delivered_to = match (req.place_of_supply, shipped_to) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(rejected(
+                    "place_of_supply",
+                    format!("state {a:02} differs from the customer's state {b:02}: give one"),
+                ));
+            }
+            (a, b) => a.or(b),
+        };
+        if shop.composition && delivered_to.is_some_and(|p| p != shop_state) {
+            return Err(rejected(
+                "place_of_supply",
+                "a composition dealer may not supply to another state (CGST s. 10(2)(d))",
+            ));
+        }
+        let place = delivered_to.unwrap_or(shop_state);
+        let supply = Supply::for_sale(shop_state, delivered_to, delivered_to.is_none());
+        let hsn_digits = shop.turnover_band.hsn_digits_required(buyer_registered);
+
         let mut inputs = Vec::with_capacity(cart.lines.len());
         for l in &cart.lines {
             let (Some(_), Some(basis), Some(rate)) = (&l.product_id, l.price_basis, l.gst_rate_bp)
@@ -380,46 +443,36 @@ impl Terminal {
                     l.imeis.len()
                 )));
             }
+            galla_domain::fiscal::check_hsn(l.hsn.as_deref().unwrap_or(""), hsn_digits).map_err(
+                |e| {
+                    conflict(format!(
+                        "line {} ({}): {e}; add it to the product in the catalogue",
+                        l.line_no, l.description
+                    ))
+                },
+            )?;
+            // A composition dealer collects no tax: the price is the whole amount.
+            let (gst_rate_bp, cess_rate_bp) = if shop.composition {
+                (0, 0)
+            } else {
+                (rate, l.cess_rate_bp.unwrap_or(0))
+            };
             inputs.push(LineInput {
                 quantity: u32::try_from(l.quantity)
                     .map_err(|_| Error::Storage("quantity".into()))?,
                 unit_price: Money::from_paise(l.unit_price_paise),
                 basis,
                 discount: Discount::Percent(l.discount_bp),
-                gst_rate_bp: rate,
-                cess_rate_bp: l.cess_rate_bp.unwrap_or(0),
+                gst_rate_bp,
+                cess_rate_bp,
             });
         }
-        let shop_state: Option<i64> = store.reader().query_row(
-            "SELECT state_code FROM tenant WHERE id = ?",
-            [self.tenant_id.to_string()],
-            |r| r.get(0),
-        )?;
-        let shop_state = shop_state.and_then(|s| u8::try_from(s).ok()).unwrap_or(0);
-        if let Some(pos) = req.place_of_supply {
-            crate::error::state_code("place_of_supply", Some(pos))?;
-        }
-        let place = req.place_of_supply.unwrap_or(shop_state);
-        let supply = Supply::for_sale(
-            shop_state,
-            req.place_of_supply,
-            req.place_of_supply.is_none(),
-        );
-        let buyer_registered = match req.customer_id {
-            None => false,
-            Some(c) => store
-                .reader()
-                .query_row(
-                    "SELECT gstin_bidx IS NOT NULL FROM customer WHERE tenant_id = ? AND id = ?",
-                    [self.tenant_id.to_string(), c.to_string()],
-                    |r| r.get::<_, bool>(0),
-                )
-                .optional()?
-                .ok_or_else(|| Error::NotFound(format!("customer {c}")))?,
-        };
         let tax = gst::compute(&inputs, req.bill_discount, supply)
             .map_err(|e| rejected("bill", e.to_string()))?;
-        let doc_kind = DocumentKind::for_sale(false, &inputs, buyer_registered);
+        let doc_kind = DocumentKind::for_sale(shop.composition, &inputs, buyer_registered);
+        let declaration = shop
+            .composition
+            .then_some(DocumentKind::COMPOSITION_DECLARATION);
         // The bill discount is a discount like any other: within the seat's limit, judged on
         // what the lines cost after their own discounts.
         let bill_bp = match req.bill_discount {
@@ -587,6 +640,7 @@ impl Terminal {
                     ),
                     ("supply", text(supply_text(supply))),
                     ("place_of_supply", int(place.into())),
+                    ("declaration", declaration.map_or(Value::Null, text)),
                     (
                         "bill_discount_paise",
                         int(tax.lines.iter().map(|l| l.bill_discount.paise()).sum()),
@@ -608,7 +662,7 @@ impl Terminal {
                     move_stock(uow, p, -l.quantity)?;
                 }
             }
-            for (l, t) in cart.lines.iter().zip(&tax.lines) {
+            for ((l, t), input) in cart.lines.iter().zip(&tax.lines).zip(&inputs) {
                 let lid = Uuid::now_v7();
                 uow.insert(
                     "invoice_line",
@@ -633,8 +687,9 @@ impl Terminal {
                                 l.price_basis.unwrap_or(PriceBasis::Inclusive),
                             )),
                         ),
-                        ("gst_rate_bp", int(l.gst_rate_bp.unwrap_or(0).into())),
-                        ("cess_rate_bp", int(l.cess_rate_bp.unwrap_or(0).into())),
+                        // The rates applied, which the product's may not be (composition).
+                        ("gst_rate_bp", int(input.gst_rate_bp.into())),
+                        ("cess_rate_bp", int(input.cess_rate_bp.into())),
                         ("gross_paise", int(t.gross.paise())),
                         ("line_discount_paise", int(t.line_discount.paise())),
                         ("bill_discount_paise", int(t.bill_discount.paise())),
@@ -788,8 +843,12 @@ impl Terminal {
                     round_off_paise: m[6],
                     total_paise: m[7],
                     payments: Vec::new(),
+                    declaration: None,
                 })
             })?;
+        inv.declaration = conn
+            .prepare_cached("SELECT declaration FROM invoice WHERE id = ?")?
+            .query_row([id.to_string()], |r| r.get(0))?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, line_no, sku, description, hsn, quantity, unit, unit_price_paise, gst_rate_bp, \
              cess_rate_bp, line_discount_paise + bill_discount_paise, taxable_paise, cgst_paise, \

@@ -25,6 +25,7 @@ pub mod seats;
 pub mod secret_hash;
 mod series;
 pub mod sessions;
+pub mod shop;
 pub mod store;
 pub mod terminal;
 pub mod write;
@@ -50,4 +51,5 @@ pub use seats::{NewSeat, RosterEntry, SeatDetails, SecretKind, SecurityEvent};
 pub use sessions::{
     Restriction, SecondFactor, SecondFactorSetup, SessionInfo, SessionToken, SignedIn,
 };
+pub use shop::{ShopDetails, ShopSettings};
 pub use terminal::{DataDir, NewShop, Status, Terminal};

@@ -84,6 +84,10 @@ ops! {
     /// Finding an invoice by number or IMEI (for a reprint or a return).
     ViewInvoices => SignedIn, "look up invoices";
 
+    /// Every seat sees the shop's details (they are on every bill).
+    ShopSettings => SignedIn, "see the shop's settings";
+    EditShopSettings => Needs(P::EditSettings), "change the shop's settings";
+
     /// Barcode, SKU and name lookups: every seat at the till needs them.
     FindProducts => SignedIn, "look up products";
     EditCatalogue => Needs(P::EditCatalogue), "edit the catalogue";

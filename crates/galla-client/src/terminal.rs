@@ -17,7 +17,7 @@ use crate::audit::{self, AuditReport};
 use crate::clock::Clock;
 use crate::crypto::{self, ColumnCipher, SecretKey, SecretString};
 use crate::customers::{self, Customer, CustomerView, NewCustomer};
-use crate::error::{Error, InputError, Result, required, state_code};
+use crate::error::{Error, InputError, Result, required};
 use crate::keychain::SecretStore;
 use crate::keys::TerminalKeys;
 use crate::ops::Op;
@@ -230,26 +230,8 @@ struct ValidShop {
 impl NewShop {
     fn validate(&self) -> Result<ValidShop, InputError> {
         secret_hash::check_passphrase(self.owner_passphrase.expose())?;
-        let gstin = self
-            .gstin
-            .as_deref()
-            .map(str::trim)
-            .filter(|g| !g.is_empty())
-            .map(galla_domain::Gstin::parse)
-            .transpose()?;
-        let state_code =
-            state_code("state_code", self.state_code)?.or(gstin.as_ref().map(|g| g.state_code()));
-        if let (Some(g), Some(s)) = (&gstin, state_code)
-            && g.state_code() != s
-        {
-            return Err(InputError::Rejected {
-                field: "state_code",
-                reason: format!(
-                    "the GSTIN is registered in state {:02}, not {s:02}",
-                    g.state_code()
-                ),
-            });
-        }
+        let (gstin, state_code) =
+            crate::shop::registration(self.gstin.as_deref(), self.state_code)?;
         Ok(ValidShop {
             shop_name: required("shop_name", &self.shop_name, 120)?,
             gstin,

@@ -43,6 +43,8 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::ViewLedger,               "YYYY.Y."),
     (Op::SetCreditLimit,           "YY....."),
     (Op::DayReport,                "YY.YYYY"),
+    (Op::ShopSettings,             "YYYYYYY"),
+    (Op::EditShopSettings,         "Y.....Y"),
     (Op::FindProducts,             "YYYYYYY"),
     (Op::EditCatalogue,            "YY..Y.."),
     (Op::ImportCatalogue,          "YY..Y.."),
@@ -326,6 +328,15 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
                 galla_client::day_close::parse_day("2025-11-21").unwrap(),
             )
             .map(drop),
+        Op::ShopSettings => t.shop_settings(&c.who).map(drop),
+        Op::EditShopSettings => t.set_shop_settings(
+            &c.who,
+            &galla_client::ShopDetails {
+                name: "Sharma Mobiles".into(),
+                gstin: Some("27AAPFU0939F1ZV".into()),
+                ..Default::default()
+            },
+        ),
         Op::FindProducts => t.search_products(&c.who, "glass", 10).map(drop),
         Op::EditCatalogue => {
             c.n += 1;

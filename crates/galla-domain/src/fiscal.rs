@@ -197,17 +197,57 @@ pub fn irn(
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// How many HSN digits invoices must carry (Notification 78/2020-Central Tax): up to ₹5 crore
-/// aggregate turnover, 4 digits, optional on invoices to unregistered buyers; above, 6 digits.
-pub fn hsn_digits_required(aggregate_turnover: Money, b2b: bool) -> Option<usize> {
-    const FIVE_CRORE: i64 = 5 * 10_000_000 * 100;
-    if aggregate_turnover.paise() > FIVE_CRORE {
-        Some(6)
-    } else if b2b {
-        Some(4)
-    } else {
-        None
+/// The shop's aggregate turnover in the preceding financial year, as far as the law cares
+/// (Notification 78/2020-Central Tax draws one line, at ₹5 crore).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnoverBand {
+    #[default]
+    UpTo5Crore,
+    Above5Crore,
+}
+
+impl TurnoverBand {
+    const FIVE_CRORE_PAISE: i64 = 5 * 10_000_000 * 100;
+
+    pub fn of(aggregate_turnover: Money) -> TurnoverBand {
+        if aggregate_turnover.paise() > Self::FIVE_CRORE_PAISE {
+            TurnoverBand::Above5Crore
+        } else {
+            TurnoverBand::UpTo5Crore
+        }
     }
+
+    /// How many HSN digits an invoice must carry: up to ₹5 crore, 4 digits, optional on
+    /// invoices to unregistered buyers; above, 6 digits on every invoice.
+    pub fn hsn_digits_required(self, b2b: bool) -> Option<usize> {
+        match (self, b2b) {
+            (TurnoverBand::Above5Crore, _) => Some(6),
+            (TurnoverBand::UpTo5Crore, true) => Some(4),
+            (TurnoverBand::UpTo5Crore, false) => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnoverBand::UpTo5Crore => "up_to_5_crore",
+            TurnoverBand::Above5Crore => "above_5_crore",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TurnoverBand> {
+        match text.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "up_to_5_crore" => Some(TurnoverBand::UpTo5Crore),
+            "above_5_crore" => Some(TurnoverBand::Above5Crore),
+            _ => None,
+        }
+    }
+}
+
+/// How many HSN digits invoices must carry for a shop of this aggregate turnover
+/// (Notification 78/2020-Central Tax); see [`TurnoverBand::hsn_digits_required`].
+pub fn hsn_digits_required(aggregate_turnover: Money, b2b: bool) -> Option<usize> {
+    TurnoverBand::of(aggregate_turnover).hsn_digits_required(b2b)
 }
 
 /// Checks an HSN code (digits only, 2 to 8) against the digits required.
@@ -336,6 +376,19 @@ mod tests {
         assert_eq!(hsn_digits_required(crore(5), false), None);
         assert_eq!(hsn_digits_required(crore(5), true), Some(4));
         assert_eq!(hsn_digits_required(crore(6), false), Some(6));
+        assert_eq!(TurnoverBand::of(crore(5)), TurnoverBand::UpTo5Crore);
+        assert_eq!(
+            TurnoverBand::of(Money::from_paise(crore(5).paise() + 1)),
+            TurnoverBand::Above5Crore
+        );
+        for band in [TurnoverBand::UpTo5Crore, TurnoverBand::Above5Crore] {
+            assert_eq!(TurnoverBand::parse(band.as_str()), Some(band));
+        }
+        assert_eq!(
+            TurnoverBand::parse("above-5-crore"),
+            Some(TurnoverBand::Above5Crore)
+        );
+        assert_eq!(TurnoverBand::parse("5 crore"), None);
         assert!(check_hsn("", None).is_ok());
         assert!(check_hsn("", Some(4)).is_err());
         assert!(check_hsn("8517", Some(4)).is_ok());

@@ -15,7 +15,7 @@ pub mod session;
 
 pub use access::{Access, Override, Permission, Role};
 pub use codes::{Barcode, CodeError, Imei, ImeiSv};
-pub use fiscal::{DocumentNumber, EInvoiceDocType, FinancialYear, FiscalError};
+pub use fiscal::{DocumentNumber, EInvoiceDocType, FinancialYear, FiscalError, TurnoverBand};
 pub use gst::{BillTax, Discount, DocumentKind, LineInput, LineTax, PriceBasis, Supply, TaxError};
 pub use gstin::{Gstin, GstinError};
 pub use money::{Money, MoneyError};
