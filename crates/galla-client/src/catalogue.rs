@@ -617,7 +617,7 @@ impl Terminal {
             for (i, (_, v)) in valid.iter().enumerate() {
                 insert_product(uow, tenant_id, Uuid::now_v7(), v, now)?;
                 if (i + 1) % IMPORT_ROWS_PER_RECORD == 0 {
-                    uow.seal(op());
+                    uow.seal(op())?;
                 }
             }
             Ok(())

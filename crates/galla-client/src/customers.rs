@@ -410,7 +410,7 @@ impl crate::terminal::Terminal {
             for (i, (_, v)) in valid.iter().enumerate() {
                 insert(uow, &self.cipher, tenant_id, Uuid::now_v7(), v, now)?;
                 if (i + 1) % 300 == 0 {
-                    uow.seal(op());
+                    uow.seal(op())?;
                 }
             }
             Ok(())

@@ -92,8 +92,18 @@ pub struct UnitOfWork<'t> {
     after: Map<String, Json>,
     /// The after images unredacted, for the outbox.
     after_full: Map<String, Json>,
-    /// Parts already closed into their own records ([`UnitOfWork::seal`]).
-    sealed: Vec<Part>,
+    chain: Chain<'t>,
+}
+
+/// Where the next audit record of this transaction goes, and who signs it.
+struct Chain<'t> {
+    signer: &'t Signer<'t>,
+    actor: &'t Actor,
+    time_ms: i64,
+    seq: u64,
+    prev_hash: [u8; 32],
+    /// Records appended so far in this transaction.
+    appended: u64,
 }
 
 fn image_key(table: &str, id: &str) -> String {
@@ -250,17 +260,31 @@ struct Part {
 impl UnitOfWork<'_> {
     /// Closes the images collected so far into their own audit record under `op`, for an
     /// operation too large for one record (a catalogue import): every part is a consecutive
-    /// record of the same transaction, so they commit, or fail, together.
-    pub fn seal(&mut self, op: Operation) {
+    /// record of the same transaction, so they commit, or fail, together. The record is
+    /// written at once, so a large import holds one part's images in memory, not all of them.
+    pub fn seal(&mut self, op: Operation) -> Result<()> {
         if self.before.is_empty() && self.after.is_empty() {
-            return;
+            return Ok(());
         }
-        self.sealed.push(Part {
+        let part = Part {
             op,
             before: std::mem::take(&mut self.before),
             after: std::mem::take(&mut self.after),
             after_full: std::mem::take(&mut self.after_full),
-        });
+        };
+        let c = &mut self.chain;
+        c.prev_hash = append_record(
+            self.tx,
+            c.signer,
+            c.actor,
+            c.time_ms,
+            c.seq,
+            c.prev_hash,
+            part,
+        )?;
+        c.seq += 1;
+        c.appended += 1;
+        Ok(())
     }
 }
 
@@ -278,37 +302,11 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (out, mut parts) = {
-            let mut uow = UnitOfWork {
-                tx: &tx,
-                before: Map::new(),
-                after: Map::new(),
-                after_full: Map::new(),
-                sealed: Vec::new(),
-            };
-            let out = f(&mut uow)?;
-            let mut parts = std::mem::take(&mut uow.sealed);
-            if !uow.before.is_empty() || !uow.after.is_empty() {
-                parts.push(Part {
-                    op: op.clone(),
-                    before: uow.before,
-                    after: uow.after,
-                    after_full: uow.after_full,
-                });
-            }
-            (out, parts)
-        };
-        if parts.is_empty() {
-            return Err(Error::Storage(format!(
-                "operation {} changed nothing",
-                op.action
-            )));
-        }
         let head: Option<(i64, Vec<u8>)> = tx
             .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let (mut seq, mut prev_hash) = match head {
+        let (seq, prev_hash) = match head {
             None => (1u64, GENESIS_HASH),
             Some((last, hash)) => (
                 last as u64 + 1,
@@ -317,11 +315,31 @@ impl Store {
                 })?,
             ),
         };
-        let time_ms = clock.now_ms();
-        for part in parts.drain(..) {
-            prev_hash = append_record(&tx, signer, actor, time_ms, seq, prev_hash, part)?;
-            seq += 1;
-        }
+        let out = {
+            let mut uow = UnitOfWork {
+                tx: &tx,
+                before: Map::new(),
+                after: Map::new(),
+                after_full: Map::new(),
+                chain: Chain {
+                    signer,
+                    actor,
+                    time_ms: clock.now_ms(),
+                    seq,
+                    prev_hash,
+                    appended: 0,
+                },
+            };
+            let out = f(&mut uow)?;
+            uow.seal(op.clone())?;
+            if uow.chain.appended == 0 {
+                return Err(Error::Storage(format!(
+                    "operation {} changed nothing",
+                    op.action
+                )));
+            }
+            out
+        };
         tx.commit()?;
         Ok(out)
     }
@@ -545,7 +563,7 @@ mod tests {
                 action: "shop.create_part",
                 entity_type: "tenant",
                 entity_id: tenant.clone(),
-            });
+            })?;
             uow.update(
                 "tenant",
                 &tenant,
@@ -576,7 +594,7 @@ mod tests {
                 action: "shop.rename_part",
                 entity_type: "tenant",
                 entity_id: tenant.clone(),
-            });
+            })?;
             Err::<(), _>(Error::NotFound("later".into()))
         });
         assert!(err.is_err());
