@@ -202,6 +202,42 @@ pub(crate) fn parse_yes_no(field: &'static str, text: &str) -> Result<bool, Inpu
     }
 }
 
+/// The product columns a form or an import row sets.
+fn product_fields(p: &ValidProduct) -> Vec<(&'static str, Value)> {
+    vec![
+        ("sku", Value::Text(p.sku.clone())),
+        ("name", Value::Text(p.name.clone())),
+        ("hsn", p.hsn.clone().map_or(Value::Null, Value::Text)),
+        ("gst_rate_bp", Value::Integer(p.gst_rate_bp.into())),
+        ("cess_rate_bp", Value::Integer(p.cess_rate_bp.into())),
+        ("price_paise", Value::Integer(p.price_paise)),
+        ("price_basis", Value::Text(basis_text(p.price_basis).into())),
+        ("unit", Value::Text(p.unit.clone())),
+        ("serialized", Value::Integer(p.serialized.into())),
+        ("imeis_per_unit", Value::Integer(p.imeis_per_unit.into())),
+        ("stock", p.stock.map_or(Value::Null, Value::Integer)),
+    ]
+}
+
+fn insert_barcode(
+    uow: &mut UnitOfWork<'_>,
+    tenant_id: Uuid,
+    product: Uuid,
+    code: &str,
+) -> Result<()> {
+    let bid = Uuid::now_v7();
+    uow.insert(
+        "product_barcode",
+        &bid.to_string(),
+        &[
+            ("id", Value::Text(bid.to_string())),
+            ("tenant_id", Value::Text(tenant_id.to_string())),
+            ("product_id", Value::Text(product.to_string())),
+            ("barcode", Value::Text(code.to_owned())),
+        ],
+    )
+}
+
 fn insert_product(
     uow: &mut UnitOfWork<'_>,
     tenant_id: Uuid,
@@ -209,40 +245,16 @@ fn insert_product(
     p: &ValidProduct,
     now: i64,
 ) -> Result<()> {
-    let opt_text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
-    uow.insert(
-        "product",
-        &id.to_string(),
-        &[
-            ("id", Value::Text(id.to_string())),
-            ("tenant_id", Value::Text(tenant_id.to_string())),
-            ("sku", Value::Text(p.sku.clone())),
-            ("name", Value::Text(p.name.clone())),
-            ("hsn", opt_text(&p.hsn)),
-            ("gst_rate_bp", Value::Integer(p.gst_rate_bp.into())),
-            ("cess_rate_bp", Value::Integer(p.cess_rate_bp.into())),
-            ("price_paise", Value::Integer(p.price_paise)),
-            ("price_basis", Value::Text(basis_text(p.price_basis).into())),
-            ("unit", Value::Text(p.unit.clone())),
-            ("serialized", Value::Integer(p.serialized.into())),
-            ("imeis_per_unit", Value::Integer(p.imeis_per_unit.into())),
-            ("stock", p.stock.map_or(Value::Null, Value::Integer)),
-            ("created_at_ms", Value::Integer(now)),
-            ("updated_at_ms", Value::Integer(now)),
-        ],
-    )?;
+    let mut fields = vec![
+        ("id", Value::Text(id.to_string())),
+        ("tenant_id", Value::Text(tenant_id.to_string())),
+    ];
+    fields.extend(product_fields(p));
+    fields.push(("created_at_ms", Value::Integer(now)));
+    fields.push(("updated_at_ms", Value::Integer(now)));
+    uow.insert("product", &id.to_string(), &fields)?;
     for b in &p.barcodes {
-        let bid = Uuid::now_v7();
-        uow.insert(
-            "product_barcode",
-            &bid.to_string(),
-            &[
-                ("id", Value::Text(bid.to_string())),
-                ("tenant_id", Value::Text(tenant_id.to_string())),
-                ("product_id", Value::Text(id.to_string())),
-                ("barcode", Value::Text(b.as_str().to_owned())),
-            ],
-        )?;
+        insert_barcode(uow, tenant_id, id, b.as_str())?;
     }
     Ok(())
 }
@@ -445,6 +457,62 @@ impl Terminal {
     }
 
     /// The product a scanned or typed barcode belongs to (UPC-A and EAN-13 forms alike).
+    /// Saves an edited product: every field as the form has it, barcodes included. Sales
+    /// already rung up keep the price and tax they were rung up with; finalized invoices are
+    /// facts and never change.
+    pub fn update_product(
+        &self,
+        token: &SessionToken,
+        id: Uuid,
+        edited: &NewProduct,
+    ) -> Result<()> {
+        let valid = edited.validate()?;
+        let (auth, mut store) = self.authorize(token, Op::EditCatalogue)?;
+        let tenant_id = self.tenant_id;
+        let existing: Vec<(String, String)> = {
+            let conn = store.reader();
+            let known: bool = conn
+                .prepare_cached("SELECT count(*) FROM product WHERE tenant_id = ? AND id = ?")?
+                .query_row([tenant_id.to_string(), id.to_string()], |r| r.get(0))?;
+            if !known {
+                return Err(Error::NotFound(format!("product {id}")));
+            }
+            conn.prepare_cached("SELECT id, barcode FROM product_barcode WHERE product_id = ?")?
+                .query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let op = Operation {
+            action: "product.update",
+            entity_type: "product",
+            entity_id: id.to_string(),
+        };
+        let now = auth.now;
+        store
+            .write(
+                &self.signer(),
+                self.clock.as_ref(),
+                &auth.actor,
+                op,
+                |uow| {
+                    let mut fields = product_fields(&valid);
+                    fields.push(("updated_at_ms", Value::Integer(now)));
+                    uow.update("product", &id.to_string(), &fields)?;
+                    for (bid, code) in &existing {
+                        if !valid.barcodes.iter().any(|b| b.as_str() == code) {
+                            uow.delete("product_barcode", bid)?;
+                        }
+                    }
+                    for b in &valid.barcodes {
+                        if !existing.iter().any(|(_, code)| code == b.as_str()) {
+                            insert_barcode(uow, tenant_id, id, b.as_str())?;
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .map_err(|e| conflict_of(e, &valid))
+    }
+
     pub fn product_by_barcode(&self, token: &SessionToken, code: &str) -> Result<Option<Product>> {
         let code = Barcode::parse(code).map_err(|e| rejected("barcode", e.to_string()))?;
         let (_auth, store) = self.authorize(token, Op::FindProducts)?;

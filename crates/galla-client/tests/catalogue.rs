@@ -5,7 +5,7 @@
 mod common;
 
 use common::Fixture;
-use galla_client::{Error, InputError, NewProduct, PriceBasis};
+use galla_client::{Error, InputError, NewProduct, PriceBasis, ProductRef};
 
 fn product(sku: &str, name: &str, barcodes: &[&str]) -> NewProduct {
     NewProduct {
@@ -82,6 +82,82 @@ fn products_are_found_by_barcode_sku_and_name_prefix_in_any_script() {
     assert_eq!(by_sku, ["SOAP1", "SOAP2"], "SKUs are searchable too");
     assert!(names("nokia").is_empty());
     assert!(names("\"* OR").is_empty(), "FTS syntax is taken literally");
+}
+
+#[test]
+fn an_edited_product_is_found_by_its_new_name_and_barcodes_and_a_sale_in_progress_keeps_its_price()
+{
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let id = t
+        .add_product(&owner, &product("RN13", "Redmi Note 13", &["036000291452"]))
+        .unwrap();
+    t.add_product(&owner, &product("G54", "Moto G54", &["4006381333931"]))
+        .unwrap();
+    let cart = t
+        .add_product_to_cart(&owner, &ProductRef::Sku("RN13".into()), 1)
+        .unwrap();
+    assert_eq!(cart.lines[0].unit_price_paise, 1_299_900);
+
+    let edited = NewProduct {
+        name: "Redmi Note 13 Pro".into(),
+        price_paise: 1_199_900,
+        barcodes: vec!["8901234567890".into()],
+        stock: Some(4),
+        ..product("RN13", "", &[])
+    };
+    t.update_product(&owner, id, &edited).unwrap();
+    let p = t.product_by_id(&owner, id).unwrap().unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.price_paise, p.stock),
+        ("Redmi Note 13 Pro", 1_199_900, Some(4))
+    );
+    assert_eq!(p.barcodes, ["8901234567890"]);
+    assert!(
+        t.product_by_barcode(&owner, "036000291452")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        t.product_by_barcode(&owner, "8901234567890")
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    let found = t.search_products(&owner, "pro", 10).unwrap();
+    assert_eq!(found.len(), 1, "the name index follows the edit");
+    assert_eq!(
+        t.current_cart(&owner).unwrap().unwrap().lines[0].unit_price_paise,
+        1_299_900,
+        "the sale already rung up keeps its price"
+    );
+
+    // Another product's SKU or barcode, an unknown product, a bad field: refused, nothing changes.
+    assert!(matches!(
+        t.update_product(&owner, id, &product("G54", "Clash", &[])),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("G54")
+    ));
+    assert!(matches!(
+        t.update_product(&owner, id, &product("RN13", "Clash", &["4006381333931"])),
+        Err(Error::Invalid(InputError::Conflict(_)))
+    ));
+    assert!(matches!(
+        t.update_product(&owner, uuid::Uuid::now_v7(), &edited),
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        t.update_product(
+            &owner,
+            id,
+            &NewProduct {
+                price_paise: -1,
+                ..edited.clone()
+            }
+        ),
+        Err(Error::Invalid(_))
+    ));
+    assert_eq!(t.product_by_id(&owner, id).unwrap().unwrap(), p);
 }
 
 #[test]
