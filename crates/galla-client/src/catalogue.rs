@@ -202,6 +202,41 @@ pub(crate) fn parse_yes_no(field: &'static str, text: &str) -> Result<bool, Inpu
     }
 }
 
+/// A rate in basis points as people write it: 1800 → "18", 25 → "0.25".
+fn percent_text(bp: u32) -> String {
+    if bp % 100 == 0 {
+        format!("{}", bp / 100)
+    } else {
+        format!("{}.{:02}", bp / 100, bp % 100)
+    }
+}
+
+impl Terminal {
+    /// A product's rates must agree with the rate schedule in force today where it covers the
+    /// HSN: a stale rate (from before a rate change) is refused rather than silently taxed.
+    pub(crate) fn check_rates(&self, p: &ValidProduct, now_ms: i64) -> Result<(), InputError> {
+        let (Some(hsn), Ok(today)) = (&p.hsn, galla_domain::fiscal::ist_date(now_ms)) else {
+            return Ok(());
+        };
+        match self.rates.rate_for(hsn, today) {
+            Some(r) if (r.gst_rate_bp, r.cess_rate_bp) != (p.gst_rate_bp, p.cess_rate_bp) => {
+                Err(rejected(
+                    "gst_rate",
+                    format!(
+                        "HSN {hsn} is taxed at {}% GST and {}% cess by the rate schedule in force \
+                         today, not {}% and {}%",
+                        percent_text(r.gst_rate_bp),
+                        percent_text(r.cess_rate_bp),
+                        percent_text(p.gst_rate_bp),
+                        percent_text(p.cess_rate_bp)
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The product columns a form or an import row sets.
 fn product_fields(p: &ValidProduct) -> Vec<(&'static str, Value)> {
     vec![
@@ -425,6 +460,7 @@ impl Terminal {
     pub fn add_product(&self, token: &SessionToken, new: &NewProduct) -> Result<Uuid> {
         let valid = new.validate()?;
         let (auth, mut store) = self.authorize(token, Op::EditCatalogue)?;
+        self.check_rates(&valid, auth.now)?;
         let id = Uuid::now_v7();
         let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
         let op = Operation {
@@ -468,6 +504,7 @@ impl Terminal {
     ) -> Result<()> {
         let valid = edited.validate()?;
         let (auth, mut store) = self.authorize(token, Op::EditCatalogue)?;
+        self.check_rates(&valid, auth.now)?;
         let tenant_id = self.tenant_id;
         let existing: Vec<(String, String)> = {
             let conn = store.reader();
@@ -600,7 +637,12 @@ impl Terminal {
                     continue;
                 }
             };
-            match row.to_new().and_then(|n| n.validate()) {
+            let now = self.clock.now_ms();
+            match row
+                .to_new()
+                .and_then(|n| n.validate())
+                .and_then(|v| self.check_rates(&v, now).map(|()| v))
+            {
                 Ok(v) => valid.push((line, v)),
                 Err(e) => errors.push(RowError {
                     line,

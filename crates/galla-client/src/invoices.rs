@@ -424,6 +424,8 @@ impl Terminal {
         let place = delivered_to.unwrap_or(shop_state);
         let supply = Supply::for_sale(shop_state, delivered_to, delivered_to.is_none());
         let hsn_digits = shop.turnover_band.hsn_digits_required(buyer_registered);
+        let today = galla_domain::fiscal::ist_date(auth.now)
+            .map_err(|e| Error::Storage(format!("the clock: {e}")))?;
 
         let mut inputs = Vec::with_capacity(cart.lines.len());
         for l in &cart.lines {
@@ -451,11 +453,17 @@ impl Terminal {
                     ))
                 },
             )?;
-            // A composition dealer collects no tax: the price is the whole amount.
+            // A composition dealer collects no tax: the price is the whole amount. Otherwise
+            // the rate schedule in force today wins over the catalogue's copy of the rate.
             let (gst_rate_bp, cess_rate_bp) = if shop.composition {
                 (0, 0)
             } else {
-                (rate, l.cess_rate_bp.unwrap_or(0))
+                l.hsn
+                    .as_deref()
+                    .and_then(|h| self.rates.rate_for(h, today))
+                    .map_or((rate, l.cess_rate_bp.unwrap_or(0)), |r| {
+                        (r.gst_rate_bp, r.cess_rate_bp)
+                    })
             };
             inputs.push(LineInput {
                 quantity: u32::try_from(l.quantity)

@@ -180,6 +180,8 @@ pub struct Terminal {
     pub(crate) shop_name: String,
     terminal_name: String,
     pub(crate) series_code: String,
+    /// GST rates by HSN and date (`galla-domain/data/gst-rates.csv`).
+    pub(crate) rates: galla_domain::RateSchedule,
     keychain_backend: String,
 }
 
@@ -447,6 +449,7 @@ impl Terminal {
             terminal_name: shop.terminal_name.clone(),
             series_code: shop.series_code.clone(),
             keychain_backend,
+            rates: galla_domain::RateSchedule::bundled(),
         };
         let token = terminal.start_session(owner_id, now)?;
         Ok((terminal, token))
@@ -557,6 +560,7 @@ impl Terminal {
             terminal_name,
             series_code,
             keychain_backend: keychain.backend(),
+            rates: galla_domain::RateSchedule::bundled(),
         })
     }
 

@@ -204,7 +204,7 @@ fn hsn_digits_follow_the_turnover_band_and_the_buyer() {
 fn a_composition_dealer_issues_a_bill_of_supply_without_tax_and_it_keeps_its_declaration() {
     let fx = Fixture::new();
     let (t, owner) = fx.init();
-    product(&t, &owner, "SOAP", Some("3401"));
+    product(&t, &owner, "SOAP", Some("3926"));
     t.set_shop_settings(&owner, &details(TurnoverBand::UpTo5Crore, true))
         .unwrap();
 
@@ -328,4 +328,64 @@ fn goods_sent_to_a_customer_in_another_state_carry_igst() {
     assert_eq!(inv.igst_paise, 1_800);
     assert_eq!(inv.cgst_paise + inv.sgst_paise, 0);
     assert_eq!(inv.total_paise, 11_800);
+}
+
+/// 2025-09-21 23:55 IST: five minutes before the GST rate reform came into force.
+const EVE_OF_REFORM_MS: i64 = 1_758_479_100_000;
+
+#[test]
+fn the_rate_schedule_in_force_on_the_day_of_sale_decides_the_tax() {
+    let fx = Fixture::new();
+    fx.clock.set_ms(EVE_OF_REFORM_MS);
+    let (t, owner) = fx.init();
+    // Before the reform the bundled schedule has no row for soap: the catalogue's 18% stands.
+    product(&t, &owner, "SOAP", Some("3401"));
+    t.add_product_to_cart(&owner, &ProductRef::Sku("SOAP".into()), 1)
+        .unwrap();
+    let before = t.finalize(&owner, &cash(11_800)).unwrap();
+    assert_eq!(before.lines[0].gst_rate_bp, 1800);
+
+    // Rung up before midnight, paid after: the day of sale is the reform's, soap is 5%.
+    t.add_product_to_cart(&owner, &ProductRef::Sku("SOAP".into()), 1)
+        .unwrap();
+    fx.clock.advance_ms(6 * 60 * 1000);
+    let after = t.finalize(&owner, &cash(11_800)).unwrap();
+    assert_eq!(after.lines[0].gst_rate_bp, 500);
+    assert_eq!(after.taxable_paise, 11_238, "₹118 inclusive of 5%");
+    assert_eq!(after.total_paise, 11_800);
+
+    // From now on a product that says 18% for soap is refused, by form or by file.
+    let stale = NewProduct {
+        sku: "SOAP2".into(),
+        name: "Soap, big".into(),
+        hsn: Some("34011190".into()),
+        gst_rate_bp: 1800,
+        price_paise: 5_000,
+        ..Default::default()
+    };
+    match t.add_product(&owner, &stale) {
+        Err(Error::Invalid(InputError::Rejected {
+            field: "gst_rate",
+            reason,
+        })) => {
+            assert!(reason.contains("5% GST"), "{reason}")
+        }
+        other => panic!("expected the stale rate refused, got {other:?}"),
+    }
+    t.add_product(
+        &owner,
+        &NewProduct {
+            gst_rate_bp: 500,
+            ..stale
+        },
+    )
+    .unwrap();
+    let report = t
+        .import_products_csv(
+            &owner,
+            "sku,name,barcodes,hsn,gst_rate,price\nSOAP3,Soap small,,3401,18,20\n".as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(report.imported, 0);
+    assert_eq!(report.errors[0].field, "gst_rate");
 }

@@ -37,6 +37,16 @@ pub enum FiscalError {
     BadHsn { code: String, reason: String },
 }
 
+/// The calendar date in India of an instant (Unix milliseconds).
+pub fn ist_date(ms: i64) -> Result<time::Date, FiscalError> {
+    Ok(
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .map_err(|_| FiscalError::BadTime(ms))?
+            .to_offset(ist())
+            .date(),
+    )
+}
+
 /// A financial year, named by the calendar year it starts in (2025 = `2025-26`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FinancialYear(i32);
@@ -48,9 +58,7 @@ impl FinancialYear {
 
     /// The financial year of an instant (Unix milliseconds), judged in IST.
     pub fn of_unix_ms(ms: i64) -> Result<FinancialYear, FiscalError> {
-        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .map_err(|_| FiscalError::BadTime(ms))?
-            .to_offset(ist());
+        let at = ist_date(ms)?;
         let y = at.year();
         Ok(FinancialYear(if at.month() >= Month::April {
             y

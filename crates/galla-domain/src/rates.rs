@@ -26,6 +26,8 @@ pub enum RateError {
     BadPrefix { row: usize, prefix: String },
     #[error("row {row}: {bp} basis points is not a rate (0 to 100%)")]
     BadRate { row: usize, bp: u32 },
+    #[error("line {line}: {reason}")]
+    BadLine { line: usize, reason: String },
     #[error("row {row}: HSN {prefix} has two rates from {date}")]
     Duplicate {
         row: usize,
@@ -78,6 +80,44 @@ impl RateSchedule {
         Ok(RateSchedule { rows })
     }
 
+    /// The schedule shipped with Galla (`data/gst-rates.csv`).
+    pub fn bundled() -> RateSchedule {
+        RateSchedule::parse_csv(BUNDLED_RATES).expect("the bundled rate file is valid (tested)")
+    }
+
+    /// Reads a rate file: `hsn_prefix,effective_from,gst_rate,cess_rate` per line, dates as
+    /// `YYYY-MM-DD`, rates as percentages with up to two decimals; `#` starts a comment.
+    pub fn parse_csv(text: &str) -> Result<RateSchedule, RateError> {
+        let mut rows = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let content = raw.split('#').next().unwrap_or("").trim();
+            if content.is_empty() {
+                continue;
+            }
+            let bad = |reason: String| RateError::BadLine { line, reason };
+            let cells: Vec<&str> = content.split(',').map(str::trim).collect();
+            let [prefix, from, gst, cess] = cells[..] else {
+                return Err(bad(format!(
+                    "expected 4 cells (hsn_prefix,effective_from,gst_rate,cess_rate), found {}",
+                    cells.len()
+                )));
+            };
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let effective_from = Date::parse(from, &format)
+                .map_err(|_| bad(format!("{from:?} is not a date like 2025-09-22")))?;
+            rows.push(RateRow {
+                hsn_prefix: prefix.to_owned(),
+                effective_from,
+                gst_rate_bp: percent_bp(gst)
+                    .ok_or_else(|| bad(format!("{gst:?} is not a rate like 18 or 0.25")))?,
+                cess_rate_bp: percent_bp(cess)
+                    .ok_or_else(|| bad(format!("{cess:?} is not a rate like 12 or 0.25")))?,
+            });
+        }
+        RateSchedule::new(rows)
+    }
+
     /// The rate for `hsn` on `day`: the longest matching prefix, and of its rows the latest
     /// one already in force. `None` when no row covers the code on that day.
     pub fn rate_for(&self, hsn: &str, day: Date) -> Option<Rate> {
@@ -90,6 +130,30 @@ impl RateSchedule {
                 cess_rate_bp: r.cess_rate_bp,
             })
     }
+}
+
+/// The rate file shipped with Galla.
+pub const BUNDLED_RATES: &str = include_str!("../data/gst-rates.csv");
+
+/// `18` → 1800, `0.25` → 25; `None` for anything else (more than two decimals, signs, text).
+fn percent_bp(text: &str) -> Option<u32> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || whole.len() > 3
+        || frac.len() > 2
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let frac_bp: u32 = format!("{frac:0<2}").parse().ok()?;
+    whole
+        .parse::<u32>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(frac_bp)
 }
 
 #[cfg(test)]
@@ -130,6 +194,45 @@ mod tests {
         assert_eq!(s.rate_for("85171300", reform).unwrap().gst_rate_bp, 1800);
         assert_eq!(s.rate_for("6109", reform), None);
         assert_eq!(s.rate_for(tv, day(2017, Month::June, 30)), None);
+    }
+
+    #[test]
+    fn the_bundled_file_parses_and_carries_the_2025_reform() {
+        let s = RateSchedule::bundled();
+        let reform = day(2025, Month::September, 22);
+        assert_eq!(s.rate_for("34011110", reform).unwrap().gst_rate_bp, 500);
+        assert_eq!(
+            s.rate_for("34011110", day(2025, Month::September, 21)),
+            None
+        );
+        assert_eq!(s.rate_for("85171300", reform).unwrap().gst_rate_bp, 1800);
+        assert_eq!(s.rate_for("22021010", reform).unwrap().gst_rate_bp, 4000);
+    }
+
+    #[test]
+    fn rate_files_are_read_with_comments_and_refused_with_the_line() {
+        let s = RateSchedule::parse_csv(
+            "# header\n\n8517, 2020-04-01, 18, 0  # phones\n2106,2025-09-22,5,0.25\n",
+        )
+        .unwrap();
+        let r = s.rate_for("2106", day(2025, Month::October, 1)).unwrap();
+        assert_eq!((r.gst_rate_bp, r.cess_rate_bp), (500, 25));
+        for (bad, line) in [
+            ("8517,2020-04-01,18\n", 1),
+            ("# x\n8517,01-04-2020,18,0\n", 2),
+            ("8517,2020-04-01,eighteen,0\n", 1),
+            ("8517,2020-04-01,18.125,0\n", 1),
+            ("8517,2020-04-01,-5,0\n", 1),
+        ] {
+            assert!(
+                matches!(RateSchedule::parse_csv(bad), Err(RateError::BadLine { line: l, .. }) if l == line),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            RateSchedule::parse_csv("85,2020-04-01,101,0\n"),
+            Err(RateError::BadRate { .. })
+        ));
     }
 
     #[test]
