@@ -66,6 +66,9 @@ enum Command {
     /// The shop's session policy: idle timeouts, discount limits, who needs two-step sign-in.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The shop's details and tax registration: GSTIN and state, turnover band, composition.
+    #[command(subcommand)]
+    Shop(ShopCommand),
     /// Bill headlessly: a cart as JSON in, the finalized invoice as JSON out (for integrations).
     Bill {
         /// A JSON file: {"lines": [{"product": {"by": "sku"|"barcode", "value": ...},
@@ -194,6 +197,46 @@ enum CheckCommand {
     Imei { value: String },
     /// An EAN-13 or UPC-A barcode.
     Barcode { value: String },
+}
+
+#[derive(Subcommand)]
+enum ShopCommand {
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change only what is given; the rest stays as it is.
+    Set {
+        #[arg(long)]
+        name: Option<String>,
+        /// The shop's GSTIN; an empty value removes it.
+        #[arg(long)]
+        gstin: Option<String>,
+        /// State code (01-38, 97), when the shop has no GSTIN.
+        #[arg(long)]
+        state: Option<u8>,
+        #[arg(long)]
+        address: Option<String>,
+        /// Aggregate turnover band: up-to-5-crore or above-5-crore (sets HSN digits required).
+        #[arg(long, value_parser = parse_band)]
+        turnover: Option<galla_domain::TurnoverBand>,
+        /// In the composition scheme: yes or no (bills of supply, no tax collected).
+        #[arg(long, value_parser = parse_yes_no)]
+        composition: Option<bool>,
+    },
+}
+
+fn parse_band(text: &str) -> Result<galla_domain::TurnoverBand, String> {
+    galla_domain::TurnoverBand::parse(text)
+        .ok_or_else(|| format!("{text:?}: say up-to-5-crore or above-5-crore"))
+}
+
+fn parse_yes_no(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" => Ok(true),
+        "no" | "n" | "false" => Ok(false),
+        _ => Err(format!("{text:?}: say yes or no")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -722,6 +765,62 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 Err(reason) => Err(Failure::Found(format!("invalid {kind}: {reason}"))),
             }
+        }
+        Command::Shop(ShopCommand::Show { json: as_json }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let s = t.shop_settings(&token)?;
+            if *as_json {
+                println!("{}", json(&s));
+            } else {
+                let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                println!("name         {}", s.name);
+                println!("GSTIN        {}", or_none(&s.gstin));
+                println!(
+                    "state        {}",
+                    s.state_code.map_or("-".into(), |c| format!("{c:02}"))
+                );
+                println!("address      {}", or_none(&s.address));
+                println!(
+                    "turnover     {}",
+                    s.turnover_band.as_str().replace('_', " ")
+                );
+                println!("composition  {}", if s.composition { "yes" } else { "no" });
+                println!(
+                    "terminal     {} (series {})",
+                    s.terminal_name, s.series_code
+                );
+            }
+            Ok(())
+        }
+        Command::Shop(ShopCommand::Set {
+            name,
+            gstin,
+            state,
+            address,
+            turnover,
+            composition,
+        }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            let s = t.shop_settings(&token)?;
+            // A new GSTIN brings its own state unless one is given too.
+            let state_code = match (gstin, state) {
+                (_, Some(st)) => Some(*st),
+                (Some(_), None) => None,
+                (None, None) => s.state_code,
+            };
+            let details = galla_client::ShopDetails {
+                name: name.clone().unwrap_or(s.name),
+                gstin: gstin.clone().or(s.gstin),
+                state_code,
+                address: address.clone().or(s.address),
+                turnover_band: turnover.unwrap_or(s.turnover_band),
+                composition: composition.unwrap_or(s.composition),
+            };
+            t.set_shop_settings(&token, &details)?;
+            println!("shop settings saved");
+            Ok(())
         }
         Command::Policy(PolicyCommand::Show { json: as_json }) => {
             let t = open(&dir)?;

@@ -390,6 +390,48 @@ fn the_owner_sets_the_session_policy_from_the_cli() {
 }
 
 #[test]
+fn the_owner_sets_the_shop_tax_registration_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("shop");
+    assert!(init(&data).status.success());
+    let pass = format!("{PASSPHRASE}\n");
+    let out = cli(
+        &data,
+        &[
+            "shop",
+            "set",
+            "--turnover",
+            "above-5-crore",
+            "--address",
+            "12 MG Road, Pune",
+        ],
+        Some(&pass),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cli(&data, &["shop", "show", "--json"], Some(&pass));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["turnover_band"], "above_5_crore");
+    assert_eq!(s["address"], "12 MG Road, Pune");
+    assert_eq!(s["composition"], false);
+    // The composition scheme ends far below ₹5 crore: refused, nothing changed.
+    let out = cli(&data, &["shop", "set", "--composition", "yes"], Some(&pass));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("composition"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cli(&data, &["shop", "set", "--turnover", "lots"], Some(&pass));
+    assert_eq!(out.status.code(), Some(2));
+    let out = cli(&data, &["shop", "show"], Some(&pass));
+    assert!(
+        text(&out.stdout).contains("above 5 crore"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
 fn check_says_valid_or_invalid_with_the_reason_and_needs_no_shop() {
     let tmp = tempfile::tempdir().unwrap();
     let none = tmp.path().join("no-shop");

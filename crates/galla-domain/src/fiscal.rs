@@ -208,10 +208,11 @@ pub fn irn(
 /// The shop's aggregate turnover in the preceding financial year, as far as the law cares
 /// (Notification 78/2020-Central Tax draws one line, at ₹5 crore).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum TurnoverBand {
     #[default]
+    #[serde(rename = "up_to_5_crore")]
     UpTo5Crore,
+    #[serde(rename = "above_5_crore")]
     Above5Crore,
 }
 
@@ -397,6 +398,13 @@ mod tests {
             Some(TurnoverBand::Above5Crore)
         );
         assert_eq!(TurnoverBand::parse("5 crore"), None);
+        for band in [TurnoverBand::UpTo5Crore, TurnoverBand::Above5Crore] {
+            assert_eq!(
+                serde_json::to_value(band).unwrap(),
+                serde_json::Value::String(band.as_str().into()),
+                "JSON says what the database says"
+            );
+        }
         assert!(check_hsn("", None).is_ok());
         assert!(check_hsn("", Some(4)).is_err());
         assert!(check_hsn("8517", Some(4)).is_ok());
