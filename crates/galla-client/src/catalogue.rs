@@ -204,7 +204,7 @@ pub(crate) fn parse_yes_no(field: &'static str, text: &str) -> Result<bool, Inpu
 
 /// A rate in basis points as people write it: 1800 → "18", 25 → "0.25".
 fn percent_text(bp: u32) -> String {
-    if bp % 100 == 0 {
+    if bp.is_multiple_of(100) {
         format!("{}", bp / 100)
     } else {
         format!("{}.{:02}", bp / 100, bp % 100)

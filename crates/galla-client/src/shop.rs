@@ -96,10 +96,16 @@ pub(crate) fn tax_settings(conn: &Connection, tenant_id: Uuid) -> Result<TaxSett
     })
 }
 
+/// Shop details that passed validation.
+struct ValidDetails {
+    name: String,
+    gstin: Option<Gstin>,
+    state: Option<u8>,
+    address: Option<String>,
+}
+
 impl ShopDetails {
-    fn validate(
-        &self,
-    ) -> std::result::Result<(String, Option<Gstin>, Option<u8>, Option<String>), InputError> {
+    fn validate(&self) -> std::result::Result<ValidDetails, InputError> {
         let name = required("name", &self.name, MAX_SHOP_NAME)?;
         let (gstin, state) = registration(self.gstin.as_deref(), self.state_code)?;
         let address = self
@@ -124,7 +130,12 @@ impl ShopDetails {
                     .into(),
             });
         }
-        Ok((name, gstin, state, address))
+        Ok(ValidDetails {
+            name,
+            gstin,
+            state,
+            address,
+        })
     }
 }
 
@@ -163,7 +174,12 @@ impl Terminal {
 
     /// Saves the shop's details. Bills already issued keep what they said.
     pub fn set_shop_settings(&self, token: &SessionToken, details: &ShopDetails) -> Result<()> {
-        let (name, gstin, state, address) = details.validate()?;
+        let ValidDetails {
+            name,
+            gstin,
+            state,
+            address,
+        } = details.validate()?;
         let (auth, mut store) = self.authorize(token, Op::EditShopSettings)?;
         let tenant_id = self.tenant_id;
         let gstin_ct = gstin
