@@ -19,22 +19,16 @@
 //!   scripts/keyring-session.sh cargo bench -p galla-client --features bench --bench billing
 //! ```
 
-use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{env, report};
 use galla_client::{
     DataDir, FinalizeRequest, NewShop, OsKeychain, PaymentInput, ProductRef, SecretString,
     SessionToken, SystemClock, Terminal,
 };
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn shop() -> NewShop {
     NewShop {
@@ -109,20 +103,6 @@ fn customers_csv(n: usize) -> String {
     s
 }
 
-struct Stats {
-    median: Duration,
-    p99: Duration,
-}
-
-fn stats(mut v: Vec<Duration>) -> Stats {
-    v.sort();
-    let n = v.len().max(1);
-    Stats {
-        median: v[n / 2],
-        p99: v[(n * 99 / 100).min(n - 1)],
-    }
-}
-
 fn sell(t: &Terminal, owner: &SessionToken, skus: &[String]) -> Duration {
     for s in skus {
         t.add_product_to_cart(owner, &ProductRef::Sku(s.clone()), 1)
@@ -150,76 +130,18 @@ fn sell(t: &Terminal, owner: &SessionToken, skus: &[String]) -> Duration {
 }
 
 fn main() {
-    match std::env::var("GALLA_BENCH_STORE") {
-        Ok(kind) => measure_one(&kind),
-        Err(_) => compare(),
-    }
-}
-
-const STORES: [&str; 2] = ["SQLCipher", "SQLite"];
-
-/// Runs each store in its own process and prints the table with ratios.
-fn compare() {
-    let exe = std::env::current_exe().expect("own path");
-    let mut results: Vec<BTreeMap<String, (u64, u64)>> = Vec::new();
-    let mut order: Vec<String> = Vec::new();
-    for kind in STORES {
-        let out = Command::new(&exe)
-            .env("GALLA_BENCH_STORE", kind)
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run the measuring child");
-        assert!(out.status.success(), "{kind} run failed");
-        let mut map = BTreeMap::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let f: Vec<&str> = line.split('\t').collect();
-            if let ["RESULT", key, median, p99] = f[..] {
-                if !order.iter().any(|k| k == key) {
-                    order.push(key.to_string());
-                }
-                map.insert(
-                    key.to_string(),
-                    (median.parse().unwrap(), p99.parse().unwrap()),
-                );
-            }
+    match common::child_store() {
+        Some(kind) => measure_one(&kind),
+        None => {
+            println!(
+                "{} products, {} customers, {} samples per measure",
+                env("GALLA_BENCH_PRODUCTS", 50_000),
+                env("GALLA_BENCH_CUSTOMERS", 50_000),
+                env("GALLA_BENCH_SAMPLES", 300)
+            );
+            common::compare_in_children();
         }
-        results.push(map);
     }
-    println!(
-        "{} products, {} customers, {} samples per measure",
-        env("GALLA_BENCH_PRODUCTS", 50_000),
-        env("GALLA_BENCH_CUSTOMERS", 50_000),
-        env("GALLA_BENCH_SAMPLES", 300)
-    );
-    println!("| measure | SQLCipher median | p99 | SQLite median | p99 | ratio (median) |");
-    println!("| --- | --- | --- | --- | --- | --- |");
-    let ms = |ns: u64| format!("{:.3} ms", ns as f64 / 1e6);
-    for key in &order {
-        let (e, p) = (results[0][key], results[1][key]);
-        println!(
-            "| {key} | {} | {} | {} | {} | {:.2}x |",
-            ms(e.0),
-            ms(e.1),
-            ms(p.0),
-            ms(p.1),
-            e.0 as f64 / p.0 as f64
-        );
-    }
-    for key in order.iter().filter(|k| k.starts_with("finalize")) {
-        println!(
-            "{key}: {:.0} invoices/s on SQLCipher (from the median)",
-            1e9 / results[0][key].0 as f64
-        );
-    }
-}
-
-fn report(key: &str, v: Vec<Duration>) {
-    let s = stats(v);
-    println!(
-        "RESULT\t{key}\t{}\t{}",
-        s.median.as_nanos(),
-        s.p99.as_nanos()
-    );
 }
 
 fn measure_one(kind: &str) {
