@@ -74,7 +74,8 @@ enum Command {
         /// A JSON file: {"lines": [{"product": {"by": "sku"|"barcode", "value": ...},
         /// "quantity": N, "imeis": [...], "discount_bp": N}], "payments": [{"mode": "cash",
         /// "amount_paise": N, "tendered_paise": N} | {"mode": "upi"|"card", "amount_paise": N,
-        /// "reference": "..."}], "customer_id", "place_of_supply", "bill_discount"}
+        /// "reference": "..."}], "customer_id", "place_of_supply", "ship_to_customer",
+        /// "bill_discount"}
         file: PathBuf,
     },
     /// Invoices.

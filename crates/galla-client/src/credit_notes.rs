@@ -112,6 +112,65 @@ impl Terminal {
         token: &SessionToken,
         new: &NewCreditNote,
     ) -> Result<CreditNote> {
+        self.credit_note(token, Op::IssueCreditNote, new)
+    }
+
+    /// Cancels a whole invoice that nothing has been returned from: one credit note taking
+    /// back every line and IMEI (CGST s. 34; an issued invoice is never deleted). Needs the
+    /// cancel permission, which counter staff do not hold.
+    pub fn cancel_invoice(
+        &self,
+        token: &SessionToken,
+        invoice_number: &str,
+        reason: &str,
+        settlement: Settlement,
+    ) -> Result<CreditNote> {
+        let reason = required("reason", reason, 180)?;
+        let number = DocumentNumber::parse(invoice_number).map_err(|e| InputError::Rejected {
+            field: "invoice_number",
+            reason: e.to_string(),
+        })?;
+        let invoice = {
+            let (_auth, store) = self.authorize(token, Op::CancelInvoice)?;
+            let (id, notes): (String, i64) = store
+                .reader()
+                .query_row(
+                    "SELECT i.id, (SELECT count(*) FROM credit_note c WHERE c.invoice_id = i.id) \
+                     FROM invoice i WHERE i.tenant_id = ? AND i.number = ?",
+                    [self.tenant_id.to_string(), number.as_str().to_owned()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| Error::NotFound(format!("invoice {number}")))?;
+            if notes > 0 {
+                return Err(conflict(format!(
+                    "part of invoice {number} was already returned: take back the rest with a \
+                     credit note"
+                )));
+            }
+            let id = Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
+                detail: "invoice id".into(),
+            })?;
+            self.load_invoice(&store, id)?
+        };
+        let whole = NewCreditNote {
+            invoice_number: number.as_str().to_owned(),
+            reason: format!("cancelled: {reason}"),
+            lines: invoice
+                .lines
+                .iter()
+                .map(|l| ReturnLine {
+                    line_no: l.line_no,
+                    quantity: u32::try_from(l.quantity).unwrap_or(u32::MAX),
+                    imeis: l.imeis.clone(),
+                })
+                .collect(),
+            settlement,
+        };
+        self.credit_note(token, Op::CancelInvoice, &whole)
+    }
+
+    fn credit_note(&self, token: &SessionToken, op: Op, new: &NewCreditNote) -> Result<CreditNote> {
         let reason = required("reason", &new.reason, 200)?;
         let invoice_number =
             DocumentNumber::parse(&new.invoice_number).map_err(|e| InputError::Rejected {
@@ -152,7 +211,7 @@ impl Terminal {
                 wanted_imeis.push((l.line_no, imei));
             }
         }
-        let (auth, mut store) = self.authorize(token, Op::IssueCreditNote)?;
+        let (auth, mut store) = self.authorize(token, op)?;
         let tenant = self.tenant_id.to_string();
         let (invoice_id, invoice_round_off, invoice_customer): (String, i64, Option<String>) = store
             .reader()

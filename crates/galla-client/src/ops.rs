@@ -75,6 +75,7 @@ ops! {
     HeldCarts => Needs(P::HoldResume), "see held sales";
     Finalize => Needs(P::Bill), "finalize the sale";
     IssueCreditNote => Needs(P::CreditNote), "issue a credit note";
+    CancelInvoice => Needs(P::CancelInvoice), "cancel an invoice";
     /// A customer pays off udhaar at the counter.
     RecordLedgerPayment => Needs(P::Bill), "record an udhaar payment";
     ViewLedger => Needs(P::ViewCustomers), "see a customer's udhaar";

@@ -208,3 +208,89 @@ fn stock_counts_follow_sales_and_returns() {
     .unwrap();
     assert_eq!(stock(), Some(-1));
 }
+
+#[test]
+fn cancelling_an_invoice_takes_everything_back_once_and_only_whole() {
+    let fx = common::Fixture::new();
+    let (t, owner) = fx.init();
+    t.add_product(
+        &owner,
+        &galla_client::NewProduct {
+            sku: "CABLE".into(),
+            name: "Charging cable".into(),
+            gst_rate_bp: 1800,
+            price_paise: 19_900,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let sell = |qty| {
+        t.add_product_to_cart(&owner, &galla_client::ProductRef::Sku("CABLE".into()), qty)
+            .unwrap();
+        t.finalize(
+            &owner,
+            &galla_client::FinalizeRequest {
+                payments: vec![galla_client::PaymentInput::Cash {
+                    amount_paise: 19_900 * i64::from(qty),
+                    tendered_paise: None,
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let inv = sell(3);
+    let note = t
+        .cancel_invoice(
+            &owner,
+            &inv.number,
+            "billed twice",
+            galla_client::Settlement::RefundCash,
+        )
+        .unwrap();
+    assert_eq!(note.total_paise, inv.total_paise, "all of it, to the paisa");
+    assert_eq!(note.reason, "cancelled: billed twice");
+    assert_eq!(note.lines[0].quantity, 3);
+    // Once cancelled, nothing is left to cancel or return.
+    assert!(matches!(
+        t.cancel_invoice(
+            &owner,
+            &inv.number,
+            "again",
+            galla_client::Settlement::RefundCash
+        ),
+        Err(galla_client::Error::Invalid(
+            galla_client::InputError::Conflict(_)
+        ))
+    ));
+
+    // A partly returned invoice is not cancelled; the rest goes back as a credit note.
+    let inv = sell(2);
+    t.issue_credit_note(
+        &owner,
+        &galla_client::NewCreditNote {
+            invoice_number: inv.number.clone(),
+            reason: "returned".into(),
+            lines: vec![galla_client::ReturnLine {
+                line_no: 1,
+                quantity: 1,
+                imeis: vec![],
+            }],
+            settlement: galla_client::Settlement::RefundCash,
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        t.cancel_invoice(&owner, &inv.number, "changed mind", galla_client::Settlement::RefundCash),
+        Err(galla_client::Error::Invalid(galla_client::InputError::Conflict(m))) if m.contains("credit note")
+    ));
+    assert!(matches!(
+        t.cancel_invoice(
+            &owner,
+            "T1/25-26/999999",
+            "x",
+            galla_client::Settlement::RefundCash
+        ),
+        Err(galla_client::Error::NotFound(_))
+    ));
+}

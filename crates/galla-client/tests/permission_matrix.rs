@@ -38,6 +38,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::HeldCarts,                "YYY...."),
     (Op::Finalize,                 "YYY...."),
     (Op::IssueCreditNote,          "YY....."),
+    (Op::CancelInvoice,            "YY....."),
     (Op::ViewInvoices,             "YYYYYYY"),
     (Op::RecordLedgerPayment,      "YYY...."),
     (Op::ViewLedger,               "YYYY.Y."),
@@ -296,6 +297,25 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
                 ..Default::default()
             };
             t.finalize(&c.who, &pay).map(drop)
+        }
+        Op::CancelInvoice => {
+            // A fresh cash sale by the owner, for the seat under test to cancel.
+            t.add_product_to_cart(&c.owner, &ProductRef::Sku("MATRIX".into()), 1)?;
+            let cash = FinalizeRequest {
+                payments: vec![PaymentInput::Cash {
+                    amount_paise: 19_900,
+                    tendered_paise: None,
+                }],
+                ..Default::default()
+            };
+            let number = t.finalize(&c.owner, &cash)?.number;
+            t.cancel_invoice(
+                &c.who,
+                &number,
+                "billed twice",
+                galla_client::Settlement::RefundCash,
+            )
+            .map(drop)
         }
         Op::IssueCreditNote => {
             let n = galla_client::NewCreditNote {
