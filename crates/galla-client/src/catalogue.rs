@@ -585,21 +585,43 @@ impl Terminal {
     }
 
     /// Products whose name or SKU has words starting with each typed word, best match first.
+    ///
+    /// Ranking (bm25) costs in proportion to the matches, and a short prefix in a big
+    /// catalogue matches tens of thousands: so the matches are counted up to a cap first, and
+    /// only a set under the cap is ranked. Over it, the first matches are returned shortest
+    /// name first (the closest to what was typed); the clerk types one more letter.
     pub fn search_products(
         &self,
         token: &SessionToken,
         typed: &str,
         limit: usize,
     ) -> Result<Vec<Product>> {
+        const RANK_AT_MOST: i64 = 300;
         let (_auth, store) = self.authorize(token, Op::FindProducts)?;
         let Some(q) = fts_query(typed) else {
             return Ok(Vec::new());
         };
+        let limit = limit.clamp(1, 200);
+        let tenant = self.tenant_id.to_string();
+        let first: Vec<i64> = store
+            .reader()
+            .prepare_cached("SELECT rowid FROM product_fts WHERE product_fts MATCH ?1 LIMIT ?2")?
+            .query_map(rusqlite::params![q, RANK_AT_MOST + 1], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if first.len() as i64 <= RANK_AT_MOST {
+            return self.products_where(
+                &store,
+                "JOIN (SELECT rowid AS r, rank FROM product_fts WHERE product_fts MATCH ?2 ORDER BY rank LIMIT ?3) f \
+                 ON f.r = p.rowid WHERE p.tenant_id = ?1 ORDER BY f.rank, p.name, p.sku",
+                rusqlite::params![tenant, q, limit as i64],
+            );
+        }
+        let ids = serde_json::to_string(&first).map_err(|e| Error::Storage(e.to_string()))?;
         self.products_where(
             &store,
-            "JOIN (SELECT rowid AS r, rank FROM product_fts WHERE product_fts MATCH ?2 ORDER BY rank LIMIT ?3) f \
-             ON f.r = p.rowid WHERE p.tenant_id = ?1 ORDER BY f.rank, p.name, p.sku",
-            rusqlite::params![self.tenant_id.to_string(), q, limit.clamp(1, 200) as i64],
+            "WHERE p.tenant_id = ?1 AND p.rowid IN (SELECT value FROM json_each(?2)) \
+             ORDER BY length(p.name), p.name, p.sku LIMIT ?3",
+            rusqlite::params![tenant, ids, limit as i64],
         )
     }
 

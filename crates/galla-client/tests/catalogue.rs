@@ -303,3 +303,37 @@ fn galla_domain_check(body: &[u8]) -> u8 {
         .sum();
     ((10 - sum % 10) % 10) as u8
 }
+
+#[test]
+fn a_prefix_matching_hundreds_of_products_answers_with_the_closest_names_first() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let mut csv = String::from("sku,name,barcodes,hsn,gst_rate,price\n");
+    for i in 0..400 {
+        csv.push_str(&format!("C{i},Cable type C braided {i} metre,,,18,199\n"));
+        if i == 150 {
+            csv.push_str("SHORT,Cable,,,18,99\n");
+        }
+    }
+    assert_eq!(
+        t.import_products_csv(&owner, csv.as_bytes())
+            .unwrap()
+            .imported,
+        401
+    );
+    let found = t.search_products(&owner, "cab", 5).unwrap();
+    assert_eq!(found.len(), 5);
+    // Over the ranking cap: of the first matches, the shortest names (closest to the typing).
+    assert_eq!(found[0].name, "Cable");
+    assert!(found.windows(2).all(|w| w[0].name.len() <= w[1].name.len()));
+    assert!(found.iter().all(|p| p.name.starts_with("Cable")));
+    // Narrowed under the cap, the matches are ranked and complete.
+    let found = t.search_products(&owner, "cab 37", 50).unwrap();
+    let mut skus: Vec<_> = found.iter().map(|p| p.sku.as_str()).collect();
+    skus.sort_unstable();
+    let mut want = vec!["C37".to_string()];
+    want.extend((370..380).map(|i| format!("C{i}")));
+    assert_eq!(skus, want);
+    let found = t.search_products(&owner, "braided 3", 200).unwrap();
+    assert_eq!(found.len(), 111, "3, 30-39, 300-399");
+}
