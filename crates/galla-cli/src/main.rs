@@ -805,11 +805,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let t = open(&dir)?;
             let token = sign_in(&cli, &t)?;
             let s = t.shop_settings(&token)?;
-            // A new GSTIN brings its own state unless one is given too.
-            let state_code = match (gstin, state) {
+            // A new GSTIN brings its own state; removing the GSTIN keeps the state it had.
+            let state_code = match (gstin.as_deref().map(str::trim), state) {
                 (_, Some(st)) => Some(*st),
-                (Some(_), None) => None,
-                (None, None) => s.state_code,
+                (Some(g), None) if !g.is_empty() => None,
+                _ => s.state_code,
             };
             let details = galla_client::ShopDetails {
                 name: name.clone().unwrap_or(s.name),

@@ -492,10 +492,9 @@ impl Terminal {
         Ok(out)
     }
 
-    /// The product a scanned or typed barcode belongs to (UPC-A and EAN-13 forms alike).
-    /// Saves an edited product: every field as the form has it, barcodes included. Sales
-    /// already rung up keep the price and tax they were rung up with; finalized invoices are
-    /// facts and never change.
+    /// Saves an edited product: every field as the form has it, barcodes included, except the
+    /// stock count ([`Terminal::set_stock_count`]). Sales already rung up keep the price and tax
+    /// they were rung up with; finalized invoices are facts and never change.
     pub fn update_product(
         &self,
         token: &SessionToken,
@@ -531,7 +530,12 @@ impl Terminal {
                 &auth.actor,
                 op,
                 |uow| {
-                    let mut fields = product_fields(&valid);
+                    // The stock count moves with every sale and return; a form opened before
+                    // one would set it back. Counts change through `set_stock_count`.
+                    let mut fields: Vec<_> = product_fields(&valid)
+                        .into_iter()
+                        .filter(|(c, _)| *c != "stock")
+                        .collect();
                     fields.push(("updated_at_ms", Value::Integer(now)));
                     uow.update("product", &id.to_string(), &fields)?;
                     for (bid, code) in &existing {
@@ -550,6 +554,41 @@ impl Terminal {
             .map_err(|e| conflict_of(e, &valid))
     }
 
+    /// Records a stock count (from counting the shelf), or stops counting with `None`.
+    pub fn set_stock_count(
+        &self,
+        token: &SessionToken,
+        id: Uuid,
+        count: Option<i64>,
+    ) -> Result<()> {
+        if count.is_some_and(|n| !(0..=10_000_000).contains(&n)) {
+            return Err(rejected("stock", "a count is 0 to 1,00,00,000").into());
+        }
+        let (auth, mut store) = self.authorize(token, Op::EditCatalogue)?;
+        let op = Operation {
+            action: "product.stock_count",
+            entity_type: "product",
+            entity_id: id.to_string(),
+        };
+        store.write(
+            &self.signer(),
+            self.clock.as_ref(),
+            &auth.actor,
+            op,
+            |uow| {
+                uow.update(
+                    "product",
+                    &id.to_string(),
+                    &[
+                        ("stock", count.map_or(Value::Null, Value::Integer)),
+                        ("updated_at_ms", Value::Integer(auth.now)),
+                    ],
+                )
+            },
+        )
+    }
+
+    /// The product a scanned or typed barcode belongs to (UPC-A and EAN-13 forms alike).
     pub fn product_by_barcode(&self, token: &SessionToken, code: &str) -> Result<Option<Product>> {
         let code = Barcode::parse(code).map_err(|e| rejected("barcode", e.to_string()))?;
         let (_auth, store) = self.authorize(token, Op::FindProducts)?;
@@ -642,6 +681,8 @@ impl Terminal {
         let mut valid = Vec::new();
         let mut errors = Vec::new();
         let mut rows = 0;
+        // One day's rates for the whole file, even one imported across midnight.
+        let now = self.clock.now_ms();
         for (i, rec) in rd.deserialize::<CsvRow>().enumerate() {
             rows += 1;
             let line = i as u64 + 2;
@@ -659,7 +700,6 @@ impl Terminal {
                     continue;
                 }
             };
-            let now = self.clock.now_ms();
             match row
                 .to_new()
                 .and_then(|n| n.validate())

@@ -112,7 +112,7 @@ impl Terminal {
         token: &SessionToken,
         new: &NewCreditNote,
     ) -> Result<CreditNote> {
-        self.credit_note(token, Op::IssueCreditNote, new)
+        self.credit_note(token, Op::IssueCreditNote, new, false)
     }
 
     /// Cancels a whole invoice that nothing has been returned from: one credit note taking
@@ -125,6 +125,7 @@ impl Terminal {
         reason: &str,
         settlement: Settlement,
     ) -> Result<CreditNote> {
+        // 180, so that "cancelled: " and the reason fit a note's 200.
         let reason = required("reason", reason, 180)?;
         let number = DocumentNumber::parse(invoice_number).map_err(|e| InputError::Rejected {
             field: "invoice_number",
@@ -132,22 +133,15 @@ impl Terminal {
         })?;
         let invoice = {
             let (_auth, store) = self.authorize(token, Op::CancelInvoice)?;
-            let (id, notes): (String, i64) = store
+            let id: String = store
                 .reader()
                 .query_row(
-                    "SELECT i.id, (SELECT count(*) FROM credit_note c WHERE c.invoice_id = i.id) \
-                     FROM invoice i WHERE i.tenant_id = ? AND i.number = ?",
+                    "SELECT id FROM invoice WHERE tenant_id = ? AND number = ?",
                     [self.tenant_id.to_string(), number.as_str().to_owned()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| r.get(0),
                 )
                 .optional()?
                 .ok_or_else(|| Error::NotFound(format!("invoice {number}")))?;
-            if notes > 0 {
-                return Err(conflict(format!(
-                    "part of invoice {number} was already returned: take back the rest with a \
-                     credit note"
-                )));
-            }
             let id = Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
                 detail: "invoice id".into(),
             })?;
@@ -167,10 +161,18 @@ impl Terminal {
                 .collect(),
             settlement,
         };
-        self.credit_note(token, Op::CancelInvoice, &whole)
+        self.credit_note(token, Op::CancelInvoice, &whole, true)
     }
 
-    fn credit_note(&self, token: &SessionToken, op: Op, new: &NewCreditNote) -> Result<CreditNote> {
+    /// `whole_only`: the invoice must be untouched (a cancellation), checked again inside the
+    /// transaction so a return made meanwhile by another process is not cancelled over.
+    fn credit_note(
+        &self,
+        token: &SessionToken,
+        op: Op,
+        new: &NewCreditNote,
+        whole_only: bool,
+    ) -> Result<CreditNote> {
         let reason = required("reason", &new.reason, 200)?;
         let invoice_number =
             DocumentNumber::parse(&new.invoice_number).map_err(|e| InputError::Rejected {
@@ -236,6 +238,11 @@ impl Terminal {
             _ => None,
         };
         let sold = self.sold_lines(&store, &invoice_id)?;
+        let untouched =
+            "part of this invoice was already returned: take back the rest with a credit note";
+        if whole_only && sold.iter().any(|l| l.returned_qty > 0) {
+            return Err(conflict(untouched));
+        }
 
         // What this note takes back, line by line.
         let mut taking: Vec<(&SoldLine, i64, [i64; 6], Vec<String>)> = Vec::new();
@@ -324,13 +331,27 @@ impl Terminal {
         let (signer, device_id, now, seat) =
             (self.signer(), self.device_id, auth.now, auth.seat_id);
         let op = Operation {
-            action: "credit_note.issue",
+            action: if whole_only {
+                "invoice.cancel"
+            } else {
+                "credit_note.issue"
+            },
             entity_type: "credit_note",
             entity_id: note_id.to_string(),
         };
         let text = |s: &str| Value::Text(s.to_owned());
         let int = Value::Integer;
         store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
+            if whole_only {
+                let notes: i64 = uow.conn().query_row(
+                    "SELECT count(*) FROM credit_note WHERE invoice_id = ?",
+                    [&invoice_id],
+                    |r| r.get(0),
+                )?;
+                if notes > 0 {
+                    return Err(conflict(untouched));
+                }
+            }
             // Re-checked inside the transaction: another connection may have returned the same
             // units a moment ago.
             for (line, k, ..) in &taking {

@@ -119,6 +119,16 @@ pub struct Invoice {
     pub payments: Vec<Payment>,
     /// Printed on the bill as it was issued (Rule 49's composition declaration).
     pub declaration: Option<String>,
+    /// Who issued it, as the shop's settings said at the time (Rule 46).
+    pub supplier: Supplier,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Supplier {
+    pub name: String,
+    pub gstin: Option<String>,
+    pub state_code: u8,
+    pub address: Option<String>,
 }
 
 fn conflict(msg: impl Into<String>) -> Error {
@@ -368,7 +378,19 @@ impl Terminal {
             return Err(conflict("the sale is empty"));
         }
         let shop = crate::shop::tax_settings(store.reader(), self.tenant_id)?;
-        let shop_state = shop.state_code.unwrap_or(0);
+        let Some(shop_state) = shop.state_code else {
+            return Err(conflict(
+                "the shop has no state: enter its GSTIN or state in the settings before billing",
+            ));
+        };
+        let supplier_gstin = shop
+            .gstin_ct
+            .as_ref()
+            .map(|ct| {
+                self.cipher
+                    .decrypt_text("tenant", "gstin_ct", self.tenant_id, ct)
+            })
+            .transpose()?;
         // (registered buyer, the customer's state)
         let buyer: Option<(bool, Option<u8>)> = match req.customer_id {
             None => None,
@@ -608,6 +630,12 @@ impl Terminal {
         let text = |s: &str| Value::Text(s.to_owned());
         let int = Value::Integer;
         store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
+            // Settings read before the transaction must still hold inside it.
+            if crate::shop::tax_settings(uow.conn(), tenant_id)? != shop {
+                return Err(conflict(
+                    "the shop's settings changed while this bill was made: finalize again",
+                ));
+            }
             // Numbered inside the write transaction: see `series`.
             let (n, number) = crate::series::Series {
                 tenant_id,
@@ -649,6 +677,16 @@ impl Terminal {
                     ("supply", text(supply_text(supply))),
                     ("place_of_supply", int(place.into())),
                     ("declaration", declaration.map_or(Value::Null, text)),
+                    ("supplier_name", text(&shop.name)),
+                    (
+                        "supplier_gstin",
+                        supplier_gstin.as_deref().map_or(Value::Null, text),
+                    ),
+                    ("supplier_state", int(shop_state.into())),
+                    (
+                        "supplier_address",
+                        shop.address.as_deref().map_or(Value::Null, text),
+                    ),
                     (
                         "bill_discount_paise",
                         int(tax.lines.iter().map(|l| l.bill_discount.paise()).sum()),
@@ -852,11 +890,29 @@ impl Terminal {
                     total_paise: m[7],
                     payments: Vec::new(),
                     declaration: None,
+                    supplier: Supplier::default(),
                 })
             })?;
-        inv.declaration = conn
-            .prepare_cached("SELECT declaration FROM invoice WHERE id = ?")?
-            .query_row([id.to_string()], |r| r.get(0))?;
+        (inv.declaration, inv.supplier) = conn
+            .prepare_cached(
+                "SELECT declaration, supplier_name, supplier_gstin, supplier_state, supplier_address \
+                 FROM invoice WHERE id = ?",
+            )?
+            .query_row([id.to_string()], |r| {
+                Ok((
+                    r.get(0)?,
+                    Supplier {
+                        // Invoices from before schema 9 carry no copy.
+                        name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                        gstin: r.get(2)?,
+                        state_code: r
+                            .get::<_, Option<i64>>(3)?
+                            .and_then(|s| u8::try_from(s).ok())
+                            .unwrap_or(0),
+                        address: r.get(4)?,
+                    },
+                ))
+            })?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, line_no, sku, description, hsn, quantity, unit, unit_price_paise, gst_rate_bp, \
              cess_rate_bp, line_discount_paise + bill_discount_paise, taxable_paise, cgst_paise, \

@@ -41,7 +41,9 @@ pub use day_close::{DayReport, HsnRow, NumberRange, TaxTotals};
 pub use doctor::{DoctorReport, doctor};
 pub use error::{Error, InputError, Result};
 pub use galla_domain::{Override, Permission, Role};
-pub use invoices::{FinalizeRequest, Invoice, InvoiceLine, Payment, PaymentInput, ProductRef};
+pub use invoices::{
+    FinalizeRequest, Invoice, InvoiceLine, Payment, PaymentInput, ProductRef, Supplier,
+};
 pub use keychain::{MemoryKeychain, OsKeychain, SecretStore};
 pub use ledger::{LedgerEntry, LedgerPayment, Statement};
 pub use ops::{Gate, Op};

@@ -575,7 +575,7 @@ impl Terminal {
             match second {
                 SecondFactor::Code(code) => {
                     let secret = self.cipher.decrypt("seat", "totp_ct", seat.id, totp_ct)?;
-                    let totp = seats::totp(&secret, &seat.display_name, &self.shop_name)?;
+                    let totp = seats::totp(&secret, &seat.display_name, &self.shop_name())?;
                     let step = totp
                         .check(code.expose().trim(), (now.max(0) / 1000) as u64)
                         .map(|s| s as i64);
@@ -994,7 +994,7 @@ impl Terminal {
         Self::replacing_a_factor_needs_reauth(&seat, &auth, Op::BeginSecondFactor)?;
         let mut secret = Zeroizing::new(vec![0u8; seats::TOTP_SECRET_BYTES]);
         crypto::fill_random(&mut secret)?;
-        let totp = seats::totp(&secret, &seat.display_name, &self.shop_name)?;
+        let totp = seats::totp(&secret, &seat.display_name, &self.shop_name())?;
         let uri = totp
             .to_url()
             .map_err(|e| Error::Storage(format!("second factor: {e}")))?;
@@ -1026,7 +1026,7 @@ impl Terminal {
             .ok_or_else(|| {
                 crate::InputError::Conflict("start setting up two-step sign-in first".into())
             })?;
-        let totp = seats::totp(&pending, &seat.display_name, &self.shop_name)?;
+        let totp = seats::totp(&pending, &seat.display_name, &self.shop_name())?;
         let Some(step) = totp.check(code.expose().trim(), (auth.now.max(0) / 1000) as u64) else {
             return Err(Error::WrongSecret {
                 attempts_before_wait: 0,

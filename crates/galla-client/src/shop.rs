@@ -1,7 +1,9 @@
 //! The shop's own details and the tax registration facts that change what a bill must say:
 //! the GSTIN and state (which decide CGST+SGST versus IGST), the turnover band (how many HSN
 //! digits an invoice needs, Notification 78/2020) and the composition scheme (bills of supply,
-//! no tax collected: CGST s. 10 and Rule 49). Finalize reads them inside its transaction.
+//! no tax collected: CGST s. 10 and Rule 49). Finalize reads them, and reads them again inside
+//! its transaction: a change made meanwhile (by the CLI, say) makes it stop, not bill on stale
+//! settings. Each invoice keeps a copy of who issued it.
 
 use galla_domain::{Gstin, TurnoverBand};
 use rusqlite::Connection;
@@ -47,12 +49,16 @@ pub struct ShopDetails {
     pub composition: bool,
 }
 
-/// What finalize needs to know about the shop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What finalize needs to know about the shop, and prints on the bill.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TaxSettings {
     pub state_code: Option<u8>,
     pub turnover_band: TurnoverBand,
     pub composition: bool,
+    pub name: String,
+    /// Column ciphertext of the GSTIN (decrypted only when a bill needs it).
+    pub gstin_ct: Option<Vec<u8>>,
+    pub address: Option<String>,
 }
 
 /// A GSTIN (trimmed, upper-cased, checked) and the state it implies: a state typed as well
@@ -82,10 +88,28 @@ pub(crate) fn registration(
 }
 
 pub(crate) fn tax_settings(conn: &Connection, tenant_id: Uuid) -> Result<TaxSettings> {
-    let (state, band, composition): (Option<i64>, String, bool) = conn
-        .prepare_cached("SELECT state_code, turnover_band, composition FROM tenant WHERE id = ?")?
+    type Row = (
+        Option<i64>,
+        String,
+        bool,
+        String,
+        Option<Vec<u8>>,
+        Option<String>,
+    );
+    let (state, band, composition, name, gstin_ct, address): Row = conn
+        .prepare_cached(
+            "SELECT state_code, turnover_band, composition, name, gstin_ct, address \
+             FROM tenant WHERE id = ?",
+        )?
         .query_row([tenant_id.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?;
     Ok(TaxSettings {
         state_code: state.and_then(|s| u8::try_from(s).ok()),
@@ -93,6 +117,9 @@ pub(crate) fn tax_settings(conn: &Connection, tenant_id: Uuid) -> Result<TaxSett
             detail: format!("the shop's turnover band {band:?} is unknown"),
         })?,
         composition,
+        name,
+        gstin_ct,
+        address,
     })
 }
 
@@ -143,16 +170,13 @@ impl Terminal {
     pub fn shop_settings(&self, token: &SessionToken) -> Result<ShopSettings> {
         let (_auth, store) = self.authorize(token, Op::ShopSettings)?;
         let conn = store.reader();
-        let (name, gstin_ct, address): (String, Option<Vec<u8>>, Option<String>) = conn.query_row(
-            "SELECT name, gstin_ct, address FROM tenant WHERE id = ?",
-            [self.tenant_id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
         let tax = tax_settings(conn, self.tenant_id)?;
-        let gstin = gstin_ct
+        let gstin = tax
+            .gstin_ct
+            .as_ref()
             .map(|ct| {
                 self.cipher
-                    .decrypt_text("tenant", "gstin_ct", self.tenant_id, &ct)
+                    .decrypt_text("tenant", "gstin_ct", self.tenant_id, ct)
             })
             .transpose()?;
         let (terminal_name, series_code): (String, String) = conn.query_row(
@@ -161,10 +185,10 @@ impl Terminal {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(ShopSettings {
-            name,
+            name: tax.name,
             gstin,
             state_code: tax.state_code,
-            address,
+            address: tax.address,
             turnover_band: tax.turnover_band,
             composition: tax.composition,
             terminal_name,

@@ -177,7 +177,8 @@ pub struct Terminal {
     install_id: Uuid,
     pub(crate) tenant_id: Uuid,
     pub(crate) device_id: Uuid,
-    pub(crate) shop_name: String,
+    /// Refreshed when the owner renames the shop (status, TOTP labels).
+    pub(crate) shop_name: std::sync::RwLock<String>,
     terminal_name: String,
     pub(crate) series_code: String,
     /// GST rates by HSN and date (`galla-domain/data/gst-rates.csv`).
@@ -445,7 +446,7 @@ impl Terminal {
             install_id,
             tenant_id,
             device_id,
-            shop_name: shop.shop_name.clone(),
+            shop_name: std::sync::RwLock::new(shop.shop_name.clone()),
             terminal_name: shop.terminal_name.clone(),
             series_code: shop.series_code.clone(),
             keychain_backend,
@@ -556,12 +557,16 @@ impl Terminal {
             install_id,
             tenant_id,
             device_id,
-            shop_name,
+            shop_name: std::sync::RwLock::new(shop_name),
             terminal_name,
             series_code,
             keychain_backend: keychain.backend(),
             rates: galla_domain::RateSchedule::bundled(),
         })
+    }
+
+    pub(crate) fn shop_name(&self) -> std::sync::RwLockReadGuard<'_, String> {
+        self.shop_name.read().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn is_disabled(&self) -> bool {
@@ -605,7 +610,7 @@ impl Terminal {
                     r.get(0)
                 })?;
         Ok(Status {
-            shop_name: self.shop_name.clone(),
+            shop_name: self.shop_name().clone(),
             terminal_name: self.terminal_name.clone(),
             series_code: self.series_code.clone(),
             tenant_id: self.tenant_id,

@@ -110,8 +110,13 @@ fn an_edited_product_is_found_by_its_new_name_and_barcodes_and_a_sale_in_progres
     let p = t.product_by_id(&owner, id).unwrap().unwrap();
     assert_eq!(
         (p.name.as_str(), p.price_paise, p.stock),
-        ("Redmi Note 13 Pro", 1_199_900, Some(4))
+        ("Redmi Note 13 Pro", 1_199_900, None),
+        "an edit never sets the stock count back"
     );
+    t.set_stock_count(&owner, id, Some(4)).unwrap();
+    assert!(t.set_stock_count(&owner, id, Some(-1)).is_err());
+    let p = t.product_by_id(&owner, id).unwrap().unwrap();
+    assert_eq!(p.stock, Some(4));
     assert_eq!(p.barcodes, ["8901234567890"]);
     assert!(
         t.product_by_barcode(&owner, "036000291452")

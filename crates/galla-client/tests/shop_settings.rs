@@ -198,6 +198,20 @@ fn hsn_digits_follow_the_turnover_band_and_the_buyer() {
     t.add_product_to_cart(&owner, &ProductRef::Sku("HSN6".into()), 1)
         .unwrap();
     t.finalize(&owner, &cash(11_800)).unwrap();
+
+    // A shop with neither GSTIN nor state cannot tell CGST from IGST: it does not bill.
+    let nowhere = ShopDetails {
+        gstin: None,
+        state_code: None,
+        ..details(TurnoverBand::UpTo5Crore, false)
+    };
+    t.set_shop_settings(&owner, &nowhere).unwrap();
+    t.add_product_to_cart(&owner, &ProductRef::Sku("HSN6".into()), 1)
+        .unwrap();
+    assert!(matches!(
+        t.finalize(&owner, &cash(11_800)),
+        Err(Error::Invalid(InputError::Conflict(m))) if m.contains("state")
+    ));
 }
 
 #[test]
@@ -251,12 +265,19 @@ fn a_composition_dealer_issues_a_bill_of_supply_without_tax_and_it_keeps_its_dec
     ));
     t.discard_cart(&owner).unwrap();
 
-    // Leaving the scheme changes new bills, never old ones.
-    t.set_shop_settings(&owner, &details(TurnoverBand::UpTo5Crore, false))
-        .unwrap();
+    assert_eq!(inv.supplier.gstin.as_deref(), Some("27AAPFU0939F1ZV"));
+    assert_eq!(inv.supplier.address.as_deref(), Some("12 MG Road, Pune"));
+
+    // Leaving the scheme (and moving shop) changes new bills, never old ones.
+    let moved = ShopDetails {
+        address: Some("4 FC Road, Pune".into()),
+        ..details(TurnoverBand::UpTo5Crore, false)
+    };
+    t.set_shop_settings(&owner, &moved).unwrap();
     let again = t.invoice_by_number(&owner, &inv.number).unwrap();
     assert_eq!(again.doc_kind, DocumentKind::BillOfSupply);
     assert_eq!(again.declaration, inv.declaration);
+    assert_eq!(again.supplier, inv.supplier);
     t.add_product_to_cart(&owner, &ProductRef::Sku("SOAP".into()), 1)
         .unwrap();
     let taxed = t.finalize(&owner, &cash(11_800)).unwrap();

@@ -89,6 +89,7 @@ impl RateSchedule {
     /// `YYYY-MM-DD`, rates as percentages with up to two decimals; `#` starts a comment.
     pub fn parse_csv(text: &str) -> Result<RateSchedule, RateError> {
         let mut rows = Vec::new();
+        let mut lines: Vec<usize> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let content = raw.split('#').next().unwrap_or("").trim();
@@ -114,8 +115,21 @@ impl RateSchedule {
                 cess_rate_bp: percent_bp(cess)
                     .ok_or_else(|| bad(format!("{cess:?} is not a rate like 12 or 0.25")))?,
             });
+            lines.push(line);
         }
-        RateSchedule::new(rows)
+        // Errors found across rows name the file's line, not the row's index.
+        RateSchedule::new(rows).map_err(|e| match e {
+            RateError::BadPrefix { row, .. }
+            | RateError::BadRate { row, .. }
+            | RateError::Duplicate { row, .. } => RateError::BadLine {
+                line: lines[row - 1],
+                reason: e
+                    .to_string()
+                    .split_once(": ")
+                    .map_or(String::new(), |(_, r)| r.to_owned()),
+            },
+            other => other,
+        })
     }
 
     /// The rate for `hsn` on `day`: the longest matching prefix, and of its rows the latest
@@ -207,6 +221,11 @@ mod tests {
         );
         assert_eq!(s.rate_for("85171300", reform).unwrap().gst_rate_bp, 1800);
         assert_eq!(s.rate_for("22021010", reform).unwrap().gst_rate_bp, 4000);
+        assert_eq!(
+            s.rate_for("22029920", reform),
+            None,
+            "not every 2202 drink is 40%"
+        );
     }
 
     #[test]
@@ -230,8 +249,12 @@ mod tests {
             );
         }
         assert!(matches!(
-            RateSchedule::parse_csv("85,2020-04-01,101,0\n"),
-            Err(RateError::BadRate { .. })
+            RateSchedule::parse_csv("# rates\n\n85,2020-04-01,101,0\n"),
+            Err(RateError::BadLine { line: 3, .. })
+        ));
+        assert!(matches!(
+            RateSchedule::parse_csv("85,2020-04-01,18,0\n# again\n85,2020-04-01,5,0\n"),
+            Err(RateError::BadLine { line: 3, .. })
         ));
     }
 
