@@ -26,3 +26,6 @@ CREATE TRIGGER product_fts_update AFTER UPDATE OF name, sku ON product BEGIN
     INSERT INTO product_fts(product_fts, rowid, name, sku) VALUES ('delete', old.rowid, old.name, old.sku);
     INSERT INTO product_fts(rowid, name, sku) VALUES (new.rowid, new.name, new.sku);
 END;
+
+-- Names starting with what was typed, for the searches that match too much to rank.
+CREATE INDEX product_name ON product(tenant_id, name COLLATE NOCASE);

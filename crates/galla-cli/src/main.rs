@@ -233,11 +233,7 @@ fn parse_band(text: &str) -> Result<galla_domain::TurnoverBand, String> {
 }
 
 fn parse_yes_no(text: &str) -> Result<bool, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" => Ok(true),
-        "no" | "n" | "false" => Ok(false),
-        _ => Err(format!("{text:?}: say yes or no")),
-    }
+    galla_client::catalogue::parse_yes_no("composition", text).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]

@@ -194,7 +194,7 @@ pub(crate) fn parse_basis(text: &str) -> Option<PriceBasis> {
 }
 
 /// `yes`/`no` as a CSV cell says it (empty is no).
-pub(crate) fn parse_yes_no(field: &'static str, text: &str) -> Result<bool, InputError> {
+pub fn parse_yes_no(field: &'static str, text: &str) -> Result<bool, InputError> {
     match text.trim().to_ascii_lowercase().as_str() {
         "" | "no" | "n" | "false" | "0" => Ok(false),
         "yes" | "y" | "true" | "1" => Ok(true),
@@ -627,8 +627,9 @@ impl Terminal {
     ///
     /// Ranking (bm25) costs in proportion to the matches, and a short prefix in a big
     /// catalogue matches tens of thousands: so the matches are counted up to a cap first, and
-    /// only a set under the cap is ranked. Over it, the first matches are returned shortest
-    /// name first (the closest to what was typed); the clerk types one more letter.
+    /// only a set under the cap is ranked. Over it, the first matches and the names starting
+    /// with what was typed are returned shortest name first (the closest to what was typed);
+    /// the clerk types one more letter.
     pub fn search_products(
         &self,
         token: &SessionToken,
@@ -655,7 +656,25 @@ impl Terminal {
                 rusqlite::params![tenant, q, limit as i64],
             );
         }
-        let ids = serde_json::to_string(&first).map_err(|e| Error::Storage(e.to_string()))?;
+        // Names that start with what was typed are the likeliest targets: always among those
+        // considered, however many others match.
+        let typed = typed.trim();
+        let mut ids = first;
+        ids.extend(
+            store
+                .reader()
+                .prepare_cached(
+                    "SELECT rowid FROM product WHERE tenant_id = ?1 \
+                     AND name >= ?2 COLLATE NOCASE AND name < ?3 COLLATE NOCASE \
+                     ORDER BY name COLLATE NOCASE LIMIT 50",
+                )?
+                .query_map(
+                    rusqlite::params![tenant, typed, format!("{typed}{}", char::MAX)],
+                    |r| r.get::<_, i64>(0),
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+        let ids = serde_json::to_string(&ids).map_err(|e| Error::Storage(e.to_string()))?;
         self.products_where(
             &store,
             "WHERE p.tenant_id = ?1 AND p.rowid IN (SELECT value FROM json_each(?2)) \

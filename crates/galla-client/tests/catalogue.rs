@@ -316,7 +316,8 @@ fn a_prefix_matching_hundreds_of_products_answers_with_the_closest_names_first()
     let mut csv = String::from("sku,name,barcodes,hsn,gst_rate,price\n");
     for i in 0..400 {
         csv.push_str(&format!("C{i},Cable type C braided {i} metre,,,18,199\n"));
-        if i == 150 {
+        if i == 350 {
+            // Past the first matches in index order: found by its name's prefix.
             csv.push_str("SHORT,Cable,,,18,99\n");
         }
     }
