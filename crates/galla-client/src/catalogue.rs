@@ -677,7 +677,8 @@ impl Terminal {
         let ids = serde_json::to_string(&ids).map_err(|e| Error::Storage(e.to_string()))?;
         self.products_where(
             &store,
-            "WHERE p.tenant_id = ?1 AND p.rowid IN (SELECT value FROM json_each(?2)) \
+            // `+`: look the rows up by rowid, not by scanning the tenant's products.
+            "WHERE +p.tenant_id = ?1 AND p.rowid IN (SELECT value FROM json_each(?2)) \
              ORDER BY length(p.name), p.name, p.sku LIMIT ?3",
             rusqlite::params![tenant, ids, limit as i64],
         )
