@@ -6,8 +6,8 @@ mod common;
 
 use common::Fixture;
 use galla_client::{
-    Error, FinalizeRequest, InputError, NewCustomer, NewProduct, NewSeat, PaymentInput, PriceBasis,
-    ProductRef, Role, SecretKind, SecretString, SessionToken, ShopDetails, Terminal,
+    Error, FinalizeRequest, InputError, NewCustomer, NewProduct, PaymentInput, PriceBasis,
+    ProductRef, SessionToken, ShopDetails, Terminal,
 };
 use galla_domain::TurnoverBand;
 use galla_domain::gst::{DocumentKind, Supply};
@@ -74,22 +74,7 @@ fn settings_show_what_was_saved_and_only_a_seat_with_the_right_may_change_them()
     assert!(!s.composition);
     assert_eq!(s.series_code, "T1");
 
-    let staff_seat = t
-        .add_seat(
-            &owner,
-            &NewSeat {
-                display_name: "Asha".into(),
-                roles: vec![Role::CounterStaff],
-                overrides: vec![],
-                secret_kind: SecretKind::Pin,
-                secret: SecretString::new("482915"),
-            },
-        )
-        .unwrap();
-    let staff = t
-        .sign_in(staff_seat, &SecretString::new("482915"), None)
-        .unwrap()
-        .token;
+    let staff = common::counter_staff(&t, &owner);
     assert_eq!(t.shop_settings(&staff).unwrap().name, "Sharma Mobiles");
     assert!(matches!(
         t.set_shop_settings(&staff, &details(TurnoverBand::Above5Crore, false)),

@@ -6,9 +6,8 @@ mod common;
 
 use common::Fixture;
 use galla_client::{
-    Error, FinalizeRequest, InputError, LedgerPayment, NewCreditNote, NewProduct, NewSeat,
-    PaymentInput, ProductRef, ReturnLine, Role, SecretKind, SecretString, SessionToken, Settlement,
-    Terminal,
+    Error, FinalizeRequest, InputError, LedgerPayment, NewCreditNote, NewProduct, PaymentInput,
+    ProductRef, ReturnLine, SessionToken, Settlement, Terminal,
 };
 use uuid::Uuid;
 
@@ -62,22 +61,7 @@ fn credit_sales_payments_and_returns_keep_the_balance_as_the_sum_of_entries() {
     let customer = t
         .add_customer(&owner, &common::customer("Meera", "9876543210"))
         .unwrap();
-    let staff_seat = t
-        .add_seat(
-            &owner,
-            &NewSeat {
-                display_name: "Asha".into(),
-                roles: vec![Role::CounterStaff],
-                overrides: vec![],
-                secret_kind: SecretKind::Pin,
-                secret: SecretString::new("482915"),
-            },
-        )
-        .unwrap();
-    let staff = t
-        .sign_in(staff_seat, &SecretString::new("482915"), None)
-        .unwrap()
-        .token;
+    let staff = common::counter_staff(&t, &owner);
 
     // No limit set: no udhaar from the counter; a credit sale names its customer.
     assert!(matches!(

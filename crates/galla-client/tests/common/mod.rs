@@ -104,6 +104,25 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Adds a counter-staff seat "Asha" (PIN 482915) and signs it in.
+pub fn counter_staff(t: &Terminal, owner: &SessionToken) -> SessionToken {
+    let seat = t
+        .add_seat(
+            owner,
+            &galla_client::NewSeat {
+                display_name: "Asha".into(),
+                roles: vec![Role::CounterStaff],
+                overrides: vec![],
+                secret_kind: galla_client::SecretKind::Pin,
+                secret: SecretString::new("482915"),
+            },
+        )
+        .unwrap();
+    t.sign_in(seat, &SecretString::new("482915"), None)
+        .unwrap()
+        .token
+}
+
 /// A customer with just a name and a phone number, as typed at the counter.
 pub fn customer(name: &str, phone: &str) -> NewCustomer {
     NewCustomer {
