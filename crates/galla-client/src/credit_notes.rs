@@ -133,18 +133,7 @@ impl Terminal {
         })?;
         let invoice = {
             let (_auth, store) = self.authorize(token, Op::CancelInvoice)?;
-            let id: String = store
-                .reader()
-                .query_row(
-                    "SELECT id FROM invoice WHERE tenant_id = ? AND number = ?",
-                    [self.tenant_id.to_string(), number.as_str().to_owned()],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or_else(|| Error::NotFound(format!("invoice {number}")))?;
-            let id = Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
-                detail: "invoice id".into(),
-            })?;
+            let id = self.invoice_id(&store, &number)?;
             self.load_invoice(&store, id)?
         };
         let whole = NewCreditNote {

@@ -383,14 +383,7 @@ impl Terminal {
                 "the shop has no state: enter its GSTIN or state in the settings before billing",
             ));
         };
-        let supplier_gstin = shop
-            .gstin_ct
-            .as_ref()
-            .map(|ct| {
-                self.cipher
-                    .decrypt_text("tenant", "gstin_ct", self.tenant_id, ct)
-            })
-            .transpose()?;
+        let supplier_gstin = self.shop_gstin(&shop)?;
         // (registered buyer, the customer's state)
         let buyer: Option<(bool, Option<u8>)> = match req.customer_id {
             None => None,
@@ -837,13 +830,35 @@ impl Terminal {
             detail: format!("invoice {id}: {what}"),
         };
         let mut inv = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT number, fy, doc_kind, issued_at_ms, seat_id, customer_id, supply, place_of_supply, \
                  taxable_paise, cgst_paise, sgst_paise, igst_paise, cess_paise, subtotal_paise, \
-                 round_off_paise, total_paise FROM invoice WHERE tenant_id = ? AND id = ?",
-                [self.tenant_id.to_string(), id.to_string()],
-                |r| {
-                    Ok((
+                 round_off_paise, total_paise, declaration, supplier_name, supplier_gstin, \
+                 supplier_state, supplier_address FROM invoice WHERE tenant_id = ? AND id = ?",
+            )?
+            .query_row([self.tenant_id.to_string(), id.to_string()], |r| {
+                let m: [i64; 8] = [
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                    r.get(14)?,
+                    r.get(15)?,
+                ];
+                let supplier = Supplier {
+                    // Invoices from before schema 9 carry no copy.
+                    name: r.get::<_, Option<String>>(17)?.unwrap_or_default(),
+                    gstin: r.get(18)?,
+                    state_code: r
+                        .get::<_, Option<i64>>(19)?
+                        .and_then(|s| u8::try_from(s).ok())
+                        .unwrap_or(0),
+                    address: r.get(20)?,
+                };
+                Ok((
+                    (
                         r.get::<_, String>(0)?,
                         r.get::<_, i32>(1)?,
                         r.get::<_, String>(2)?,
@@ -852,13 +867,15 @@ impl Terminal {
                         r.get::<_, Option<String>>(5)?,
                         r.get::<_, String>(6)?,
                         r.get::<_, i64>(7)?,
-                        [r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?],
-                    ))
-                },
-            )
+                    ),
+                    m,
+                    r.get::<_, Option<String>>(16)?,
+                    supplier,
+                ))
+            })
             .optional()?
             .ok_or_else(|| Error::NotFound(format!("invoice {id}")))
-            .and_then(|(number, fy, kind, at, seat, customer, supply, pos, m): (String, i32, String, i64, String, Option<String>, String, i64, [i64; 8])| {
+            .and_then(|((number, fy, kind, at, seat, customer, supply, pos), m, declaration, supplier)| {
                 Ok(Invoice {
                     id,
                     number,
@@ -889,29 +906,9 @@ impl Terminal {
                     round_off_paise: m[6],
                     total_paise: m[7],
                     payments: Vec::new(),
-                    declaration: None,
-                    supplier: Supplier::default(),
+                    declaration,
+                    supplier,
                 })
-            })?;
-        (inv.declaration, inv.supplier) = conn
-            .prepare_cached(
-                "SELECT declaration, supplier_name, supplier_gstin, supplier_state, supplier_address \
-                 FROM invoice WHERE id = ?",
-            )?
-            .query_row([id.to_string()], |r| {
-                Ok((
-                    r.get(0)?,
-                    Supplier {
-                        // Invoices from before schema 9 carry no copy.
-                        name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                        gstin: r.get(2)?,
-                        state_code: r
-                            .get::<_, Option<i64>>(3)?
-                            .and_then(|s| u8::try_from(s).ok())
-                            .unwrap_or(0),
-                        address: r.get(4)?,
-                    },
-                ))
             })?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, line_no, sku, description, hsn, quantity, unit, unit_price_paise, gst_rate_bp, \
@@ -967,21 +964,24 @@ impl Terminal {
         let number =
             DocumentNumber::parse(number).map_err(|e| rejected("number", e.to_string()))?;
         let (_auth, store) = self.authorize(token, Op::ViewInvoices)?;
-        let id: Option<String> = store
+        let id = self.invoice_id(&store, &number)?;
+        self.load_invoice(&store, id)
+    }
+
+    /// The id of this shop's invoice with that number.
+    pub(crate) fn invoice_id(&self, store: &Store, number: &DocumentNumber) -> Result<Uuid> {
+        let id: String = store
             .reader()
+            .prepare_cached("SELECT id FROM invoice WHERE tenant_id = ? AND number = ?")?
             .query_row(
-                "SELECT id FROM invoice WHERE tenant_id = ? AND number = ?",
                 [self.tenant_id.to_string(), number.as_str().to_owned()],
                 |r| r.get(0),
             )
-            .optional()?;
-        let id = id.ok_or_else(|| Error::NotFound(format!("invoice {number}")))?;
-        self.load_invoice(
-            &store,
-            Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
-                detail: "invoice id".into(),
-            })?,
-        )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("invoice {number}")))?;
+        Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
+            detail: "invoice id".into(),
+        })
     }
 
     /// Every invoice that sold this IMEI.

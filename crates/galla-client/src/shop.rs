@@ -11,6 +11,7 @@ use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::crypto::ColumnCipher;
 use crate::error::{Error, InputError, Result, bounded, required, state_code};
 use crate::ops::Op;
 use crate::sessions::SessionToken;
@@ -166,19 +167,32 @@ impl ShopDetails {
     }
 }
 
+/// The shop's GSTIN as stored: column-encrypted like PII (docs/security.md).
+pub(crate) fn encrypt_gstin(
+    cipher: &ColumnCipher,
+    tenant_id: Uuid,
+    gstin: &Gstin,
+) -> Result<Vec<u8>> {
+    cipher.encrypt_text("tenant", "gstin_ct", tenant_id, gstin.as_str())
+}
+
 impl Terminal {
-    pub fn shop_settings(&self, token: &SessionToken) -> Result<ShopSettings> {
-        let (_auth, store) = self.authorize(token, Op::ShopSettings)?;
-        let conn = store.reader();
-        let tax = tax_settings(conn, self.tenant_id)?;
-        let gstin = tax
+    pub(crate) fn shop_gstin(&self, settings: &TaxSettings) -> Result<Option<String>> {
+        settings
             .gstin_ct
             .as_ref()
             .map(|ct| {
                 self.cipher
                     .decrypt_text("tenant", "gstin_ct", self.tenant_id, ct)
             })
-            .transpose()?;
+            .transpose()
+    }
+
+    pub fn shop_settings(&self, token: &SessionToken) -> Result<ShopSettings> {
+        let (_auth, store) = self.authorize(token, Op::ShopSettings)?;
+        let conn = store.reader();
+        let tax = tax_settings(conn, self.tenant_id)?;
+        let gstin = self.shop_gstin(&tax)?;
         let (terminal_name, series_code): (String, String) = conn.query_row(
             "SELECT name, series_code FROM device WHERE id = ?",
             [self.device_id.to_string()],
@@ -208,10 +222,7 @@ impl Terminal {
         let tenant_id = self.tenant_id;
         let gstin_ct = gstin
             .as_ref()
-            .map(|g| {
-                self.cipher
-                    .encrypt_text("tenant", "gstin_ct", tenant_id, g.as_str())
-            })
+            .map(|g| encrypt_gstin(&self.cipher, tenant_id, g))
             .transpose()?;
         let op = Operation {
             action: "shop.settings",

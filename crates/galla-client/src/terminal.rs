@@ -353,7 +353,7 @@ impl Terminal {
         let gstin_ct = shop
             .gstin
             .as_ref()
-            .map(|g| cipher.encrypt_text("tenant", "gstin_ct", tenant_id, g.as_str()))
+            .map(|g| crate::shop::encrypt_gstin(&cipher, tenant_id, g))
             .transpose()?;
         let owner = Actor {
             seat_id: Some(owner_id),
