@@ -103,7 +103,8 @@ fn customers_csv(n: usize) -> String {
     s
 }
 
-fn sell(t: &Terminal, owner: &SessionToken, skus: &[String]) -> Duration {
+/// One sale; the finalize alone is timed, and its page-cache counters are added to `pages`.
+fn sell(t: &Terminal, owner: &SessionToken, skus: &[String], pages: &mut [i64; 3]) -> Duration {
     for s in skus {
         t.add_product_to_cart(owner, &ProductRef::Sku(s.clone()), 1)
             .unwrap();
@@ -124,9 +125,14 @@ fn sell(t: &Terminal, owner: &SessionToken, skus: &[String]) -> Duration {
         }],
         ..Default::default()
     };
+    t.page_counters_for_benchmark();
     let start = Instant::now();
     t.finalize(owner, &req).unwrap();
-    start.elapsed()
+    let took = start.elapsed();
+    for (sum, n) in pages.iter_mut().zip(t.page_counters_for_benchmark()) {
+        *sum += n;
+    }
+    took
 }
 
 fn main() {
@@ -167,6 +173,11 @@ fn measure_one(kind: &str) {
         _ => Terminal::init_plaintext_for_benchmark(&dir, &kc, clock, &shop()),
     }
     .unwrap();
+    if let Ok(kib) = std::env::var("GALLA_BENCH_CACHE_KIB") {
+        let kib = kib.parse().expect("GALLA_BENCH_CACHE_KIB: a number of KiB");
+        t.set_cache_kib_for_benchmark(kib).unwrap();
+        common::note(&format!("page cache {kib} KiB"));
+    }
 
     let start = Instant::now();
     let r = t
@@ -221,21 +232,33 @@ fn measure_one(kind: &str) {
         let start = Instant::now();
         t.set_durable_for_benchmark(false).unwrap();
         while stored < target {
-            sell(&t, &owner, &[format!("P{}", (stored * 7919) % products)]);
+            sell(
+                &t,
+                &owner,
+                &[format!("P{}", (stored * 7919) % products)],
+                &mut [0; 3],
+            );
             stored += 1;
             if stored % 100_000 == 0 {
                 eprintln!("{kind}: {stored} invoices stored ({:?})", start.elapsed());
             }
         }
         t.set_durable_for_benchmark(true).unwrap();
+        let mut pages = [0i64; 3];
         let times = (0..samples)
             .map(|_| {
                 let skus: Vec<String> = (0..10)
                     .map(|_| format!("P{}", rng.below(products)))
                     .collect();
-                sell(&t, &owner, &skus)
+                sell(&t, &owner, &skus, &mut pages)
             })
             .collect();
+        common::note(&format!(
+            "per finalize after {target}: {} cache hits, {} misses, {} pages written",
+            pages[0] / samples as i64,
+            pages[1] / samples as i64,
+            pages[2] / samples as i64
+        ));
         stored += samples;
         report(
             &format!("finalize (10 lines) after {target} invoices"),

@@ -625,62 +625,60 @@ impl Terminal {
 
     /// Products whose name or SKU has words starting with each typed word, best match first.
     ///
-    /// Ranking (bm25) costs in proportion to the matches, and a short prefix in a big
-    /// catalogue matches tens of thousands: so the matches are counted up to a cap first, and
-    /// only a set under the cap is ranked. Over it, the first matches and the names starting
-    /// with what was typed are returned shortest name first (the closest to what was typed);
-    /// the clerk types one more letter.
+    /// A short prefix in a big catalogue matches tens of thousands of names, so at most 300
+    /// index matches are considered, plus, when that cap is reached, the names that start with
+    /// what was typed. Those are returned names starting with the typing first, then shortest
+    /// first (the closest to what was typed); past the cap the clerk types one more letter.
     pub fn search_products(
         &self,
         token: &SessionToken,
         typed: &str,
         limit: usize,
     ) -> Result<Vec<Product>> {
-        const RANK_AT_MOST: i64 = 300;
+        // At most this many index matches are considered. Counting every match of a common
+        // word in half a million names is what made search slow (benchmarks.md).
+        const CONSIDER_AT_MOST: i64 = 300;
         let (_auth, store) = self.authorize(token, Op::FindProducts)?;
         let Some(q) = fts_query(typed) else {
             return Ok(Vec::new());
         };
         let limit = limit.clamp(1, 200);
         let tenant = self.tenant_id.to_string();
-        let first: Vec<i64> = store
+        let mut ids: Vec<i64> = store
             .reader()
             .prepare_cached("SELECT rowid FROM product_fts WHERE product_fts MATCH ?1 LIMIT ?2")?
-            .query_map(rusqlite::params![q, RANK_AT_MOST + 1], |r| r.get(0))?
+            .query_map(rusqlite::params![q, CONSIDER_AT_MOST], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        if first.len() as i64 <= RANK_AT_MOST {
-            return self.products_where(
-                &store,
-                "JOIN (SELECT rowid AS r, rank FROM product_fts WHERE product_fts MATCH ?2 ORDER BY rank LIMIT ?3) f \
-                 ON f.r = p.rowid WHERE p.tenant_id = ?1 ORDER BY f.rank, p.name, p.sku",
-                rusqlite::params![tenant, q, limit as i64],
-            );
-        }
         // Names that start with what was typed are the likeliest targets: always among those
         // considered, however many others match.
         let typed = typed.trim();
-        let mut ids = first;
-        ids.extend(
-            store
-                .reader()
-                .prepare_cached(
-                    "SELECT rowid FROM product WHERE tenant_id = ?1 \
-                     AND name >= ?2 COLLATE NOCASE AND name < ?3 COLLATE NOCASE \
-                     ORDER BY name COLLATE NOCASE LIMIT 50",
-                )?
-                .query_map(
-                    rusqlite::params![tenant, typed, format!("{typed}{}", char::MAX)],
-                    |r| r.get::<_, i64>(0),
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?,
-        );
+        if ids.len() as i64 >= CONSIDER_AT_MOST {
+            ids.extend(
+                store
+                    .reader()
+                    .prepare_cached(
+                        "SELECT rowid FROM product WHERE tenant_id = ?1 \
+                         AND name >= ?2 COLLATE NOCASE AND name < ?3 COLLATE NOCASE \
+                         ORDER BY name COLLATE NOCASE LIMIT 50",
+                    )?
+                    .query_map(
+                        rusqlite::params![tenant, typed, format!("{typed}{}", char::MAX)],
+                        |r| r.get::<_, i64>(0),
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
+        }
         let ids = serde_json::to_string(&ids).map_err(|e| Error::Storage(e.to_string()))?;
+        // One order whether or not the cap was reached, and no second pass over the index to
+        // rank (bm25 read every doclist again): names that start with the typing, then the
+        // shortest, the closest to what was typed.
         self.products_where(
             &store,
             // `+`: look the rows up by rowid, not by scanning the tenant's products.
             "WHERE +p.tenant_id = ?1 AND p.rowid IN (SELECT value FROM json_each(?2)) \
-             ORDER BY length(p.name), p.name, p.sku LIMIT ?3",
-            rusqlite::params![tenant, ids, limit as i64],
+             ORDER BY substr(p.name, 1, length(?4)) = ?4 COLLATE NOCASE DESC, \
+             length(p.name), p.name, p.sku LIMIT ?3",
+            rusqlite::params![tenant, ids, limit as i64, typed],
         )
     }
 

@@ -138,6 +138,38 @@ impl Store {
         Ok(set?)
     }
 
+    /// Benchmark only: the writer connection's page-cache counters since the last call
+    /// (hits, misses, pages written), to see where SQLCipher's per-page work goes.
+    #[cfg(feature = "bench")]
+    pub fn page_counters_for_benchmark(&self) -> [i64; 3] {
+        use rusqlite::ffi;
+        let ops = [
+            ffi::SQLITE_DBSTATUS_CACHE_HIT,
+            ffi::SQLITE_DBSTATUS_CACHE_MISS,
+            ffi::SQLITE_DBSTATUS_CACHE_WRITE,
+        ];
+        ops.map(|op| {
+            let (mut cur, mut hi) = (0, 0);
+            // SAFETY: the handle is this store's open connection, used from its own thread.
+            unsafe { ffi::sqlite3_db_status(self.conn.handle(), op, &mut cur, &mut hi, 1) };
+            i64::from(cur)
+        })
+    }
+
+    /// Benchmark only: sets the page cache size (KiB) to compare settings in one build.
+    #[cfg(feature = "bench")]
+    pub fn set_cache_kib_for_benchmark(&self, kib: i64) -> Result<()> {
+        self.conn
+            .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)?;
+        let set = self
+            .conn
+            .execute_batch(&format!("PRAGMA cache_size = -{kib}"));
+        let gate = self.writing.clone();
+        self.conn
+            .authorizer(Some(move |ctx: AuthContext<'_>| authorize(&gate, &ctx)))?;
+        Ok(set?)
+    }
+
     fn finish_open(mut conn: Connection, path: &Path, key: Option<&SecretKey>) -> Result<Store> {
         if let Some(key) = key {
             apply_key(&conn, key)?;

@@ -282,6 +282,16 @@ impl Terminal {
         self.store().set_durable_for_benchmark(durable)
     }
 
+    #[cfg(feature = "bench")]
+    pub fn page_counters_for_benchmark(&self) -> [i64; 3] {
+        self.store().page_counters_for_benchmark()
+    }
+
+    #[cfg(feature = "bench")]
+    pub fn set_cache_kib_for_benchmark(&self, kib: i64) -> Result<()> {
+        self.store().set_cache_kib_for_benchmark(kib)
+    }
+
     fn init_with(
         dir: &DataDir,
         keychain: &dyn SecretStore,

@@ -333,7 +333,7 @@ fn a_prefix_matching_hundreds_of_products_answers_with_the_closest_names_first()
     assert_eq!(found[0].name, "Cable");
     assert!(found.windows(2).all(|w| w[0].name.len() <= w[1].name.len()));
     assert!(found.iter().all(|p| p.name.starts_with("Cable")));
-    // Narrowed under the cap, the matches are ranked and complete.
+    // Narrowed under the cap, the matches are complete.
     let found = t.search_products(&owner, "cab 37", 50).unwrap();
     let mut skus: Vec<_> = found.iter().map(|p| p.sku.as_str()).collect();
     skus.sort_unstable();
@@ -342,4 +342,32 @@ fn a_prefix_matching_hundreds_of_products_answers_with_the_closest_names_first()
     assert_eq!(skus, want);
     let found = t.search_products(&owner, "braided 3", 200).unwrap();
     assert_eq!(found.len(), 111, "3, 30-39, 300-399");
+}
+
+#[test]
+fn names_starting_with_the_typing_come_first_then_the_shortest() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let csv = "sku,name,barcodes,hsn,gst_rate,price\n\
+               A,USB cable,,,18,99\n\
+               B,Cable organiser for desks,,,18,99\n\
+               C,Braided USB-C cable 2 metre,,,18,99\n\
+               D,cable tie,,,18,99\n";
+    assert_eq!(
+        t.import_products_csv(&owner, csv.as_bytes())
+            .unwrap()
+            .imported,
+        4
+    );
+    let skus: Vec<String> = t
+        .search_products(&owner, "CABLE", 10)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.sku)
+        .collect();
+    assert_eq!(
+        skus,
+        ["D", "B", "A", "C"],
+        "prefix (any case) first, then length"
+    );
 }
