@@ -367,6 +367,62 @@ impl Terminal {
         self.load_cart(&store, cart.cart_id)
     }
 
+    /// Changes a line's quantity. A serialized line then needs IMEIs for the new quantity;
+    /// lowering it below the IMEIs already captured is refused (remove IMEIs first), so no
+    /// captured IMEI is silently dropped.
+    pub fn set_line_quantity(
+        &self,
+        token: &SessionToken,
+        line_id: Uuid,
+        quantity: i64,
+    ) -> Result<Cart> {
+        if !(1..=MAX_QUANTITY).contains(&quantity) {
+            return Err(InputError::Rejected {
+                field: "quantity",
+                reason: format!("must be a whole number from 1 to {MAX_QUANTITY}"),
+            }
+            .into());
+        }
+        let (auth, mut store) = self.authorize(token, Op::SetLineQuantity)?;
+        let cart = self.own_open_cart(&store, auth.cart)?;
+        let line = cart
+            .lines
+            .iter()
+            .find(|l| l.line_id == line_id)
+            .ok_or_else(|| Error::NotFound(format!("line {line_id} in this sale")))?;
+        // Lines are created with quantity >= 1, and a serialized line's IMEIs per unit is the
+        // whole quotient.
+        let per_unit = line.imeis_required / line.quantity.max(1);
+        let required = per_unit * quantity;
+        if (line.imeis.len() as i64) > required {
+            return Err(InputError::Conflict(format!(
+                "line {} has {} IMEI(s) captured, more than {quantity} unit(s) need: remove IMEIs first",
+                line.line_no,
+                line.imeis.len()
+            ))
+            .into());
+        }
+        let (signer, now) = (self.signer(), auth.now);
+        store.write(
+            &signer,
+            self.clock.as_ref(),
+            &auth.actor,
+            op("cart.set_quantity", cart.cart_id),
+            |uow| {
+                uow.update(
+                    "cart_line",
+                    &line_id.to_string(),
+                    &[
+                        ("quantity", Value::Integer(quantity)),
+                        ("imeis_required", Value::Integer(required)),
+                    ],
+                )?;
+                touch_cart(uow, cart.cart_id, now)
+            },
+        )?;
+        self.load_cart(&store, cart.cart_id)
+    }
+
     /// A line discount in basis points, within the seat's limit (0 removes it).
     pub fn set_line_discount(
         &self,

@@ -52,6 +52,67 @@ pub enum PaymentInput {
     Credit { amount_paise: i64 },
 }
 
+/// The terms of a sale besides payment: who buys, where the goods go, the bill discount.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct SaleTerms {
+    #[serde(default)]
+    pub customer_id: Option<Uuid>,
+    /// Where the goods are delivered, if not over the counter (a state code).
+    #[serde(default)]
+    pub place_of_supply: Option<u8>,
+    /// The goods are sent to the attached customer: the place of supply is their state.
+    #[serde(default)]
+    pub ship_to_customer: bool,
+    #[serde(default)]
+    pub bill_discount: Discount,
+}
+
+/// The sale priced before payment, exactly as finalize will price it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quote {
+    pub doc_kind: DocumentKind,
+    pub supply: Supply,
+    pub place_of_supply: u8,
+    /// In the cart's order.
+    pub lines: Vec<QuoteLine>,
+    pub taxable_paise: i64,
+    pub cgst_paise: i64,
+    pub sgst_paise: i64,
+    pub igst_paise: i64,
+    pub cess_paise: i64,
+    pub bill_discount_paise: i64,
+    pub subtotal_paise: i64,
+    pub round_off_paise: i64,
+    /// What the customer pays.
+    pub total_paise: i64,
+    /// What still stops the sale being finalized, in words for the clerk (empty: ready).
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuoteLine {
+    pub line_id: Uuid,
+    pub gst_rate_bp: u32,
+    pub discount_paise: i64,
+    pub taxable_paise: i64,
+    pub tax_paise: i64,
+    pub total_paise: i64,
+}
+
+struct Priced {
+    shop: crate::shop::TaxSettings,
+    shop_state: u8,
+    supplier_gstin: Option<String>,
+    place: u8,
+    supply: Supply,
+    tax: gst::BillTax,
+    doc_kind: DocumentKind,
+    declaration: Option<&'static str>,
+    /// What each line is taxed on (the day's schedule, or 0 for composition).
+    inputs: Vec<LineInput>,
+    problems: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct FinalizeRequest {
     #[serde(default)]
@@ -65,6 +126,17 @@ pub struct FinalizeRequest {
     #[serde(default)]
     pub bill_discount: Discount,
     pub payments: Vec<PaymentInput>,
+}
+
+impl FinalizeRequest {
+    pub fn terms(&self) -> SaleTerms {
+        SaleTerms {
+            customer_id: self.customer_id,
+            place_of_supply: self.place_of_supply,
+            ship_to_customer: self.ship_to_customer,
+            bill_discount: self.bill_discount,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -364,19 +436,17 @@ impl Terminal {
         )))
     }
 
-    /// Finalizes the session's sale into the next invoice of this terminal's series.
-    pub fn finalize(&self, token: &SessionToken, req: &FinalizeRequest) -> Result<Invoice> {
-        if req.payments.is_empty() {
-            return Err(rejected("payments", "say how the customer paid"));
-        }
-        if req.payments.len() > 8 {
-            return Err(rejected("payments", "at most 8 payments per bill"));
-        }
-        let (auth, mut store) = self.authorize(token, Op::Finalize)?;
-        let cart = self.own_open_cart(&store, auth.cart)?;
-        if cart.lines.is_empty() {
-            return Err(conflict("the sale is empty"));
-        }
+    /// Prices the session's sale as finalize will: the shop's settings, the buyer, the place of
+    /// supply, the rate schedule of the IST day, the seat's discount limit. What would still
+    /// stop the sale being finalized (IMEIs missing, HSN too short) is listed in `problems`
+    /// rather than refused, so the till can show the total while the sale is being made.
+    fn price(
+        &self,
+        store: &Store,
+        auth: &crate::sessions::Authorized,
+        cart: &Cart,
+        terms: &SaleTerms,
+    ) -> Result<Priced> {
         let shop = crate::shop::tax_settings(store.reader(), self.tenant_id)?;
         let Some(shop_state) = shop.state_code else {
             return Err(conflict(
@@ -385,7 +455,7 @@ impl Terminal {
         };
         let supplier_gstin = self.shop_gstin(&shop)?;
         // (registered buyer, the customer's state)
-        let buyer: Option<(bool, Option<u8>)> = match req.customer_id {
+        let buyer: Option<(bool, Option<u8>)> = match terms.customer_id {
             None => None,
             Some(c) => Some(
                 store
@@ -404,7 +474,7 @@ impl Terminal {
         let buyer_registered = buyer.is_some_and(|(reg, _)| reg);
         // Place of supply (IGST Act s. 10): over the counter it is the shop; goods sent to the
         // customer go to the customer's state, or wherever the clerk says they are delivered.
-        let shipped_to = if req.ship_to_customer {
+        let shipped_to = if terms.ship_to_customer {
             match buyer {
                 None => return Err(rejected("ship_to_customer", "attach the customer first")),
                 Some((_, None)) => {
@@ -418,10 +488,10 @@ impl Terminal {
         } else {
             None
         };
-        if let Some(pos) = req.place_of_supply {
+        if let Some(pos) = terms.place_of_supply {
             crate::error::state_code("place_of_supply", Some(pos))?;
         }
-        let delivered_to = match (req.place_of_supply, shipped_to) {
+        let delivered_to = match (terms.place_of_supply, shipped_to) {
             (Some(a), Some(b)) if a != b => {
                 return Err(rejected(
                     "place_of_supply",
@@ -442,6 +512,7 @@ impl Terminal {
         let today = galla_domain::fiscal::ist_date(auth.now)
             .map_err(|e| Error::Storage(format!("the clock: {e}")))?;
 
+        let mut problems = Vec::new();
         let mut inputs = Vec::with_capacity(cart.lines.len());
         for l in &cart.lines {
             let (Some(_), Some(basis), Some(rate)) = (&l.product_id, l.price_basis, l.gst_rate_bp)
@@ -452,22 +523,22 @@ impl Terminal {
                 )));
             };
             if (l.imeis.len() as i64) != l.imeis_required {
-                return Err(conflict(format!(
+                problems.push(format!(
                     "line {} ({}) needs {} IMEI(s), {} given",
                     l.line_no,
                     l.description,
                     l.imeis_required,
                     l.imeis.len()
-                )));
+                ));
             }
-            galla_domain::fiscal::check_hsn(l.hsn.as_deref().unwrap_or(""), hsn_digits).map_err(
-                |e| {
-                    conflict(format!(
-                        "line {} ({}): {e}; add it to the product in the catalogue",
-                        l.line_no, l.description
-                    ))
-                },
-            )?;
+            if let Err(e) =
+                galla_domain::fiscal::check_hsn(l.hsn.as_deref().unwrap_or(""), hsn_digits)
+            {
+                problems.push(format!(
+                    "line {} ({}): {e}; add it to the product in the catalogue",
+                    l.line_no, l.description
+                ));
+            }
             // A composition dealer collects no tax: the price is the whole amount. Otherwise
             // the rate schedule in force today wins over the catalogue's copy of the rate.
             let (gst_rate_bp, cess_rate_bp) = if shop.composition {
@@ -490,7 +561,7 @@ impl Terminal {
                 cess_rate_bp,
             });
         }
-        let tax = gst::compute(&inputs, req.bill_discount, supply)
+        let tax = gst::compute(&inputs, terms.bill_discount, supply)
             .map_err(|e| rejected("bill", e.to_string()))?;
         let doc_kind = DocumentKind::for_sale(shop.composition, &inputs, buyer_registered);
         let declaration = shop
@@ -498,7 +569,7 @@ impl Terminal {
             .then_some(DocumentKind::COMPOSITION_DECLARATION);
         // The bill discount is a discount like any other: within the seat's limit, judged on
         // what the lines cost after their own discounts.
-        let bill_bp = match req.bill_discount {
+        let bill_bp = match terms.bill_discount {
             Discount::None => 0,
             Discount::Percent(bp) => bp,
             Discount::Amount(m) => {
@@ -521,6 +592,85 @@ impl Terminal {
                 asked_bp: bill_bp,
                 limit_bp: auth.access.discount_limit_bp(),
             });
+        }
+        Ok(Priced {
+            shop,
+            shop_state,
+            supplier_gstin,
+            place,
+            supply,
+            tax,
+            doc_kind,
+            declaration,
+            inputs,
+            problems,
+        })
+    }
+
+    /// Finalizes the session's sale into the next invoice of this terminal's series.
+    /// The session's sale priced as finalize would price it now, for the till to show. An
+    /// empty sale is quoted as zero.
+    pub fn quote_cart(&self, token: &SessionToken, terms: &SaleTerms) -> Result<Quote> {
+        let (auth, store) = self.authorize(token, Op::QuoteCart)?;
+        let cart = self.own_open_cart(&store, auth.cart)?;
+        let p = self.price(&store, &auth, &cart, terms)?;
+        let lines = cart
+            .lines
+            .iter()
+            .zip(p.tax.lines.iter().zip(&p.inputs))
+            .map(|(l, (t, input))| QuoteLine {
+                line_id: l.line_id,
+                gst_rate_bp: input.gst_rate_bp,
+                discount_paise: t.line_discount.paise() + t.bill_discount.paise(),
+                taxable_paise: t.taxable.paise(),
+                tax_paise: t.tax().paise(),
+                total_paise: t.total.paise(),
+            })
+            .collect();
+        Ok(Quote {
+            doc_kind: p.doc_kind,
+            supply: p.supply,
+            place_of_supply: p.place,
+            lines,
+            taxable_paise: p.tax.taxable.paise(),
+            cgst_paise: p.tax.cgst.paise(),
+            sgst_paise: p.tax.sgst.paise(),
+            igst_paise: p.tax.igst.paise(),
+            cess_paise: p.tax.cess.paise(),
+            bill_discount_paise: p.tax.lines.iter().map(|l| l.bill_discount.paise()).sum(),
+            subtotal_paise: p.tax.subtotal.paise(),
+            round_off_paise: p.tax.round_off.paise(),
+            total_paise: p.tax.total.paise(),
+            problems: p.problems,
+        })
+    }
+
+    pub fn finalize(&self, token: &SessionToken, req: &FinalizeRequest) -> Result<Invoice> {
+        if req.payments.is_empty() {
+            return Err(rejected("payments", "say how the customer paid"));
+        }
+        if req.payments.len() > 8 {
+            return Err(rejected("payments", "at most 8 payments per bill"));
+        }
+        let (auth, mut store) = self.authorize(token, Op::Finalize)?;
+        let cart = self.own_open_cart(&store, auth.cart)?;
+        if cart.lines.is_empty() {
+            return Err(conflict("the sale is empty"));
+        }
+        let Priced {
+            shop,
+            shop_state,
+            supplier_gstin,
+            place,
+            supply,
+            tax,
+            doc_kind,
+            declaration,
+            inputs,
+            problems,
+        } = self.price(&store, &auth, &cart, &req.terms())?;
+        if let Some(first) = problems.into_iter().next() {
+            return Err(conflict(first));
         }
 
         // Payments must cover the total exactly; cash may be tendered with change.

@@ -40,9 +40,11 @@ pub use customers::{Customer, CustomerView, NewCustomer};
 pub use day_close::{DayReport, HsnRow, NumberRange, TaxTotals};
 pub use doctor::{DoctorReport, doctor};
 pub use error::{Error, InputError, Result};
-pub use galla_domain::{Override, Permission, Role};
+pub use galla_domain::gst::{Discount, DocumentKind, Supply};
+pub use galla_domain::{Money, Override, Permission, Role};
 pub use invoices::{
-    FinalizeRequest, Invoice, InvoiceLine, Payment, PaymentInput, ProductRef, Supplier,
+    FinalizeRequest, Invoice, InvoiceLine, Payment, PaymentInput, ProductRef, Quote, QuoteLine,
+    SaleTerms, Supplier,
 };
 pub use keychain::{MemoryKeychain, OsKeychain, SecretStore};
 pub use ledger::{LedgerEntry, LedgerPayment, Statement};

@@ -68,6 +68,9 @@ ops! {
     CurrentCart => Needs(P::Bill), "see the sale";
     AddCartLine => Needs(P::Bill), "add to the sale";
     RemoveCartLine => Needs(P::Bill), "remove from the sale";
+    SetLineQuantity => Needs(P::Bill), "change a quantity";
+    /// The totals the till shows while the sale is made, priced as finalize would.
+    QuoteCart => Needs(P::Bill), "see the sale's total";
     DiscardCart => Needs(P::Bill), "discard the sale";
     SetLineDiscount => Needs(P::Discount), "give a discount";
     HoldCart => Needs(P::HoldResume), "hold the sale";

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::Fixture;
 use galla_client::{
     Clock, Error, FinalizeRequest, InputError, NewProduct, PaymentInput, PriceBasis, ProductRef,
-    SessionToken, Terminal,
+    SaleTerms, SessionToken, Terminal,
 };
 
 const PHONE_IMEIS: [&str; 2] = ["490154203237518", "356938035643809"];
@@ -210,4 +210,85 @@ fn two_connections_finalizing_at_once_never_share_or_skip_a_number() {
         .map(|n| format!("T1/25-26/{n:06}"))
         .collect();
     assert_eq!(all, expected);
+}
+
+#[test]
+fn the_quote_the_till_shows_is_what_finalize_charges() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    t.open_cart(&owner).unwrap();
+    let empty = t.quote_cart(&owner, &SaleTerms::default()).unwrap();
+    assert_eq!((empty.total_paise, empty.lines.len()), (0, 0));
+    t.add_product_to_cart(&owner, &ProductRef::Sku("COVER".into()), 1)
+        .unwrap();
+    let cart = t
+        .add_product_to_cart(&owner, &ProductRef::Sku("RN13".into()), 1)
+        .unwrap();
+    let (cover, phone) = (cart.lines[0].line_id, cart.lines[1].line_id);
+
+    // While the IMEIs are missing the total is already known; what blocks the sale is listed.
+    let quote = t.quote_cart(&owner, &SaleTerms::default()).unwrap();
+    assert_eq!(quote.total_paise, 1_529_800);
+    assert_eq!(quote.lines.len(), 2);
+    assert_eq!(quote.lines[1].line_id, phone);
+    assert_eq!(quote.lines[1].gst_rate_bp, 1800);
+    assert_eq!(
+        quote.lines.iter().map(|l| l.total_paise).sum::<i64>(),
+        quote.subtotal_paise
+    );
+    assert_eq!(quote.problems.len(), 1, "{:?}", quote.problems);
+    assert!(quote.problems[0].contains("needs 2 IMEI"));
+
+    // A quantity change is priced, and a phone line now needs two IMEIs per unit.
+    let cart = t.set_line_quantity(&owner, cover, 3).unwrap();
+    assert_eq!(cart.lines[0].quantity, 3);
+    let cart = t.set_line_quantity(&owner, phone, 2).unwrap();
+    assert_eq!(cart.lines[1].imeis_required, 4);
+    t.set_line_imeis(
+        &owner,
+        phone,
+        &[
+            PHONE_IMEIS[0].into(),
+            PHONE_IMEIS[1].into(),
+            "352099001761481".into(),
+        ],
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            t.set_line_quantity(&owner, phone, 1),
+            Err(Error::Invalid(InputError::Conflict(m))) if m.contains("remove IMEIs first")
+        ),
+        "3 IMEIs captured cannot fit 1 phone"
+    );
+    for bad in [0, -1, 100_001] {
+        assert!(matches!(
+            t.set_line_quantity(&owner, cover, bad),
+            Err(Error::Invalid(InputError::Rejected {
+                field: "quantity",
+                ..
+            }))
+        ));
+    }
+    t.set_line_imeis(&owner, phone, &PHONE_IMEIS.map(String::from))
+        .unwrap();
+    let cart = t.set_line_quantity(&owner, phone, 1).unwrap();
+    assert_eq!(cart.lines[1].imeis_required, 2);
+
+    let terms = SaleTerms {
+        bill_discount: galla_client::Discount::Amount(galla_client::Money::from_paise(1_000)),
+        ..Default::default()
+    };
+    let quote = t.quote_cart(&owner, &terms).unwrap();
+    assert!(quote.problems.is_empty(), "{:?}", quote.problems);
+    assert!(quote.bill_discount_paise > 0);
+    let mut req = cash(quote.total_paise, quote.total_paise);
+    req.bill_discount = terms.bill_discount;
+    let invoice = t.finalize(&owner, &req).unwrap();
+    assert_eq!(invoice.total_paise, quote.total_paise);
+    assert_eq!(invoice.taxable_paise, quote.taxable_paise);
+    assert_eq!(invoice.cgst_paise, quote.cgst_paise);
+    assert_eq!(invoice.round_off_paise, quote.round_off_paise);
+    assert_eq!(invoice.lines[0].quantity, 3);
 }

@@ -31,6 +31,8 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::CurrentCart,              "YYY...."),
     (Op::AddCartLine,              "YYY...."),
     (Op::RemoveCartLine,           "YYY...."),
+    (Op::SetLineQuantity,          "YYY...."),
+    (Op::QuoteCart,                "YYY...."),
     (Op::DiscardCart,              "YYY...."),
     (Op::SetLineDiscount,          "YYY...."),
     (Op::HoldCart,                 "YYY...."),
@@ -267,6 +269,16 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
         Op::RemoveCartLine => {
             let line = c.line();
             t.remove_cart_line(&c.who, line).map(drop)
+        }
+        Op::SetLineQuantity => {
+            let line = c.line();
+            t.set_line_quantity(&c.who, line, 2).map(drop)
+        }
+        Op::QuoteCart => {
+            let _ = t.discard_cart(&c.who);
+            let _ = t.add_product_to_cart(&c.who, &ProductRef::Sku("MATRIX".into()), 1);
+            t.quote_cart(&c.who, &galla_client::SaleTerms::default())
+                .map(drop)
         }
         Op::DiscardCart => {
             let _ = t.open_cart(&c.who);
