@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use galla_client::{
-    AuditReport, Error, NewShop, RosterEntry, SecondFactor, SecretString, SessionInfo, Status,
-    SystemClock, Terminal,
+    AuditReport, Cart, Error, FinalizeRequest, Invoice, NewShop, Product, ProductRef, Quote,
+    RosterEntry, SaleTerms, SecondFactor, SecretString, SessionInfo, Status, SystemClock, Terminal,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::{AppState, Engine, Shell};
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,
@@ -63,6 +64,7 @@ impl From<Error> for CommandError {
 #[serde(tag = "state", rename_all = "snake_case")]
 // Built once per call and serialised at once: variant size does not matter.
 #[allow(clippy::large_enum_variant)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum AppStatus {
     NeedsSetup {
         data_dir: String,
@@ -84,6 +86,7 @@ pub enum AppStatus {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LockedSeat {
     pub seat_id: Uuid,
     pub display_name: String,
@@ -289,4 +292,135 @@ pub async fn create_shop(
 #[tauri::command]
 pub async fn verify_audit(state: tauri::State<'_, AppState>) -> Result<AuditReport, CommandError> {
     with_session(state.inner(), |t, token| t.verify_audit(token)).await
+}
+
+// ---- Billing: each a line over the engine, which checks the seat's permission every time.
+
+/// Products whose name or SKU words start with what was typed, closest first.
+#[tauri::command]
+pub async fn find_products(
+    state: tauri::State<'_, AppState>,
+    query: String,
+) -> Result<Vec<Product>, CommandError> {
+    with_session(state.inner(), move |t, s| t.search_products(s, &query, 20)).await
+}
+
+/// A scanned or typed code: a barcode, else a SKU. One unit goes into the sale.
+#[tauri::command]
+pub async fn scan(
+    state: tauri::State<'_, AppState>,
+    code: String,
+    quantity: u32,
+) -> Result<Cart, CommandError> {
+    with_session(state.inner(), move |t, s| {
+        let p = t.product_by_code(s, &code)?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "no product has the barcode or SKU {:?}",
+                code.trim()
+            ))
+        })?;
+        t.add_product_to_cart(s, &ProductRef::Id(p.id), quantity)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn ring_up(
+    state: tauri::State<'_, AppState>,
+    product: ProductRef,
+    quantity: u32,
+) -> Result<Cart, CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.add_product_to_cart(s, &product, quantity)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn current_sale(state: tauri::State<'_, AppState>) -> Result<Option<Cart>, CommandError> {
+    with_session(state.inner(), |t, s| t.current_cart(s)).await
+}
+
+#[tauri::command]
+pub async fn quote_sale(
+    state: tauri::State<'_, AppState>,
+    terms: SaleTerms,
+) -> Result<Quote, CommandError> {
+    with_session(state.inner(), move |t, s| t.quote_cart(s, &terms)).await
+}
+
+#[tauri::command]
+pub async fn set_line_quantity(
+    state: tauri::State<'_, AppState>,
+    line_id: Uuid,
+    quantity: i64,
+) -> Result<Cart, CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.set_line_quantity(s, line_id, quantity)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_line_discount(
+    state: tauri::State<'_, AppState>,
+    line_id: Uuid,
+    discount_bp: u32,
+) -> Result<Cart, CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.set_line_discount(s, line_id, discount_bp)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_line_imeis(
+    state: tauri::State<'_, AppState>,
+    line_id: Uuid,
+    imeis: Vec<String>,
+) -> Result<Cart, CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.set_line_imeis(s, line_id, &imeis)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_line(
+    state: tauri::State<'_, AppState>,
+    line_id: Uuid,
+) -> Result<Cart, CommandError> {
+    with_session(state.inner(), move |t, s| t.remove_cart_line(s, line_id)).await
+}
+
+/// Parks the sale so the next customer can be served.
+#[tauri::command]
+pub async fn hold_sale(state: tauri::State<'_, AppState>) -> Result<Cart, CommandError> {
+    with_session(state.inner(), |t, s| t.hold_cart(s)).await
+}
+
+#[tauri::command]
+pub async fn held_sales(state: tauri::State<'_, AppState>) -> Result<Vec<Cart>, CommandError> {
+    with_session(state.inner(), |t, s| t.held_carts(s)).await
+}
+
+#[tauri::command]
+pub async fn resume_sale(
+    state: tauri::State<'_, AppState>,
+    cart_id: Uuid,
+) -> Result<Cart, CommandError> {
+    with_session(state.inner(), move |t, s| t.resume_cart(s, cart_id)).await
+}
+
+#[tauri::command]
+pub async fn discard_sale(state: tauri::State<'_, AppState>) -> Result<(), CommandError> {
+    with_session(state.inner(), |t, s| t.discard_cart(s)).await
+}
+
+#[tauri::command]
+pub async fn finalize_sale(
+    state: tauri::State<'_, AppState>,
+    request: FinalizeRequest,
+) -> Result<Invoice, CommandError> {
+    with_session(state.inner(), move |t, s| t.finalize(s, &request)).await
 }

@@ -1,6 +1,8 @@
 //! The desktop shell: a window, the app's state, and thin commands over `galla-client`.
 //! No rule or storage logic lives here; see `commands.rs` for the whole surface the UI sees.
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 
 use std::sync::{Arc, Mutex};
@@ -119,7 +121,21 @@ pub fn run() {
             commands::lock_screen,
             commands::sign_out,
             commands::touch,
-            commands::verify_audit
+            commands::verify_audit,
+            commands::find_products,
+            commands::scan,
+            commands::ring_up,
+            commands::current_sale,
+            commands::quote_sale,
+            commands::set_line_quantity,
+            commands::set_line_discount,
+            commands::set_line_imeis,
+            commands::remove_line,
+            commands::hold_sale,
+            commands::held_sales,
+            commands::resume_sale,
+            commands::discard_sale,
+            commands::finalize_sale,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 
 /// The outcome of walking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditReport {
     /// Records that verified before the first problem (all of them when `problem` is `None`).
     pub verified: u64,

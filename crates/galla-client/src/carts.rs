@@ -27,6 +27,7 @@ pub struct NewCartLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CartLine {
     pub line_id: Uuid,
     pub line_no: i64,
@@ -49,12 +50,14 @@ pub struct CartLine {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CartStatus {
     Open,
     Held,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Cart {
     pub cart_id: Uuid,
     pub opened_by: Uuid,

@@ -56,6 +56,7 @@ pub struct NewProduct {
 
 /// A stored product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Product {
     pub id: Uuid,
     pub sku: String,
@@ -599,6 +600,18 @@ impl Terminal {
                 rusqlite::params![self.tenant_id.to_string(), code.as_str()],
             )?
             .pop())
+    }
+
+    /// What the scanner sent or the clerk typed in the code box: a barcode when it is one
+    /// (a valid check digit) and known, else a SKU.
+    pub fn product_by_code(&self, token: &SessionToken, code: &str) -> Result<Option<Product>> {
+        let code = code.trim();
+        if Barcode::parse(code).is_ok()
+            && let Some(p) = self.product_by_barcode(token, code)?
+        {
+            return Ok(Some(p));
+        }
+        self.product_by_sku(token, code)
     }
 
     pub fn product_by_id(&self, token: &SessionToken, id: Uuid) -> Result<Option<Product>> {

@@ -22,6 +22,7 @@ use crate::write::Operation;
 /// How a product is named when it is rung up.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ProductRef {
     Barcode(String),
     Sku(String),
@@ -31,6 +32,7 @@ pub enum ProductRef {
 /// One way the customer pays part of the bill.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PaymentInput {
     /// Cash, with what was handed over (at least the amount; the change is worked out).
     Cash {
@@ -54,6 +56,7 @@ pub enum PaymentInput {
 
 /// The terms of a sale besides payment: who buys, where the goods go, the bill discount.
 #[derive(Debug, Clone, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleTerms {
     #[serde(default)]
     pub customer_id: Option<Uuid>,
@@ -69,6 +72,7 @@ pub struct SaleTerms {
 
 /// The sale priced before payment, exactly as finalize will price it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Quote {
     pub doc_kind: DocumentKind,
     pub supply: Supply,
@@ -90,6 +94,7 @@ pub struct Quote {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QuoteLine {
     pub line_id: Uuid,
     pub gst_rate_bp: u32,
@@ -114,6 +119,7 @@ struct Priced {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FinalizeRequest {
     #[serde(default)]
     pub customer_id: Option<Uuid>,
@@ -140,6 +146,7 @@ impl FinalizeRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InvoiceLine {
     pub line_no: i64,
     pub sku: String,
@@ -161,6 +168,7 @@ pub struct InvoiceLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Payment {
     pub mode: String,
     pub amount_paise: i64,
@@ -169,6 +177,7 @@ pub struct Payment {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Invoice {
     pub id: Uuid,
     pub number: String,
@@ -196,6 +205,7 @@ pub struct Invoice {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Supplier {
     pub name: String,
     pub gstin: Option<String>,

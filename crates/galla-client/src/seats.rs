@@ -18,6 +18,7 @@ use crate::write::UnitOfWork;
 /// How a seat proves itself at the till.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SecretKind {
     /// 6 to 12 digits: quick on a PIN pad, for the counter.
     Pin,
@@ -192,6 +193,7 @@ impl SeatRow {
 
 /// A seat tile on the lock screen: enough to pick a seat and show the right keypad.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RosterEntry {
     pub seat_id: Uuid,
     pub display_name: String,

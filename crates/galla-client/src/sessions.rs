@@ -60,16 +60,18 @@ impl std::fmt::Debug for SessionToken {
 /// The second thing a seat with two-step sign-in enters.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", content = "code", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SecondFactor {
     /// The 6-digit code from the authenticator app.
-    Code(SecretString),
+    Code(#[cfg_attr(feature = "ts", ts(type = "string"))] SecretString),
     /// One of the seat's one-time recovery codes.
-    RecoveryCode(SecretString),
+    RecoveryCode(#[cfg_attr(feature = "ts", ts(type = "string"))] SecretString),
 }
 
 /// Why a session is restricted to setting itself right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Restriction {
     /// The owner requires two-step sign-in for this seat's role and it has none yet.
     SetUpSecondFactor,
@@ -79,6 +81,7 @@ pub enum Restriction {
 
 /// What the UI needs to know about the signed-in seat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionInfo {
     pub seat_id: Uuid,
     pub display_name: String,

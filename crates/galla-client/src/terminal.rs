@@ -139,11 +139,13 @@ fn sync_dir(dir: &Path) -> Result<()> {
 
 /// What the first-run screen or `galla-cli init` asks for.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewShop {
     pub shop_name: String,
     pub gstin: Option<String>,
     pub state_code: Option<u8>,
     pub owner_name: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub owner_passphrase: SecretString,
     pub terminal_name: String,
     pub series_code: String,
@@ -151,6 +153,7 @@ pub struct NewShop {
 
 /// What the status bar shows.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Status {
     pub shop_name: String,
     pub terminal_name: String,

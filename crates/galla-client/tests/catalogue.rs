@@ -371,3 +371,32 @@ fn names_starting_with_the_typing_come_first_then_the_shortest() {
         "prefix (any case) first, then length"
     );
 }
+
+#[test]
+fn a_code_is_a_barcode_when_it_is_one_else_a_sku() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let csv = "sku,name,barcodes,hsn,gst_rate,price\n\
+               RN13,Redmi Note 13,8901030865275,,18,14999\n\
+               8901030865278X,Odd SKU,,,18,99\n";
+    assert_eq!(
+        t.import_products_csv(&owner, csv.as_bytes())
+            .unwrap()
+            .imported,
+        2
+    );
+    let sku = |code: &str| t.product_by_code(&owner, code).unwrap().map(|p| p.sku);
+    assert_eq!(
+        sku(" 8901030865275 ").as_deref(),
+        Some("RN13"),
+        "scanned barcode"
+    );
+    assert_eq!(sku("rn13").as_deref(), None, "SKUs are exact");
+    assert_eq!(sku("RN13").as_deref(), Some("RN13"), "typed SKU");
+    assert_eq!(sku("8901030865278X").as_deref(), Some("8901030865278X"));
+    assert_eq!(
+        sku("8901030865279"),
+        None,
+        "a bad check digit is no product"
+    );
+}

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Everything the engine can be asked to do, one permission per kind of act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Permission {
     /// Ring up a sale and finalize it.
     Bill,
@@ -133,6 +134,7 @@ impl Permission {
 /// The preset roles a seat can hold (several at once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
     Owner,
     Manager,

@@ -39,6 +39,7 @@ pub enum TaxError {
 /// Whether the unit price includes GST (the MRP on a shelf label) or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PriceBasis {
     Inclusive,
     Exclusive,
@@ -46,6 +47,7 @@ pub enum PriceBasis {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Discount {
     #[default]
     None,
@@ -71,6 +73,7 @@ pub struct LineInput {
 /// Which taxes a supply attracts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Supply {
     /// CGST + SGST.
     IntraState,
@@ -310,6 +313,7 @@ pub fn compute(
 /// Which document a sale needs (CGST Rules 46, 46A, 49).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DocumentKind {
     TaxInvoice,
     /// Exempt goods only, or a composition dealer (Rule 49).

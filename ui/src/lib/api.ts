@@ -1,108 +1,25 @@
-// The desktop commands and their payloads. Mirrors src-tauri/src/commands.rs; issue 5 replaces
-// these hand-written types with ones generated from the Rust types.
+// The desktop commands. Every payload type comes from bindings.ts, which is generated from the
+// Rust types (src-tauri/src/bindings.rs); only the command names and argument names live here.
 import { invoke } from "@tauri-apps/api/core";
+import type {
+  AppStatus,
+  AuditReport,
+  Cart,
+  CommandError,
+  FinalizeRequest,
+  Invoice,
+  NewShop,
+  Product,
+  ProductRef,
+  Quote,
+  SaleTerms,
+  SecondFactor,
+  SessionInfo,
+} from "./bindings";
 
-export interface Status {
-  shop_name: string;
-  terminal_name: string;
-  series_code: string;
-  tenant_id: string;
-  device_id: string;
-  schema_version: number;
-  supported_schema_version: number;
-  keychain_backend: string;
-  audit_records: number;
-  data_dir: string;
-}
-
-export interface AuditReport {
-  verified: number;
-  head_hash: string | null;
-  problem: string | null;
-  bad_seq: number | null;
-}
-
-/** The preset roles a seat can hold (several at once). */
-export type Role = "owner" | "manager" | "counter_staff" | "accountant" | "stock_keeper" | "read_only" | "support";
-
-/** How a seat proves itself: a PIN (6-12 digits) or a passphrase (8-128 characters). */
-export type SecretKind = "pin" | "passphrase";
-
-/** A seat tile on the lock screen. */
-export interface RosterEntry {
-  seat_id: string;
-  display_name: string;
-  roles: Role[];
-  secret_kind: SecretKind;
-  /** The seat also enters a code from its authenticator app. */
-  second_factor: boolean;
-  support_until_ms: number | null;
-}
-
-/** Why a session may only set itself right. */
-export type Restriction = "set_up_second_factor" | "terminal_disabled";
-
-/** The seat at the till. */
-export interface SessionInfo {
-  seat_id: string;
-  display_name: string;
-  roles: Role[];
-  /** How the audit trail names this seat's role (`support` inside a support window). */
-  role_stamp: string;
-  /** snake_case permission names, e.g. "bill", "view_audit", "manage_seats". */
-  permissions: string[];
-  discount_limit_bp: number;
-  idle_timeout_ms: number;
-  /** Unix ms when the screen locks unless there is activity first. */
-  idle_at_ms: number;
-  /** Unix ms when the session ends, however active. */
-  expires_at_ms: number;
-  /** Sensitive acts need no re-entry of the secret until then. */
-  confirmed_until_ms: number;
-  restriction: Restriction | null;
-  support_until_ms: number | null;
-  cart_id: string | null;
-}
-
-/** A seat whose screen is locked, to unlock with its secret. */
-export interface LockedSeat {
-  seat_id: string;
-  display_name: string;
-}
-
-/** The second thing a seat with two-step sign-in enters. */
-export type SecondFactor = { kind: "code" | "recovery_code"; code: string };
-
-export type AppStatus =
-  | { state: "needs_setup"; data_dir: string; keychain_backend: string }
-  | {
-      state: "ready";
-      status: Status;
-      /** The seat tiles of the lock screen. */
-      roster: RosterEntry[];
-      /** The seat at the till, or null (the lock screen shows). */
-      session: SessionInfo | null;
-      /** A seat whose screen is locked. */
-      locked: LockedSeat | null;
-    }
-  | { state: "failed"; code: string; message: string };
+export type * from "./bindings";
 
 export type ReadyStatus = Extract<AppStatus, { state: "ready" }>;
-
-export interface CommandError {
-  code: string;
-  message: string;
-}
-
-export interface NewShop {
-  shop_name: string;
-  gstin: string | null;
-  state_code: number | null;
-  owner_name: string;
-  owner_passphrase: string;
-  terminal_name: string;
-  series_code: string;
-}
 
 /** The codes with which a command says the seat at the till is no longer there to act. */
 const SESSION_GONE = new Set(["locked", "signed_out"]);
@@ -134,6 +51,23 @@ export const api = {
   signOut: () => call<AppStatus>("sign_out"),
   touch: () => call<SessionInfo>("touch"),
   verifyAudit: () => call<AuditReport>("verify_audit"),
+
+  findProducts: (query: string) => call<Product[]>("find_products", { query }),
+  scan: (code: string, quantity: number) => call<Cart>("scan", { code, quantity }),
+  ringUp: (product: ProductRef, quantity: number) => call<Cart>("ring_up", { product, quantity }),
+  currentSale: () => call<Cart | null>("current_sale"),
+  quoteSale: (terms: SaleTerms) => call<Quote>("quote_sale", { terms }),
+  setLineQuantity: (lineId: string, quantity: number) =>
+    call<Cart>("set_line_quantity", { lineId, quantity }),
+  setLineDiscount: (lineId: string, discountBp: number) =>
+    call<Cart>("set_line_discount", { lineId, discountBp }),
+  setLineImeis: (lineId: string, imeis: string[]) => call<Cart>("set_line_imeis", { lineId, imeis }),
+  removeLine: (lineId: string) => call<Cart>("remove_line", { lineId }),
+  holdSale: () => call<Cart>("hold_sale"),
+  heldSales: () => call<Cart[]>("held_sales"),
+  resumeSale: (cartId: string) => call<Cart>("resume_sale", { cartId }),
+  discardSale: () => call<null>("discard_sale"),
+  finalizeSale: (request: FinalizeRequest) => call<Invoice>("finalize_sale", { request }),
 };
 
 export function errorMessage(e: unknown): string {

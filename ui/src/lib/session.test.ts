@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import type { SessionInfo } from "./api";
 import {
   activityReporter,
   can,
@@ -87,7 +88,7 @@ describe("activity reporter", () => {
 });
 
 describe("permissions", () => {
-  const info = { permissions: ["bill", "view_audit"] };
+  const info: Pick<SessionInfo, "permissions"> = { permissions: ["bill", "view_audit"] };
   it("shows what the seat may do", () => {
     expect(can(info, "view_audit")).toBe(true);
     expect(can(info, "export_audit")).toBe(false);

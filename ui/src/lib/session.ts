@@ -1,7 +1,7 @@
 // The lock screen's and the header's rules: idle countdown, throttled activity reports,
 // permission-driven visibility and the wording of roles and secrets. Pure functions; the engine
 // decides everything again (locking, permissions, secret rules), this only shapes the page.
-import type { RosterEntry, SecondFactor, SecretKind, SessionInfo } from "./api";
+import type { Permission, RosterEntry, SecondFactor, SecretKind, SessionInfo } from "./api";
 
 /** The header counts down the last this-many milliseconds before the screen locks. */
 export const IDLE_WARNING_MS = 30_000;
@@ -38,7 +38,7 @@ export function activityReporter(
 
 /** Whether the signed-in seat holds `permission` (snake_case, e.g. "view_audit"). Cosmetic:
  *  the engine refuses what the seat may not do whatever the page shows. */
-export function can(info: Pick<SessionInfo, "permissions"> | null | undefined, permission: string): boolean {
+export function can(info: Pick<SessionInfo, "permissions"> | null | undefined, permission: Permission): boolean {
   return info?.permissions.includes(permission) ?? false;
 }
 
