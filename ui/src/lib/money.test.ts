@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { changeDue, parseRupees, percent, rupees } from "./money";
+
+describe("money on screen", () => {
+  it("shows paise as rupees with Indian grouping", () => {
+    expect(rupees(0)).toBe("₹0.00");
+    expect(rupees(5)).toBe("₹0.05");
+    expect(rupees(149_999)).toBe("₹1,499.99");
+    expect(rupees(14_999_900)).toBe("₹1,49,999.00");
+    expect(rupees(-49)).toBe("−₹0.49");
+  });
+
+  it("reads what a clerk types without float error", () => {
+    expect(parseRupees("1,499.5")).toBe(149_950);
+    expect(parseRupees("₹ 200")).toBe(20_000);
+    expect(parseRupees("0.07")).toBe(7);
+    expect(parseRupees("19.99")).toBe(1_999);
+    for (const bad of ["", "abc", "1.234", "-5", "1e3"]) expect(parseRupees(bad)).toBeNull();
+  });
+
+  it("round-trips every paise amount up to ₹10,000", () => {
+    for (let p = 0; p <= 1_000_000; p += 7) {
+      expect(parseRupees(rupees(p))).toBe(p);
+    }
+  });
+
+  it("labels rates and works out change", () => {
+    expect(percent(1800)).toBe("18%");
+    expect(percent(250)).toBe("2.5%");
+    expect(changeDue(1_529_800, 1_530_000)).toBe(200);
+    expect(changeDue(1_529_800, 1_500_000)).toBeNull();
+  });
+});
