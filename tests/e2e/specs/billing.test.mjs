@@ -1,0 +1,79 @@
+// Billing in the real window: products imported through the CLI into the shop the app has
+// open, a barcode and a SKU typed into the code box, the phone's IMEIs captured (the sale is
+// blocked until they are), cash with change, and the invoice number shown; a held sale comes
+// back when resumed.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cliBinary, createShop, launch, shoot, text, type } from "./helpers.mjs";
+
+const PASSPHRASE = "correct horse battery";
+
+function cli(dataDir, args) {
+  const r = spawnSync(cliBinary, args, {
+    env: { ...process.env, GALLA_DATA_DIR: dataDir },
+    input: `${PASSPHRASE}\n`,
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, `galla-cli ${args.join(" ")}: ${r.stderr}`);
+}
+
+async function enterCode(b, code) {
+  await type(b, "code-input", code);
+  await b.keys("Enter");
+}
+
+test("a sale with a phone and its IMEIs is billed, and a held sale comes back", async () => {
+  const app = await launch();
+  try {
+    const b = app.browser;
+    await createShop(b, { passphrase: PASSPHRASE });
+    cli(app.dataDir, ["shop", "set", "--gstin", "27AAPFU0939F1ZV"]);
+    const csv = join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "products.csv");
+    writeFileSync(
+      csv,
+      "sku,name,barcodes,hsn,gst_rate,price,serialized,imeis_per_unit\n" +
+        "COVER,Back cover,4006381333931,3926,18,299,no,\n" +
+        "RN13,Redmi Note 13,,8517,18,14999,yes,2\n",
+    );
+    cli(app.dataDir, ["import", "products", csv]);
+
+    await text(b, "cart-empty");
+    await enterCode(b, "4006381333931");
+    await enterCode(b, "RN13");
+    await b.waitUntil(async () => (await b.$$('[data-testid="cart-line"]')).length === 2, { timeout: 10000 });
+    assert.equal(await text(b, "total"), "₹15,298.00");
+    assert.match(await text(b, "problems"), /needs 2 IMEI/);
+    assert.equal(await (await b.$('[data-testid="finalize"]')).isEnabled(), false);
+
+    // A bad IMEI is refused next to the line; the right two unblock the sale.
+    await type(b, "line-imeis", "490154203237517");
+    await (await b.$('[data-testid="save-imeis"]')).click();
+    assert.match(await text(b, "line-error"), /IMEI/);
+    await type(b, "line-imeis", "490154203237518 356938035643809");
+    await (await b.$('[data-testid="save-imeis"]')).click();
+    await b.waitUntil(async () => !(await (await b.$('[data-testid="problems"]')).isExisting()), { timeout: 10000 });
+
+    await type(b, "cash-tendered", "15500");
+    assert.equal(await text(b, "change-due"), "Change ₹202.00");
+    await shoot(b, "billing.png");
+    await (await b.$('[data-testid="finalize"]')).click();
+    assert.match(await text(b, "invoice-number"), /\/000001$/);
+    assert.match(await text(b, "invoice-done"), /change ₹202\.00/);
+    await text(b, "cart-empty");
+
+    // Hold a sale, serve nobody else, resume it.
+    await enterCode(b, "COVER");
+    await text(b, "cart");
+    await (await b.$('[data-testid="hold"]')).click();
+    await text(b, "cart-empty");
+    await (await b.$('[data-testid="resume"]')).click();
+    await b.waitUntil(async () => (await b.$$('[data-testid="cart-line"]')).length === 1, { timeout: 10000 });
+    assert.equal(await text(b, "total"), "₹299.00");
+  } finally {
+    await app.stop();
+  }
+});
