@@ -126,12 +126,17 @@ impl Store {
     /// so the bench fills with `synchronous = OFF` and measures with it back at FULL.
     #[cfg(feature = "bench")]
     pub fn set_durable_for_benchmark(&self, durable: bool) -> Result<()> {
+        let mode = if durable { "FULL" } else { "OFF" };
+        self.pragma_for_benchmark(&format!("PRAGMA synchronous = {mode}"))
+    }
+
+    /// Benchmark only: runs a PRAGMA the authorizer refuses at run time, with the authorizer
+    /// lifted for that statement alone.
+    #[cfg(feature = "bench")]
+    fn pragma_for_benchmark(&self, sql: &str) -> Result<()> {
         self.conn
             .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)?;
-        let mode = if durable { "FULL" } else { "OFF" };
-        let set = self
-            .conn
-            .execute_batch(&format!("PRAGMA synchronous = {mode}"));
+        let set = self.conn.execute_batch(sql);
         let gate = self.writing.clone();
         self.conn
             .authorizer(Some(move |ctx: AuthContext<'_>| authorize(&gate, &ctx)))?;
@@ -159,15 +164,7 @@ impl Store {
     /// Benchmark only: sets the page cache size (KiB) to compare settings in one build.
     #[cfg(feature = "bench")]
     pub fn set_cache_kib_for_benchmark(&self, kib: i64) -> Result<()> {
-        self.conn
-            .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)?;
-        let set = self
-            .conn
-            .execute_batch(&format!("PRAGMA cache_size = -{kib}"));
-        let gate = self.writing.clone();
-        self.conn
-            .authorizer(Some(move |ctx: AuthContext<'_>| authorize(&gate, &ctx)))?;
-        Ok(set?)
+        self.pragma_for_benchmark(&format!("PRAGMA cache_size = -{kib}"))
     }
 
     fn finish_open(mut conn: Connection, path: &Path, key: Option<&SecretKey>) -> Result<Store> {
