@@ -61,6 +61,19 @@ fn generate() -> String {
         c::InvoiceLine,
         c::Payment,
         c::Supplier,
+        crate::admin_commands::AuditExport,
+        c::SeatDetails,
+        c::NewSeat,
+        c::Override,
+        c::NewSupportSeat,
+        c::SecurityEvent,
+        c::ShopPolicy,
+        c::ShopSettings,
+        c::ShopDetails,
+        c::TurnoverBand,
+        c::AuditQuery,
+        c::AuditEntry,
+        c::AuditPage,
     );
     out.trim_end().to_owned() + "\n"
 }

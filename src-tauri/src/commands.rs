@@ -156,7 +156,7 @@ fn terminal(state: &AppState) -> Result<Arc<Terminal>, CommandError> {
 
 /// Runs `f` with the terminal and the session of the seat at the till. The token never leaves
 /// this process: the page only ever names the command.
-async fn with_session<T: Send + 'static>(
+pub(crate) async fn with_session<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Terminal, &galla_client::SessionToken) -> galla_client::Result<T> + Send + 'static,
 ) -> Result<T, CommandError> {

@@ -1,9 +1,12 @@
 //! The desktop shell: a window, the app's state, and thin commands over `galla-client`.
 //! No rule or storage logic lives here; see `commands.rs` for the whole surface the UI sees.
 
+mod admin_commands;
 #[cfg(test)]
 mod bindings;
 mod commands;
+#[cfg(test)]
+mod surface;
 
 use std::sync::{Arc, Mutex};
 
@@ -136,6 +139,21 @@ pub fn run() {
             commands::resume_sale,
             commands::discard_sale,
             commands::finalize_sale,
+            admin_commands::seat_details,
+            admin_commands::add_seat,
+            admin_commands::set_seat_access,
+            admin_commands::reset_seat_secret,
+            admin_commands::reset_second_factor,
+            admin_commands::revoke_seat,
+            admin_commands::sign_out_everywhere,
+            admin_commands::grant_support,
+            admin_commands::security_events,
+            admin_commands::session_policy,
+            admin_commands::set_session_policy,
+            admin_commands::shop_settings,
+            admin_commands::set_shop_settings,
+            admin_commands::audit_entries,
+            admin_commands::export_audit,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

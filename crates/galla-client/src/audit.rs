@@ -7,7 +7,7 @@ use ed25519_dalek::VerifyingKey;
 use galla_proto::audit::record_hash;
 use galla_proto::{AuditRecord, ChainBreak, ChainVerifier};
 use rusqlite::Connection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -159,6 +159,131 @@ fn report(v: &ChainVerifier, problem: Option<ChainBreak>) -> AuditReport {
         bad_seq: problem.as_ref().map(ChainBreak::seq),
         problem: problem.map(|p| p.to_string()),
     }
+}
+
+/// The most records one page of the audit screen reads.
+pub const MAX_AUDIT_PAGE: u32 = 1000;
+const DEFAULT_AUDIT_PAGE: u32 = 200;
+const MAX_ACTION_FILTER: usize = 64;
+
+/// What the audit screen asks for: records newest first, narrowed by seat, action and time,
+/// a page at a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Records made by this seat.
+    pub seat_id: Option<Uuid>,
+    /// An action (`seat.revoke`) or its family (`seat` matches every `seat.` action).
+    pub action: Option<String>,
+    /// From this instant (Unix ms, inclusive).
+    pub from_ms: Option<i64>,
+    /// Up to this instant (Unix ms, exclusive).
+    pub to_ms: Option<i64>,
+    /// Only records older than this sequence number: the next page after one ending there.
+    pub before_seq: Option<i64>,
+    /// At most this many records (default 200, at most [`MAX_AUDIT_PAGE`]).
+    pub limit: Option<u32>,
+}
+
+/// One line of the audit screen: who did what to which thing, and when. The columns are the
+/// copies stored beside each signed record; verifying the chain checks that they match it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub time_ms: i64,
+    pub seat_id: Option<Uuid>,
+    /// The seat's name now (a revoked seat keeps its name); none for the system.
+    pub seat_name: Option<String>,
+    pub role: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+}
+
+/// One page of [`AuditQuery`]'s records, newest first, and whether older ones remain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass the last entry's `seq` as `before_seq` to read on.
+    pub more: bool,
+}
+
+impl AuditQuery {
+    fn validate(&self) -> std::result::Result<(String, u32), crate::error::InputError> {
+        use crate::error::InputError;
+        let action = self.action.as_deref().map(str::trim).unwrap_or_default();
+        if action.chars().count() > MAX_ACTION_FILTER
+            || !action
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        {
+            return Err(InputError::Rejected {
+                field: "action",
+                reason: "an action is letters, digits, `_` and `.`, like seat.revoke".into(),
+            });
+        }
+        if let (Some(from), Some(to)) = (self.from_ms, self.to_ms)
+            && from >= to
+        {
+            return Err(InputError::Rejected {
+                field: "to_ms",
+                reason: "the end of the period must come after its start".into(),
+            });
+        }
+        let limit = self.limit.unwrap_or(DEFAULT_AUDIT_PAGE);
+        if limit == 0 || limit > MAX_AUDIT_PAGE {
+            return Err(InputError::Rejected {
+                field: "limit",
+                reason: format!("a page holds 1 to {MAX_AUDIT_PAGE} records"),
+            });
+        }
+        Ok((action.to_owned(), limit))
+    }
+}
+
+/// Reads one page of the log for the audit screen. Walks the primary key backwards from the
+/// newest record, so the first page costs the same at a million records as at ten.
+pub fn entries(conn: &Connection, query: &AuditQuery) -> Result<AuditPage> {
+    let (action, limit) = query.validate()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.seq, a.time_ms, a.seat_id, s.display_name, a.role, a.action, a.entity_type,
+                a.entity_id
+         FROM audit_log a LEFT JOIN seat s ON s.id = a.seat_id
+         WHERE (?1 IS NULL OR a.seat_id = ?1)
+           AND (?2 = '' OR a.action = ?2 OR substr(a.action, 1, length(?2) + 1) = ?2 || '.')
+           AND (?3 IS NULL OR a.time_ms >= ?3)
+           AND (?4 IS NULL OR a.time_ms < ?4)
+           AND (?5 IS NULL OR a.seq < ?5)
+         ORDER BY a.seq DESC LIMIT ?6",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![
+        query.seat_id.map(|s| s.to_string()),
+        action,
+        query.from_ms,
+        query.to_ms,
+        query.before_seq,
+        i64::from(limit) + 1,
+    ])?;
+    let mut entries = Vec::new();
+    while let Some(r) = rows.next()? {
+        let seat_id: Option<String> = r.get(2)?;
+        entries.push(AuditEntry {
+            seq: r.get(0)?,
+            time_ms: r.get(1)?,
+            seat_id: seat_id.and_then(|s| Uuid::parse_str(&s).ok()),
+            seat_name: r.get(3)?,
+            role: r.get(4)?,
+            action: r.get(5)?,
+            entity_type: r.get(6)?,
+            entity_id: r.get(7)?,
+        });
+    }
+    let more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    Ok(AuditPage { entries, more })
 }
 
 fn rfc3339(ms: i64) -> String {

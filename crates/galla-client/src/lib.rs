@@ -30,7 +30,7 @@ pub mod store;
 pub mod terminal;
 pub mod write;
 
-pub use audit::AuditReport;
+pub use audit::{AuditEntry, AuditPage, AuditQuery, AuditReport};
 pub use carts::{Cart, CartLine, CartStatus, NewCartLine};
 pub use catalogue::{ImportReport, NewProduct, PriceBasis, Product, RowError};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -41,7 +41,7 @@ pub use day_close::{DayReport, HsnRow, NumberRange, TaxTotals};
 pub use doctor::{DoctorReport, doctor};
 pub use error::{Error, InputError, Result};
 pub use galla_domain::gst::{Discount, DocumentKind, Supply};
-pub use galla_domain::{Money, Override, Permission, Role};
+pub use galla_domain::{Money, Override, Permission, Role, TurnoverBand};
 pub use invoices::{
     FinalizeRequest, Invoice, InvoiceLine, Payment, PaymentInput, ProductRef, Quote, QuoteLine,
     SaleTerms, Supplier,

@@ -117,6 +117,7 @@ ops! {
     GrantSupport => Needs(P::GrantSupport), "grant support access";
 
     SecurityEvents => Needs(P::ViewAudit), "see security events";
+    AuditEntries => Needs(P::ViewAudit), "read the audit trail";
     VerifyAudit => Needs(P::ViewAudit), "verify the audit trail";
     ExportAudit => Needs(P::ExportAudit), "export the audit trail";
 }

@@ -16,6 +16,7 @@ pub const MAX_IDLE_TIMEOUT_MS: i64 = galla_domain::session::ABSOLUTE_LIFETIME_MS
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ShopPolicy {
     /// Per-role idle timeout in milliseconds; roles not listed use the default.
     pub idle_timeout_ms: BTreeMap<Role, i64>,

@@ -27,9 +27,11 @@ pub const MAX_SUPPORT_WINDOW_MS: i64 = 72 * 60 * 60 * 1000;
 
 /// Support access the owner grants: a seat that works until `minutes` from now, then stops.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewSupportSeat {
     pub display_name: String,
     pub secret_kind: SecretKind,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub secret: SecretString,
     pub minutes: u32,
 }

@@ -219,6 +219,7 @@ impl From<&SeatRow> for RosterEntry {
 
 /// Everything the owner's seats screen shows about one seat (never its secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SeatDetails {
     pub seat_id: Uuid,
     pub display_name: String,
@@ -240,12 +241,14 @@ pub struct SeatDetails {
 
 /// A seat the owner adds.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewSeat {
     pub display_name: String,
     pub roles: Vec<Role>,
     #[serde(default)]
     pub overrides: Vec<Override>,
     pub secret_kind: SecretKind,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub secret: SecretString,
 }
 
@@ -335,6 +338,7 @@ pub(crate) fn insert_security_event(
 
 /// Something the owner should look at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SecurityEvent {
     pub id: Uuid,
     pub seat_id: Option<Uuid>,

@@ -23,6 +23,7 @@ const MAX_ADDRESS: usize = 300;
 
 /// The shop as its settings screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ShopSettings {
     pub name: String,
     pub gstin: Option<String>,
@@ -36,6 +37,7 @@ pub struct ShopSettings {
 
 /// What the owner saves from the settings screen: every field, as a form does.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ShopDetails {
     pub name: String,
     #[serde(default)]

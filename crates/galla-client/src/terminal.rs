@@ -13,7 +13,7 @@ use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditReport};
+use crate::audit::{self, AuditPage, AuditQuery, AuditReport};
 use crate::clock::Clock;
 use crate::crypto::{self, ColumnCipher, SecretKey, SecretString};
 use crate::customers::{self, Customer, CustomerView, NewCustomer};
@@ -672,6 +672,12 @@ impl Terminal {
     ) -> Result<AuditReport> {
         let key = self.keys.device_public();
         audit::verify(store.reader(), key, self.tenant_id, self.device_id, from)
+    }
+
+    /// One page of the audit log, newest first, for the audit screen.
+    pub fn audit_entries(&self, token: &SessionToken, query: &AuditQuery) -> Result<AuditPage> {
+        let (_auth, store) = self.authorize(token, Op::AuditEntries)?;
+        audit::entries(store.reader(), query)
     }
 
     /// Writes the audit log as CSV and reports whether it verified.

@@ -69,6 +69,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::EnableTerminal,           "YY....."),
     (Op::GrantSupport,             "Y......"),
     (Op::SecurityEvents,           "YY.Y.YY"),
+    (Op::AuditEntries,             "YY.Y.YY"),
     (Op::VerifyAudit,              "YY.Y.YY"),
     (Op::ExportAudit,              "Y..Y..."),
 ];
@@ -466,6 +467,7 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             .map(drop)
         }
         Op::SecurityEvents => t.security_events(&c.who).map(drop),
+        Op::AuditEntries => t.audit_entries(&c.who, &Default::default()).map(drop),
         Op::VerifyAudit => t.verify_audit(&c.who).map(drop),
         Op::ExportAudit => t.export_audit_csv(&c.who, std::io::sink()).map(drop),
     }

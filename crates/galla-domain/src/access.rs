@@ -246,6 +246,7 @@ impl fmt::Display for Role {
 /// A per-seat exception to its roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "effect", content = "permission", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Override {
     Grant(Permission),
     Deny(Permission),

@@ -208,6 +208,7 @@ pub fn irn(
 /// The shop's aggregate turnover in the preceding financial year, as far as the law cares
 /// (Notification 78/2020-Central Tax draws one line, at ₹5 crore).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TurnoverBand {
     #[default]
     #[serde(rename = "up_to_5_crore")]

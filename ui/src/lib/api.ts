@@ -3,18 +3,31 @@
 import { invoke } from "@tauri-apps/api/core";
 import type {
   AppStatus,
+  AuditExport,
+  AuditPage,
+  AuditQuery,
   AuditReport,
   Cart,
   CommandError,
   FinalizeRequest,
   Invoice,
+  NewSeat,
   NewShop,
+  NewSupportSeat,
+  Override,
   Product,
   ProductRef,
   Quote,
+  Role,
   SaleTerms,
+  SeatDetails,
   SecondFactor,
+  SecretKind,
+  SecurityEvent,
   SessionInfo,
+  ShopDetails,
+  ShopPolicy,
+  ShopSettings,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -68,6 +81,24 @@ export const api = {
   resumeSale: (cartId: string) => call<Cart>("resume_sale", { cartId }),
   discardSale: () => call<null>("discard_sale"),
   finalizeSale: (request: FinalizeRequest) => call<Invoice>("finalize_sale", { request }),
+
+  seatDetails: () => call<SeatDetails[]>("seat_details"),
+  addSeat: (seat: NewSeat) => call<string>("add_seat", { seat }),
+  setSeatAccess: (seatId: string, roles: Role[], overrides: Override[]) =>
+    call<null>("set_seat_access", { seatId, roles, overrides }),
+  resetSeatSecret: (seatId: string, secretKind: SecretKind, secret: string) =>
+    call<null>("reset_seat_secret", { seatId, secretKind, secret }),
+  resetSecondFactor: (seatId: string) => call<null>("reset_second_factor", { seatId }),
+  revokeSeat: (seatId: string) => call<null>("revoke_seat", { seatId }),
+  signOutEverywhere: (seatId: string) => call<null>("sign_out_everywhere", { seatId }),
+  grantSupport: (support: NewSupportSeat) => call<string>("grant_support", { support }),
+  securityEvents: () => call<SecurityEvent[]>("security_events"),
+  sessionPolicy: () => call<ShopPolicy>("session_policy"),
+  setSessionPolicy: (policy: ShopPolicy) => call<null>("set_session_policy", { policy }),
+  shopSettings: () => call<ShopSettings>("shop_settings"),
+  setShopSettings: (details: ShopDetails) => call<null>("set_shop_settings", { details }),
+  auditEntries: (query: AuditQuery) => call<AuditPage>("audit_entries", { query }),
+  exportAudit: () => call<AuditExport>("export_audit"),
 };
 
 export function errorMessage(e: unknown): string {

@@ -213,3 +213,112 @@ export type InvoiceLine = { line_no: number, sku: string, description: string, h
 export type Payment = { mode: string, amount_paise: number, tendered_paise: number | null, change_paise: number | null, };
 
 export type Supplier = { name: string, gstin: string | null, state_code: number, address: string | null, };
+
+/**
+ * Where an export landed, and whether the trail it holds verified.
+ */
+export type AuditExport = { path: string, report: AuditReport, };
+
+/**
+ * Everything the owner's seats screen shows about one seat (never its secrets).
+ */
+export type SeatDetails = { seat_id: string, display_name: string, roles: Array<Role>, overrides: Array<Override>, permissions: Array<Permission>, discount_limit_bp: number, secret_kind: SecretKind, second_factor: boolean, second_factor_required: boolean, unused_recovery_codes: number, failed_attempts: number, locked_until_ms: number | null, last_sign_in_at_ms: number | null, support_until_ms: number | null, revoked_at_ms: number | null, created_at_ms: number, };
+
+/**
+ * A seat the owner adds.
+ */
+export type NewSeat = { display_name: string, roles: Array<Role>, overrides: Array<Override>, secret_kind: SecretKind, secret: string, };
+
+/**
+ * A per-seat exception to its roles.
+ */
+export type Override = { "effect": "grant", "permission": Permission } | { "effect": "deny", "permission": Permission };
+
+/**
+ * Support access the owner grants: a seat that works until `minutes` from now, then stops.
+ */
+export type NewSupportSeat = { display_name: string, secret_kind: SecretKind, secret: string, minutes: number, };
+
+/**
+ * Something the owner should look at.
+ */
+export type SecurityEvent = { id: string, seat_id: string | null, kind: string, detail: string, time_ms: number, acknowledged_at_ms: number | null, };
+
+export type ShopPolicy = { 
+/**
+ * Per-role idle timeout in milliseconds; roles not listed use the default.
+ */
+idle_timeout_ms: { [key in Role]?: number }, 
+/**
+ * Per-role discount ceiling in basis points; roles not listed use the default.
+ */
+discount_limit_bp: { [key in Role]?: number }, 
+/**
+ * Roles whose seats must use TOTP (RFC 6238) to sign in.
+ */
+second_factor_roles: Array<Role>, };
+
+/**
+ * The shop as its settings screen shows it.
+ */
+export type ShopSettings = { name: string, gstin: string | null, state_code: number | null, address: string | null, turnover_band: TurnoverBand, composition: boolean, terminal_name: string, series_code: string, };
+
+/**
+ * What the owner saves from the settings screen: every field, as a form does.
+ */
+export type ShopDetails = { name: string, gstin: string | null, state_code: number | null, address: string | null, turnover_band: TurnoverBand, composition: boolean, };
+
+/**
+ * The shop's aggregate turnover in the preceding financial year, as far as the law cares
+ * (Notification 78/2020-Central Tax draws one line, at ₹5 crore).
+ */
+export type TurnoverBand = "up_to_5_crore" | "above_5_crore";
+
+/**
+ * What the audit screen asks for: records newest first, narrowed by seat, action and time,
+ * a page at a time.
+ */
+export type AuditQuery = { 
+/**
+ * Records made by this seat.
+ */
+seat_id: string | null, 
+/**
+ * An action (`seat.revoke`) or its family (`seat` matches every `seat.` action).
+ */
+action: string | null, 
+/**
+ * From this instant (Unix ms, inclusive).
+ */
+from_ms: number | null, 
+/**
+ * Up to this instant (Unix ms, exclusive).
+ */
+to_ms: number | null, 
+/**
+ * Only records older than this sequence number: the next page after one ending there.
+ */
+before_seq: number | null, 
+/**
+ * At most this many records (default 200, at most [`MAX_AUDIT_PAGE`]).
+ */
+limit: number | null, };
+
+/**
+ * One line of the audit screen: who did what to which thing, and when. The columns are the
+ * copies stored beside each signed record; verifying the chain checks that they match it.
+ */
+export type AuditEntry = { seq: number, time_ms: number, seat_id: string | null, 
+/**
+ * The seat's name now (a revoked seat keeps its name); none for the system.
+ */
+seat_name: string | null, role: string, action: string, entity_type: string, entity_id: string, };
+
+/**
+ * One page of [`AuditQuery`]'s records, newest first, and whether older ones remain.
+ */
+export type AuditPage = { entries: Array<AuditEntry>, 
+/**
+ * Pass the last entry's `seq` as `before_seq` to read on.
+ */
+more: boolean, };

@@ -1,0 +1,194 @@
+//! The back-office commands: seats and roles, the session policy, the shop's settings and the
+//! audit trail. Like the billing commands each is a line over `galla-client`, which checks the
+//! seat's permission again whatever the page shows.
+
+use std::path::PathBuf;
+
+use galla_client::{
+    AuditPage, AuditQuery, AuditReport, NewSeat, NewSupportSeat, Override, Role, SeatDetails,
+    SecretKind, SecretString, SecurityEvent, ShopDetails, ShopPolicy, ShopSettings,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::commands::{CommandError, with_session};
+
+#[tauri::command]
+pub async fn seat_details(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<SeatDetails>, CommandError> {
+    with_session(state.inner(), |t, s| t.seat_details(s)).await
+}
+
+/// Adds a seat; returns its id.
+#[tauri::command]
+pub async fn add_seat(
+    state: tauri::State<'_, AppState>,
+    seat: NewSeat,
+) -> Result<Uuid, CommandError> {
+    with_session(state.inner(), move |t, s| t.add_seat(s, &seat)).await
+}
+
+#[tauri::command]
+pub async fn set_seat_access(
+    state: tauri::State<'_, AppState>,
+    seat_id: Uuid,
+    roles: Vec<Role>,
+    overrides: Vec<Override>,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.set_seat_access(s, seat_id, &roles, &overrides)
+    })
+    .await
+}
+
+/// Sets a new PIN or passphrase for a seat that forgot its own (its sessions end).
+#[tauri::command]
+pub async fn reset_seat_secret(
+    state: tauri::State<'_, AppState>,
+    seat_id: Uuid,
+    secret_kind: SecretKind,
+    secret: SecretString,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.reset_seat_secret(s, seat_id, secret_kind, &secret)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn reset_second_factor(
+    state: tauri::State<'_, AppState>,
+    seat_id: Uuid,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| t.reset_second_factor(s, seat_id)).await
+}
+
+#[tauri::command]
+pub async fn revoke_seat(
+    state: tauri::State<'_, AppState>,
+    seat_id: Uuid,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| t.revoke_seat(s, seat_id)).await
+}
+
+#[tauri::command]
+pub async fn sign_out_everywhere(
+    state: tauri::State<'_, AppState>,
+    seat_id: Uuid,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| t.sign_out_everywhere(s, seat_id)).await
+}
+
+/// A support seat that works for `minutes` and then stops by itself; returns its id.
+#[tauri::command]
+pub async fn grant_support(
+    state: tauri::State<'_, AppState>,
+    support: NewSupportSeat,
+) -> Result<Uuid, CommandError> {
+    with_session(state.inner(), move |t, s| t.grant_support(s, &support)).await
+}
+
+#[tauri::command]
+pub async fn security_events(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<SecurityEvent>, CommandError> {
+    with_session(state.inner(), |t, s| t.security_events(s)).await
+}
+
+#[tauri::command]
+pub async fn session_policy(state: tauri::State<'_, AppState>) -> Result<ShopPolicy, CommandError> {
+    with_session(state.inner(), |t, s| t.policy(s)).await
+}
+
+#[tauri::command]
+pub async fn set_session_policy(
+    state: tauri::State<'_, AppState>,
+    policy: ShopPolicy,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| t.set_policy(s, &policy)).await
+}
+
+#[tauri::command]
+pub async fn shop_settings(
+    state: tauri::State<'_, AppState>,
+) -> Result<ShopSettings, CommandError> {
+    with_session(state.inner(), |t, s| t.shop_settings(s)).await
+}
+
+#[tauri::command]
+pub async fn set_shop_settings(
+    state: tauri::State<'_, AppState>,
+    details: ShopDetails,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| t.set_shop_settings(s, &details)).await
+}
+
+#[tauri::command]
+pub async fn audit_entries(
+    state: tauri::State<'_, AppState>,
+    query: AuditQuery,
+) -> Result<AuditPage, CommandError> {
+    with_session(state.inner(), move |t, s| t.audit_entries(s, &query)).await
+}
+
+/// Where an export landed, and whether the trail it holds verified.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct AuditExport {
+    pub path: String,
+    pub report: AuditReport,
+}
+
+/// Writes the whole trail as CSV into the exports folder (`GALLA_EXPORT_DIR`, else the
+/// user's Downloads folder, else `exports` in the data folder) under a name that says when.
+#[tauri::command]
+pub async fn export_audit(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+) -> Result<AuditExport, CommandError> {
+    use tauri::Manager;
+    let downloads = app.path().download_dir().ok();
+    with_session(state.inner(), move |t, s| {
+        let dir = export_dir(downloads, t.data_dir().root());
+        std::fs::create_dir_all(&dir)?;
+        let stamp = time::OffsetDateTime::now_utc()
+            .to_offset(time::macros::offset!(+5:30))
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day]-[hour][minute][second]"
+            ))
+            .unwrap_or_default();
+        let path = unused_path(&dir, &format!("galla-audit-{stamp}"), "csv");
+        let part = path.with_extension("csv.part");
+        let file = std::fs::File::create(&part)?;
+        let mut out = std::io::BufWriter::new(file);
+        let report = t.export_audit_csv(s, &mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&part, &path)?;
+        Ok(AuditExport {
+            path: path.display().to_string(),
+            report,
+        })
+    })
+    .await
+}
+
+fn export_dir(downloads: Option<PathBuf>, data_dir: &std::path::Path) -> PathBuf {
+    match std::env::var_os("GALLA_EXPORT_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => downloads.unwrap_or_else(|| data_dir.join("exports")),
+    }
+}
+
+/// `stem.ext`, or `stem-2.ext`, `stem-3.ext`... if an export of the same second exists.
+fn unused_path(dir: &std::path::Path, stem: &str, ext: &str) -> PathBuf {
+    let mut path = dir.join(format!("{stem}.{ext}"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}-{n}.{ext}"));
+        n += 1;
+    }
+    path
+}
