@@ -46,5 +46,6 @@ fn galla_commands() -> &'static [&'static str] {
         "set_shop_settings",
         "audit_entries",
         "export_audit",
+        "gst_states",
     ]
 }

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use galla_client::{
-    AuditPage, AuditQuery, AuditReport, NewSeat, NewSupportSeat, Override, Role, SeatDetails,
-    SecretKind, SecretString, SecurityEvent, ShopDetails, ShopPolicy, ShopSettings,
+    AuditPage, AuditQuery, AuditReport, GstState, NewSeat, NewSupportSeat, Override, Role,
+    SeatDetails, SecretKind, SecretString, SecurityEvent, ShopDetails, ShopPolicy, ShopSettings,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -97,9 +97,47 @@ pub async fn security_events(
     with_session(state.inner(), |t, s| t.security_events(s)).await
 }
 
+/// The session policy as the settings screen shows it: what the owner set, and what each role
+/// gets when nothing is set, so the screen never carries its own copy of the defaults.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PolicyView {
+    pub policy: ShopPolicy,
+    pub defaults: ShopPolicy,
+    pub min_idle_timeout_ms: i64,
+    pub max_idle_timeout_ms: i64,
+}
+
 #[tauri::command]
-pub async fn session_policy(state: tauri::State<'_, AppState>) -> Result<ShopPolicy, CommandError> {
-    with_session(state.inner(), |t, s| t.policy(s)).await
+pub async fn session_policy(state: tauri::State<'_, AppState>) -> Result<PolicyView, CommandError> {
+    with_session(state.inner(), |t, s| {
+        let policy = t.policy(s)?;
+        let defaults = ShopPolicy {
+            idle_timeout_ms: Role::ALL
+                .iter()
+                .map(|r| (*r, r.default_idle_timeout_ms()))
+                .collect(),
+            discount_limit_bp: Role::ALL
+                .iter()
+                .map(|r| (*r, r.default_discount_limit_bp()))
+                .collect(),
+            second_factor_roles: Default::default(),
+        };
+        Ok(PolicyView {
+            policy,
+            defaults,
+            min_idle_timeout_ms: galla_client::policy::MIN_IDLE_TIMEOUT_MS,
+            max_idle_timeout_ms: galla_client::policy::MAX_IDLE_TIMEOUT_MS,
+        })
+    })
+    .await
+}
+
+/// The GST states and union territories, for the state pickers (no session needed: the
+/// first-run screen asks too).
+#[tauri::command]
+pub fn gst_states() -> Vec<GstState> {
+    galla_client::GST_STATES.to_vec()
 }
 
 #[tauri::command]

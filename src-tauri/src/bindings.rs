@@ -74,6 +74,8 @@ fn generate() -> String {
         c::AuditQuery,
         c::AuditEntry,
         c::AuditPage,
+        crate::admin_commands::PolicyView,
+        c::GstState,
     );
     out.trim_end().to_owned() + "\n"
 }

@@ -154,6 +154,7 @@ pub fn run() {
             admin_commands::set_shop_settings,
             admin_commands::audit_entries,
             admin_commands::export_audit,
+            admin_commands::gst_states,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -245,7 +245,7 @@ pub(crate) fn required(field: &'static str, value: &str, max: usize) -> Result<S
 pub(crate) fn state_code(field: &'static str, code: Option<u8>) -> Result<Option<u8>, InputError> {
     match code {
         None => Ok(None),
-        Some(c @ (1..=38 | 97 | 99)) => Ok(Some(c)),
+        Some(c) if galla_domain::states::is_state_code(c) => Ok(Some(c)),
         Some(c) => Err(InputError::Rejected {
             field,
             reason: format!("{c} is not an Indian GST state code (01-38, 97, 99)"),

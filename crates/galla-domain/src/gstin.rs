@@ -98,7 +98,7 @@ impl Gstin {
             }
         }
         let state: u8 = s[..2].parse().unwrap_or(0);
-        if !matches!(state, 1..=38 | 97 | 99) {
+        if !crate::states::is_state_code(state) {
             return Err(GstinError::UnknownState(s[..2].to_owned()));
         }
         let expected = check_character(&b[..14]).ok_or(GstinError::BadCharacter {

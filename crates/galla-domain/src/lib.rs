@@ -12,6 +12,7 @@ pub mod money;
 pub mod phone;
 pub mod rates;
 pub mod session;
+pub mod states;
 
 pub use access::{Access, Override, Permission, Role};
 pub use codes::{Barcode, CodeError, Imei, ImeiSv};
@@ -22,3 +23,4 @@ pub use money::{Money, MoneyError};
 pub use phone::{Phone, PhoneError};
 pub use rates::{Rate, RateRow, RateSchedule};
 pub use session::SessionState;
+pub use states::{GST_STATES, GstState, state_name};

@@ -10,11 +10,13 @@ import type {
   Cart,
   CommandError,
   FinalizeRequest,
+  GstState,
   Invoice,
   NewSeat,
   NewShop,
   NewSupportSeat,
   Override,
+  PolicyView,
   Product,
   ProductRef,
   Quote,
@@ -93,12 +95,13 @@ export const api = {
   signOutEverywhere: (seatId: string) => call<null>("sign_out_everywhere", { seatId }),
   grantSupport: (support: NewSupportSeat) => call<string>("grant_support", { support }),
   securityEvents: () => call<SecurityEvent[]>("security_events"),
-  sessionPolicy: () => call<ShopPolicy>("session_policy"),
+  sessionPolicy: () => call<PolicyView>("session_policy"),
   setSessionPolicy: (policy: ShopPolicy) => call<null>("set_session_policy", { policy }),
   shopSettings: () => call<ShopSettings>("shop_settings"),
   setShopSettings: (details: ShopDetails) => call<null>("set_shop_settings", { details }),
   auditEntries: (query: AuditQuery) => call<AuditPage>("audit_entries", { query }),
   exportAudit: () => call<AuditExport>("export_audit"),
+  gstStates: () => call<GstState[]>("gst_states"),
 };
 
 export function errorMessage(e: unknown): string {

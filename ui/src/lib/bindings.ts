@@ -322,3 +322,14 @@ export type AuditPage = { entries: Array<AuditEntry>,
  * Pass the last entry's `seq` as `before_seq` to read on.
  */
 more: boolean, };
+
+/**
+ * The session policy as the settings screen shows it: what the owner set, and what each role
+ * gets when nothing is set, so the screen never carries its own copy of the defaults.
+ */
+export type PolicyView = { policy: ShopPolicy, defaults: ShopPolicy, min_idle_timeout_ms: number, max_idle_timeout_ms: number, };
+
+/**
+ * A state or union territory as the GST portal lists it.
+ */
+export type GstState = { code: number, name: string, };

@@ -29,4 +29,12 @@ describe("first-run form", () => {
   it("sends no GSTIN when none is typed", () => {
     expect(toNewShop(filled()).gstin).toBeNull();
   });
+
+  it("sends the picked state, and refuses one the GSTIN contradicts", () => {
+    expect(toNewShop({ ...filled(), stateCode: "29" }).state_code).toBe(29);
+    expect(toNewShop(filled()).state_code).toBeNull();
+    const clash = { ...filled(), gstin: "27AAPFU0939F1ZV", stateCode: "29" };
+    expect(validateSetup(clash).stateCode).toMatch(/state 27/);
+    expect(validateSetup({ ...clash, stateCode: "27" })).toEqual({});
+  });
 });

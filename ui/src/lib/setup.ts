@@ -5,6 +5,8 @@ import type { NewShop } from "./api";
 export interface SetupForm {
   shopName: string;
   gstin: string;
+  /** A GST state code as the picker gives it ("27"), or "" for none. */
+  stateCode: string;
   ownerName: string;
   passphrase: string;
   passphraseAgain: string;
@@ -17,6 +19,7 @@ export type FieldErrors = Partial<Record<keyof SetupForm, string>>;
 export const emptySetupForm = (): SetupForm => ({
   shopName: "",
   gstin: "",
+  stateCode: "",
   ownerName: "",
   passphrase: "",
   passphraseAgain: "",
@@ -31,6 +34,8 @@ export function validateSetup(f: SetupForm): FieldErrors {
   if (!f.shopName.trim()) e.shopName = "Enter the shop's name as printed on bills.";
   const g = f.gstin.trim().toUpperCase();
   if (g && !GSTIN_SHAPE.test(g)) e.gstin = "A GSTIN has 15 characters, like 27AAPFU0939F1ZV.";
+  else if (g && f.stateCode && Number(g.slice(0, 2)) !== Number(f.stateCode))
+    e.stateCode = `This GSTIN is registered in state ${g.slice(0, 2)}; pick that state or leave it empty.`;
   if (!f.ownerName.trim()) e.ownerName = "Enter the owner's name.";
   if ([...f.passphrase].length < 8) e.passphrase = "Use at least 8 characters.";
   else if (f.passphrase !== f.passphraseAgain) e.passphraseAgain = "The two passphrases differ.";
@@ -45,7 +50,7 @@ export function toNewShop(f: SetupForm): NewShop {
   return {
     shop_name: f.shopName.trim(),
     gstin: gstin || null,
-    state_code: null,
+    state_code: f.stateCode === "" ? null : Number(f.stateCode),
     owner_name: f.ownerName.trim(),
     owner_passphrase: f.passphrase,
     terminal_name: f.terminalName.trim(),
