@@ -47,5 +47,16 @@ fn galla_commands() -> &'static [&'static str] {
         "audit_entries",
         "export_audit",
         "gst_states",
+        "find_invoices",
+        "invoice_detail",
+        "return_items",
+        "cancel_invoice",
+        "find_customers",
+        "customer",
+        "add_customer",
+        "ledger_statement",
+        "record_ledger_payment",
+        "day_report",
+        "close_day",
     ]
 }

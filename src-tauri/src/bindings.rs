@@ -76,6 +76,21 @@ fn generate() -> String {
         c::AuditPage,
         crate::admin_commands::PolicyView,
         c::GstState,
+        c::InvoiceSummary,
+        c::NewCreditNote,
+        c::ReturnLine,
+        c::Settlement,
+        c::CreditNote,
+        c::CreditNoteLine,
+        c::NewCustomer,
+        c::CustomerView,
+        c::LedgerPayment,
+        c::LedgerEntry,
+        c::Statement,
+        c::DayReport,
+        c::NumberRange,
+        c::TaxTotals,
+        c::HsnRow,
     );
     out.trim_end().to_owned() + "\n"
 }

@@ -5,6 +5,7 @@ mod admin_commands;
 #[cfg(test)]
 mod bindings;
 mod commands;
+mod counter_commands;
 #[cfg(test)]
 mod surface;
 
@@ -155,6 +156,17 @@ pub fn run() {
             admin_commands::audit_entries,
             admin_commands::export_audit,
             admin_commands::gst_states,
+            counter_commands::find_invoices,
+            counter_commands::invoice_detail,
+            counter_commands::return_items,
+            counter_commands::cancel_invoice,
+            counter_commands::find_customers,
+            counter_commands::customer,
+            counter_commands::add_customer,
+            counter_commands::ledger_statement,
+            counter_commands::record_ledger_payment,
+            counter_commands::day_report,
+            counter_commands::close_day,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

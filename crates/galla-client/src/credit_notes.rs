@@ -23,6 +23,7 @@ use crate::write::Operation;
 
 /// Units of one invoice line to take back, with their IMEIs for a serialized product.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReturnLine {
     pub line_no: i64,
     pub quantity: u32,
@@ -33,6 +34,7 @@ pub struct ReturnLine {
 /// How the money goes back.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Settlement {
     RefundCash,
     RefundUpi {
@@ -46,6 +48,7 @@ pub enum Settlement {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewCreditNote {
     pub invoice_number: String,
     /// Why: "returned: damaged", "cancelled: billed twice"...
@@ -55,6 +58,7 @@ pub struct NewCreditNote {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CreditNoteLine {
     pub invoice_line_no: i64,
     pub sku: String,
@@ -70,6 +74,7 @@ pub struct CreditNoteLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CreditNote {
     pub id: Uuid,
     pub number: String,

@@ -20,6 +20,7 @@ const MAX_ADDRESS: usize = 500;
 
 /// A customer as typed at the counter, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewCustomer {
     pub name: String,
     pub phone: Option<String>,
@@ -47,6 +48,7 @@ pub struct Customer {
 /// A customer as a seat sees them: phone, GSTIN, email and address in full only for a seat
 /// allowed to reveal PII, otherwise masked to what a clerk needs to recognise the right person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustomerView {
     pub id: Uuid,
     pub name: String,

@@ -19,6 +19,7 @@ use crate::terminal::Terminal;
 use crate::write::Operation;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TaxTotals {
     pub taxable_paise: i64,
     pub cgst_paise: i64,
@@ -29,6 +30,7 @@ pub struct TaxTotals {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HsnRow {
     pub hsn: String,
     pub gst_rate_bp: u32,
@@ -37,6 +39,7 @@ pub struct HsnRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NumberRange {
     pub first: String,
     pub last: String,
@@ -44,6 +47,7 @@ pub struct NumberRange {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DayReport {
     /// `YYYY-MM-DD`, IST.
     pub day: String,

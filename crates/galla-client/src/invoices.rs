@@ -164,6 +164,8 @@ pub struct InvoiceLine {
     pub igst_paise: i64,
     pub cess_paise: i64,
     pub total_paise: i64,
+    /// Units taken back on credit notes so far (what a return may still take is the rest).
+    pub returned_quantity: i64,
     pub imeis: Vec<String>,
 }
 
@@ -202,6 +204,21 @@ pub struct Invoice {
     pub declaration: Option<String>,
     /// Who issued it, as the shop's settings said at the time (Rule 46).
     pub supplier: Supplier,
+}
+
+/// One line of the invoices screen's results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InvoiceSummary {
+    pub number: String,
+    pub issued_at_ms: i64,
+    /// The customer named on the invoice (a name is not masked PII); none for a walk-in.
+    pub customer_name: Option<String>,
+    pub total_paise: i64,
+    /// How many lines it has.
+    pub lines: i64,
+    /// How many credit notes were issued against it.
+    pub credit_notes: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -1073,7 +1090,9 @@ impl Terminal {
         let mut stmt = conn.prepare_cached(
             "SELECT id, line_no, sku, description, hsn, quantity, unit, unit_price_paise, gst_rate_bp, \
              cess_rate_bp, line_discount_paise + bill_discount_paise, taxable_paise, cgst_paise, \
-             sgst_paise, igst_paise, cess_paise, total_paise FROM invoice_line WHERE invoice_id = ? ORDER BY line_no",
+             sgst_paise, igst_paise, cess_paise, total_paise, \
+             (SELECT COALESCE(SUM(c.quantity), 0) FROM credit_note_line c WHERE c.invoice_line_id = invoice_line.id) \
+             FROM invoice_line WHERE invoice_id = ? ORDER BY line_no",
         )?;
         let mut rows = stmt.query([id.to_string()])?;
         let mut imei_q =
@@ -1100,6 +1119,7 @@ impl Terminal {
                 igst_paise: r.get(14)?,
                 cess_paise: r.get(15)?,
                 total_paise: r.get(16)?,
+                returned_quantity: r.get(17)?,
                 imeis,
             });
         }
@@ -1142,6 +1162,87 @@ impl Terminal {
         Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
             detail: "invoice id".into(),
         })
+    }
+
+    /// The invoices screen's search: an invoice number, an IMEI sold, or a customer (exact
+    /// phone or name words, for seats that may see customers); nothing typed lists the latest.
+    /// Newest first, at most `limit` (1 to 200).
+    pub fn find_invoices(
+        &self,
+        token: &SessionToken,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<InvoiceSummary>> {
+        let (auth, mut store) = self.authorize(token, Op::ViewInvoices)?;
+        let typed = typed.trim();
+        if typed.chars().count() > 100 {
+            return Err(rejected("query", "type at most 100 characters"));
+        }
+        let limit = limit.clamp(1, 200);
+        let mut params: Vec<Value> = vec![Value::Text(self.tenant_id.to_string())];
+        let filter = if typed.is_empty() {
+            "1".to_owned()
+        } else if let Ok(imei) = Imei::parse(typed) {
+            // Fifteen digits may also be a series's invoice number: either matches.
+            params.push(Value::Text(imei.as_str().to_owned()));
+            "(i.number = ?2 OR i.id IN \
+              (SELECT invoice_id FROM invoice_imei WHERE tenant_id = ?1 AND imei = ?2))"
+                .to_owned()
+        } else if let Some(n) = DocumentNumber::parse(&typed.to_uppercase())
+            .ok()
+            .filter(|n| self.invoice_id(&store, n).is_ok())
+        {
+            // A word like "MEENA" is also a well-formed number: it is one only if it exists.
+            params.push(Value::Text(n.as_str().to_owned()));
+            "i.number = ?2".to_owned()
+        } else if auth.access.allows(galla_domain::Permission::ViewCustomers) {
+            // The customer lookups take the store themselves.
+            drop(store);
+            let mut ids: Vec<Uuid> = match self.find_customers_by_phone(token, typed) {
+                Ok(found) => found.into_iter().map(|c| c.id).collect(),
+                Err(Error::Invalid(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            if ids.is_empty() {
+                ids = self
+                    .search_customers(token, typed, 20)?
+                    .into_iter()
+                    .map(|c| c.id)
+                    .collect();
+            }
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            store = self.authorize(token, Op::ViewInvoices)?.1;
+            let marks: Vec<String> = (0..ids.len()).map(|k| format!("?{}", k + 2)).collect();
+            params.extend(ids.iter().map(|id| Value::Text(id.to_string())));
+            format!("i.customer_id IN ({})", marks.join(", "))
+        } else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT i.number, i.issued_at_ms, c.name, i.total_paise, \
+                    (SELECT COUNT(*) FROM invoice_line l WHERE l.invoice_id = i.id), \
+                    (SELECT COUNT(*) FROM credit_note n WHERE n.invoice_id = i.id) \
+             FROM invoice i LEFT JOIN customer c ON c.id = i.customer_id \
+             WHERE i.tenant_id = ?1 AND {filter} \
+             ORDER BY i.issued_at_ms DESC, i.number DESC LIMIT {limit}"
+        );
+        let conn = store.reader();
+        let mut stmt = conn.prepare(&sql)?;
+        let found = stmt
+            .query_map(rusqlite::params_from_iter(params), |r| {
+                Ok(InvoiceSummary {
+                    number: r.get(0)?,
+                    issued_at_ms: r.get(1)?,
+                    customer_name: r.get(2)?,
+                    total_paise: r.get(3)?,
+                    lines: r.get(4)?,
+                    credit_notes: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(found)
     }
 
     /// Every invoice that sold this IMEI.

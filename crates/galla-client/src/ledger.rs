@@ -19,6 +19,7 @@ use crate::write::{Operation, UnitOfWork};
 /// How a customer paid off udhaar.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LedgerPayment {
     Cash {
         amount_paise: i64,
@@ -34,6 +35,7 @@ pub enum LedgerPayment {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LedgerEntry {
     pub id: Uuid,
     pub kind: String,
@@ -49,6 +51,7 @@ pub struct LedgerEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Statement {
     pub customer_id: Uuid,
     pub from_ms: i64,

@@ -42,6 +42,7 @@ pub use doctor::{DoctorReport, doctor};
 pub use error::{Error, InputError, Result};
 pub use galla_domain::gst::{Discount, DocumentKind, Supply};
 pub use galla_domain::{GST_STATES, GstState, Money, Override, Permission, Role, TurnoverBand};
+pub use invoices::InvoiceSummary;
 pub use invoices::{
     FinalizeRequest, Invoice, InvoiceLine, Payment, PaymentInput, ProductRef, Quote, QuoteLine,
     SaleTerms, Supplier,

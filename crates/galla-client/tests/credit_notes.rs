@@ -294,3 +294,69 @@ fn cancelling_an_invoice_takes_everything_back_once_and_only_whole() {
         Err(galla_client::Error::NotFound(_))
     ));
 }
+
+#[test]
+fn the_invoices_screen_finds_by_number_imei_or_customer_and_shows_what_was_returned() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let (first, _) = sale(&t, &owner);
+    // A second sale, on credit-free cash, to a named customer.
+    fx.clock.advance_ms(1000);
+    let meena = t
+        .add_customer(&owner, &common::customer("Meena Iyer", "9811111111"))
+        .unwrap();
+    t.add_product_to_cart(&owner, &ProductRef::Sku("COVER".into()), 1)
+        .unwrap();
+    let second = t
+        .finalize(
+            &owner,
+            &FinalizeRequest {
+                customer_id: Some(meena),
+                payments: vec![PaymentInput::Cash {
+                    amount_paise: 30_000,
+                    tendered_paise: None,
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .number;
+
+    let numbers = |typed: &str| -> Vec<String> {
+        t.find_invoices(&owner, typed, 50)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.number)
+            .collect()
+    };
+    assert_eq!(
+        numbers(""),
+        vec![second.clone(), first.clone()],
+        "newest first"
+    );
+    assert_eq!(numbers(&first), vec![first.clone()]);
+    assert_eq!(numbers(&first.to_lowercase()), vec![first.clone()]);
+    assert_eq!(numbers(IMEIS[1]), vec![first.clone()]);
+    assert_eq!(numbers("meena"), vec![second.clone()]);
+    assert_eq!(numbers("+91 98111 11111"), vec![second.clone()]);
+    assert!(numbers("nobody").is_empty());
+    assert!(numbers("T1/25-26/999999").is_empty());
+    let summary = &t.find_invoices(&owner, &second, 5).unwrap()[0];
+    assert_eq!(summary.customer_name.as_deref(), Some("Meena Iyer"));
+    assert_eq!((summary.lines, summary.credit_notes), (1, 0));
+    assert!(matches!(
+        t.find_invoices(&owner, &"x".repeat(101), 5),
+        Err(Error::Invalid(_))
+    ));
+
+    // One cover back: the invoice counts it per line and its summary counts the note.
+    t.issue_credit_note(&owner, &note(&first, vec![ret(1, 1, &[])]))
+        .unwrap();
+    let inv = t.invoice_by_number(&owner, &first).unwrap();
+    assert_eq!(inv.lines[0].returned_quantity, 1);
+    assert_eq!(inv.lines[1].returned_quantity, 0);
+    assert_eq!(
+        t.find_invoices(&owner, &first, 5).unwrap()[0].credit_notes,
+        1
+    );
+}

@@ -9,9 +9,16 @@ import type {
   AuditReport,
   Cart,
   CommandError,
+  CreditNote,
+  CustomerView,
+  DayReport,
   FinalizeRequest,
   GstState,
   Invoice,
+  InvoiceSummary,
+  LedgerPayment,
+  NewCreditNote,
+  NewCustomer,
   NewSeat,
   NewShop,
   NewSupportSeat,
@@ -26,6 +33,8 @@ import type {
   SecondFactor,
   SecretKind,
   SecurityEvent,
+  Settlement,
+  Statement,
   SessionInfo,
   ShopDetails,
   ShopPolicy,
@@ -102,6 +111,21 @@ export const api = {
   auditEntries: (query: AuditQuery) => call<AuditPage>("audit_entries", { query }),
   exportAudit: () => call<AuditExport>("export_audit"),
   gstStates: () => call<GstState[]>("gst_states"),
+
+  findInvoices: (query: string) => call<InvoiceSummary[]>("find_invoices", { query }),
+  invoiceDetail: (number: string) => call<Invoice>("invoice_detail", { number }),
+  returnItems: (creditNote: NewCreditNote) => call<CreditNote>("return_items", { creditNote }),
+  cancelInvoice: (number: string, reason: string, settlement: Settlement) =>
+    call<CreditNote>("cancel_invoice", { number, reason, settlement }),
+  findCustomers: (query: string) => call<CustomerView[]>("find_customers", { query }),
+  customer: (customerId: string) => call<CustomerView>("customer", { customerId }),
+  addCustomer: (customer: NewCustomer) => call<string>("add_customer", { customer }),
+  ledgerStatement: (customerId: string, fromMs: number, toMs: number) =>
+    call<Statement>("ledger_statement", { customerId, fromMs, toMs }),
+  recordLedgerPayment: (customerId: string, payment: LedgerPayment) =>
+    call<Statement>("record_ledger_payment", { customerId, payment }),
+  dayReport: (dayText: string) => call<DayReport>("day_report", { dayText }),
+  closeDay: (dayText: string) => call<DayReport>("close_day", { dayText }),
 };
 
 export function errorMessage(e: unknown): string {

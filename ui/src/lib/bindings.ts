@@ -208,7 +208,11 @@ declaration: string | null,
  */
 supplier: Supplier, };
 
-export type InvoiceLine = { line_no: number, sku: string, description: string, hsn: string | null, quantity: number, unit: string, unit_price_paise: number, gst_rate_bp: number, cess_rate_bp: number, discount_paise: number, taxable_paise: number, cgst_paise: number, sgst_paise: number, igst_paise: number, cess_paise: number, total_paise: number, imeis: Array<string>, };
+export type InvoiceLine = { line_no: number, sku: string, description: string, hsn: string | null, quantity: number, unit: string, unit_price_paise: number, gst_rate_bp: number, cess_rate_bp: number, discount_paise: number, taxable_paise: number, cgst_paise: number, sgst_paise: number, igst_paise: number, cess_paise: number, total_paise: number, 
+/**
+ * Units taken back on credit notes so far (what a return may still take is the rest).
+ */
+returned_quantity: number, imeis: Array<string>, };
 
 export type Payment = { mode: string, amount_paise: number, tendered_paise: number | null, change_paise: number | null, };
 
@@ -333,3 +337,101 @@ export type PolicyView = { policy: ShopPolicy, defaults: ShopPolicy, min_idle_ti
  * A state or union territory as the GST portal lists it.
  */
 export type GstState = { code: number, name: string, };
+
+/**
+ * One line of the invoices screen's results.
+ */
+export type InvoiceSummary = { number: string, issued_at_ms: number, 
+/**
+ * The customer named on the invoice (a name is not masked PII); none for a walk-in.
+ */
+customer_name: string | null, total_paise: number, 
+/**
+ * How many lines it has.
+ */
+lines: number, 
+/**
+ * How many credit notes were issued against it.
+ */
+credit_notes: number, };
+
+export type NewCreditNote = { invoice_number: string, 
+/**
+ * Why: "returned: damaged", "cancelled: billed twice"...
+ */
+reason: string, lines: Array<ReturnLine>, settlement: Settlement, };
+
+/**
+ * Units of one invoice line to take back, with their IMEIs for a serialized product.
+ */
+export type ReturnLine = { line_no: number, quantity: number, imeis: Array<string>, };
+
+/**
+ * How the money goes back.
+ */
+export type Settlement = { "mode": "refund_cash" } | { "mode": "refund_upi", reference: string, } | { "mode": "refund_card", reference: string, } | { "mode": "ledger_credit" };
+
+export type CreditNote = { id: string, number: string, financial_year: string, invoice_number: string, reason: string, settlement: string, lines: Array<CreditNoteLine>, taxable_paise: number, cgst_paise: number, sgst_paise: number, igst_paise: number, cess_paise: number, round_off_paise: number, total_paise: number, };
+
+export type CreditNoteLine = { invoice_line_no: number, sku: string, description: string, quantity: number, taxable_paise: number, cgst_paise: number, sgst_paise: number, igst_paise: number, cess_paise: number, total_paise: number, imeis: Array<string>, };
+
+/**
+ * A customer as typed at the counter, before validation.
+ */
+export type NewCustomer = { name: string, phone: string | null, gstin: string | null, email: string | null, address: string | null, state_code: number | null, marketing_consent: boolean, };
+
+/**
+ * A customer as a seat sees them: phone, GSTIN, email and address in full only for a seat
+ * allowed to reveal PII, otherwise masked to what a clerk needs to recognise the right person.
+ */
+export type CustomerView = { id: string, name: string, phone: string | null, gstin: string | null, email: string | null, address: string | null, state_code: number | null, marketing_consent: boolean, pii_revealed: boolean, };
+
+/**
+ * How a customer paid off udhaar.
+ */
+export type LedgerPayment = { "mode": "cash", amount_paise: number, } | { "mode": "upi", amount_paise: number, reference: string, } | { "mode": "card", amount_paise: number, reference: string, };
+
+export type LedgerEntry = { id: string, kind: string, 
+/**
+ * Positive: the customer owes more; negative: less.
+ */
+amount_paise: number, mode: string | null, invoice_number: string | null, credit_note_number: string | null, over_limit: boolean, at_ms: number, 
+/**
+ * The balance after this entry.
+ */
+balance_paise: number, };
+
+export type Statement = { customer_id: string, from_ms: number, to_ms: number, opening_balance_paise: number, entries: Array<LedgerEntry>, closing_balance_paise: number, credit_limit_paise: number | null, };
+
+export type DayReport = { 
+/**
+ * `YYYY-MM-DD`, IST.
+ */
+day: string, device_id: string, 
+/**
+ * False while the day is open (figures may still change); true once closed and stored.
+ */
+closed: boolean, closed_at_ms: number | null, invoices: NumberRange | null, credit_notes: NumberRange | null, sales: TaxTotals, round_off_paise: number, returns: TaxTotals, 
+/**
+ * Money taken for sales, by mode (cash, upi, card, credit).
+ */
+payments_by_mode: { [key in string]: number }, 
+/**
+ * Money given back for returns, by settlement.
+ */
+refunds_by_settlement: { [key in string]: number }, 
+/**
+ * Udhaar paid off, by mode.
+ */
+udhaar_received_by_mode: { [key in string]: number }, hsn_summary: Array<HsnRow>, 
+/**
+ * Cash that should be in the drawer from today: cash sales less cash refunds plus cash
+ * udhaar payments.
+ */
+expected_cash_paise: number, };
+
+export type NumberRange = { first: string, last: string, count: number, };
+
+export type TaxTotals = { taxable_paise: number, cgst_paise: number, sgst_paise: number, igst_paise: number, cess_paise: number, total_paise: number, };
+
+export type HsnRow = { hsn: string, gst_rate_bp: number, quantity: number, taxes: TaxTotals, };

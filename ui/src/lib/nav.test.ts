@@ -5,14 +5,16 @@ import { screenForKey, screensFor } from "./nav";
 const seat = (permissions: Permission[], restriction: SessionInfo["restriction"] = null) => ({ permissions, restriction });
 
 describe("screensFor", () => {
-  it("shows counter staff the till and settings, never seats or audit", () => {
+  it("shows counter staff the till, invoices, customers and settings, never seats, audit or day close", () => {
     const ids = screensFor(seat(["bill", "discount", "hold_resume", "view_customers"])).map((s) => s.id);
-    expect(ids).toEqual(["till", "settings"]);
+    expect(ids).toEqual(["till", "invoices", "customers", "settings"]);
   });
 
   it("shows the owner every screen", () => {
-    const ids = screensFor(seat(["bill", "manage_seats", "revoke_seats", "view_audit", "edit_settings"])).map((s) => s.id);
-    expect(ids).toEqual(["till", "seats", "audit", "settings"]);
+    const ids = screensFor(
+      seat(["bill", "view_customers", "manage_seats", "revoke_seats", "view_audit", "reports", "edit_settings"]),
+    ).map((s) => s.id);
+    expect(ids).toEqual(["till", "invoices", "customers", "seats", "audit", "day", "settings"]);
   });
 
   it("opens seats for any one of the seat permissions, audit only with view_audit", () => {

@@ -1,0 +1,126 @@
+// Returns and the counter's other screens in the real window: the owner finds an invoice by an
+// IMEI it sold, takes one cover back on a credit note (cash), is stopped from taking back more
+// than is left, and sees the day's figures; a customer is added and found by phone with the
+// udhaar statement. A counter-staff seat then opens the same invoice and is shown no way to
+// return or cancel it, and no day close (the engine would refuse both anyway).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cliBinary, createShop, launch, shoot, text, type } from "./helpers.mjs";
+
+const PASSPHRASE = "correct horse battery";
+const IMEIS = ["490154203237518", "356938035643809"];
+
+function cli(dataDir, args, input = `${PASSPHRASE}\n`) {
+  const r = spawnSync(cliBinary, args, { env: { ...process.env, GALLA_DATA_DIR: dataDir }, input, encoding: "utf8" });
+  assert.equal(r.status, 0, `galla-cli ${args.join(" ")}: ${r.stderr}`);
+}
+
+async function click(b, testid) {
+  const el = await b.$(`[data-testid="${testid}"]`);
+  await el.waitForClickable({ timeout: 20000 });
+  await el.click();
+}
+
+async function enterCode(b, code) {
+  await type(b, "code-input", code);
+  await b.keys("Enter");
+}
+
+async function count(b, testid) {
+  return (await b.$$(`[data-testid="${testid}"]`)).length;
+}
+
+test("an invoice found by IMEI is partly returned on a credit note; staff see no return", async () => {
+  const app = await launch();
+  try {
+    const b = app.browser;
+    await createShop(b, { passphrase: PASSPHRASE });
+    cli(app.dataDir, ["shop", "set", "--gstin", "27AAPFU0939F1ZV"]);
+    const csv = join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "products.csv");
+    writeFileSync(
+      csv,
+      "sku,name,barcodes,hsn,gst_rate,price,serialized,imeis_per_unit\n" +
+        "COVER,Back cover,4006381333931,3926,18,299,no,\n" +
+        "RN13,Redmi Note 13,,8517,18,14999,yes,2\n",
+    );
+    cli(app.dataDir, ["import", "products", csv]);
+    cli(app.dataDir, ["seat", "add", "--name", "Asha", "--role", "counter_staff", "--secret-stdin"], `${PASSPHRASE}\n482915\n`);
+
+    // Three covers and a phone.
+    await enterCode(b, "COVER");
+    await b.waitUntil(async () => (await count(b, "cart-line")) === 1, { timeout: 10000 });
+    await type(b, "line-qty", "3");
+    await b.keys("Enter");
+    await enterCode(b, "RN13");
+    await b.waitUntil(async () => (await count(b, "cart-line")) === 2, { timeout: 10000 });
+    await type(b, "line-imeis", IMEIS.join(" "));
+    await click(b, "save-imeis");
+    await b.waitUntil(async () => !(await (await b.$('[data-testid="problems"]')).isExisting()), { timeout: 10000 });
+    assert.equal(await text(b, "total"), "₹15,896.00");
+    await click(b, "finalize");
+    const number = await text(b, "invoice-number");
+
+    // Found by the phone's IMEI; one cover comes back for cash.
+    await click(b, "nav-invoices");
+    await type(b, "invoice-query", IMEIS[1]);
+    await click(b, "invoice-search");
+    assert.equal(await text(b, "detail-number"), number);
+    await type(b, "return-qty", "4");
+    await click(b, "issue-credit-note");
+    assert.match(await text(b, "return-error"), /only 3 left/);
+    await type(b, "return-qty", "1");
+    await type(b, "return-reason", "returned: wrong colour");
+    await click(b, "issue-credit-note");
+    assert.match(await text(b, "credit-note-number"), /\/\d\d-\d\d\/\d+$/);
+    assert.match(await text(b, "credit-note-done"), /₹299\.00 back \(refund cash\)/);
+    const returned = await b.$$('[data-testid="returned-qty"]');
+    assert.equal(await returned[0].getText(), "1");
+    assert.equal(await returned[1].getText(), "0");
+    // Part of it is back: cancelling the whole invoice is no longer offered.
+    assert.equal(await (await b.$('[data-testid="cancel-invoice"]')).isExisting(), false);
+    await shoot(b, "invoices.png");
+
+    // The day so far: one invoice, the cash expected is the sale less the refund.
+    await click(b, "nav-day");
+    assert.match(await text(b, "day-invoices"), new RegExp(`${number.replace(/\//g, "\\/")}.*\\(1\\)`));
+    assert.equal(await text(b, "day-cash"), "₹15,597.00");
+    assert.match(await text(b, "day-state"), /Open/);
+    await shoot(b, "day-close.png");
+
+    // A customer, added and found again by phone, with an empty udhaar.
+    await click(b, "nav-customers");
+    await click(b, "new-customer");
+    await type(b, "customer-name", "Meena Iyer");
+    await type(b, "customer-phone", "98111 11111");
+    await click(b, "save-customer");
+    await text(b, "customer-profile");
+    assert.equal(await text(b, "udhaar-balance"), "₹0.00");
+    await type(b, "customer-query", "+91 9811111111");
+    await click(b, "customer-search");
+    assert.match(await text(b, "customer-phone-shown"), /9811111111|98111/);
+    await shoot(b, "customers.png");
+
+    // Counter staff: the invoice opens, but nothing offers to return or cancel it.
+    await click(b, "sign-out");
+    const tile = await b.$('[data-testid="seat-tile"][data-seat-name="Asha"]');
+    await tile.waitForClickable({ timeout: 20000 });
+    await tile.click();
+    await type(b, "secret-input", "482915");
+    await click(b, "sign-in");
+    await text(b, "cart-empty");
+    assert.equal(await (await b.$('[data-testid="nav-day"]')).isExisting(), false);
+    await click(b, "nav-invoices");
+    await type(b, "invoice-query", number);
+    await click(b, "invoice-search");
+    assert.equal(await text(b, "detail-number"), number);
+    assert.equal(await count(b, "issue-credit-note"), 0);
+    assert.equal(await count(b, "return-qty"), 0);
+    assert.equal(await count(b, "cancel-invoice"), 0);
+  } finally {
+    await app.stop();
+  }
+});
