@@ -58,5 +58,8 @@ fn galla_commands() -> &'static [&'static str] {
         "record_ledger_payment",
         "day_report",
         "close_day",
+        "add_product",
+        "update_product",
+        "import_products",
     ]
 }

@@ -91,6 +91,9 @@ fn generate() -> String {
         c::NumberRange,
         c::TaxTotals,
         c::HsnRow,
+        c::NewProduct,
+        c::ImportReport,
+        c::RowError,
     );
     out.trim_end().to_owned() + "\n"
 }

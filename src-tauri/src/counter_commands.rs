@@ -2,8 +2,8 @@
 //! close. Each command is a line over `galla-client`, which checks the seat's permission.
 
 use galla_client::{
-    CreditNote, CustomerView, DayReport, Invoice, InvoiceSummary, LedgerPayment, NewCreditNote,
-    NewCustomer, Settlement, Statement,
+    CreditNote, CustomerView, DayReport, ImportReport, Invoice, InvoiceSummary, LedgerPayment,
+    NewCreditNote, NewCustomer, NewProduct, Settlement, Statement,
 };
 use uuid::Uuid;
 
@@ -139,4 +139,37 @@ pub async fn close_day(
 ) -> Result<DayReport, CommandError> {
     let d = day(&day_text)?;
     with_session(state.inner(), move |t, s| t.close_day(s, d)).await
+}
+
+#[tauri::command]
+pub async fn add_product(
+    state: tauri::State<'_, AppState>,
+    product: NewProduct,
+) -> Result<Uuid, CommandError> {
+    with_session(state.inner(), move |t, s| t.add_product(s, &product)).await
+}
+
+#[tauri::command]
+pub async fn update_product(
+    state: tauri::State<'_, AppState>,
+    product_id: Uuid,
+    product: NewProduct,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.update_product(s, product_id, &product)
+    })
+    .await
+}
+
+/// Imports a CSV the page read from a file the owner picked: every row valid, or none
+/// imported and each bad row named. The engine bounds the size it reads.
+#[tauri::command]
+pub async fn import_products(
+    state: tauri::State<'_, AppState>,
+    csv: String,
+) -> Result<ImportReport, CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.import_products_csv(s, csv.as_bytes())
+    })
+    .await
 }

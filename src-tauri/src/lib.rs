@@ -167,6 +167,9 @@ pub fn run() {
             counter_commands::record_ledger_payment,
             counter_commands::day_report,
             counter_commands::close_day,
+            counter_commands::add_product,
+            counter_commands::update_product,
+            counter_commands::import_products,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

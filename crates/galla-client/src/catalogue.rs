@@ -32,6 +32,7 @@ const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A product as typed or imported, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewProduct {
     pub sku: String,
     pub name: String,
@@ -354,6 +355,7 @@ pub(crate) fn fts_query(input: &str) -> Option<String> {
 
 /// What a CSV import did, or why it did nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     /// Rows written; 0 when any row was refused.
     pub imported: usize,
@@ -363,6 +365,7 @@ pub struct ImportReport {
 
 /// One refused row: its line in the file (the header is line 1), the column and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RowError {
     pub line: u64,
     pub field: String,

@@ -13,12 +13,14 @@ import type {
   CustomerView,
   DayReport,
   FinalizeRequest,
+  ImportReport,
   GstState,
   Invoice,
   InvoiceSummary,
   LedgerPayment,
   NewCreditNote,
   NewCustomer,
+  NewProduct,
   NewSeat,
   NewShop,
   NewSupportSeat,
@@ -126,6 +128,10 @@ export const api = {
     call<Statement>("record_ledger_payment", { customerId, payment }),
   dayReport: (dayText: string) => call<DayReport>("day_report", { dayText }),
   closeDay: (dayText: string) => call<DayReport>("close_day", { dayText }),
+  addProduct: (product: NewProduct) => call<string>("add_product", { product }),
+  updateProduct: (productId: string, product: NewProduct) =>
+    call<null>("update_product", { productId, product }),
+  importProducts: (csv: string) => call<ImportReport>("import_products", { csv }),
 };
 
 export function errorMessage(e: unknown): string {

@@ -435,3 +435,22 @@ export type NumberRange = { first: string, last: string, count: number, };
 export type TaxTotals = { taxable_paise: number, cgst_paise: number, sgst_paise: number, igst_paise: number, cess_paise: number, total_paise: number, };
 
 export type HsnRow = { hsn: string, gst_rate_bp: number, quantity: number, taxes: TaxTotals, };
+
+/**
+ * A product as typed or imported, before validation.
+ */
+export type NewProduct = { sku: string, name: string, barcodes: Array<string>, hsn: string | null, gst_rate_bp: number, cess_rate_bp: number, price_paise: number, price_basis: PriceBasis | null, unit: string | null, serialized: boolean, imeis_per_unit: number | null, stock: number | null, };
+
+/**
+ * What a CSV import did, or why it did nothing.
+ */
+export type ImportReport = { 
+/**
+ * Rows written; 0 when any row was refused.
+ */
+imported: number, rows: number, errors: Array<RowError>, };
+
+/**
+ * One refused row: its line in the file (the header is line 1), the column and why.
+ */
+export type RowError = { line: number, field: string, message: string, };

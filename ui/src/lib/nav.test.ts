@@ -12,9 +12,9 @@ describe("screensFor", () => {
 
   it("shows the owner every screen", () => {
     const ids = screensFor(
-      seat(["bill", "view_customers", "manage_seats", "revoke_seats", "view_audit", "reports", "edit_settings"]),
+      seat(["bill", "view_customers", "edit_catalogue", "manage_seats", "revoke_seats", "view_audit", "reports", "edit_settings"]),
     ).map((s) => s.id);
-    expect(ids).toEqual(["till", "invoices", "customers", "seats", "audit", "day", "settings"]);
+    expect(ids).toEqual(["till", "invoices", "customers", "catalogue", "seats", "audit", "day", "settings"]);
   });
 
   it("opens seats for any one of the seat permissions, audit only with view_audit", () => {
@@ -27,6 +27,11 @@ describe("screensFor", () => {
     const ids = screensFor(seat(["manage_seats", "view_audit"], "set_up_second_factor")).map((s) => s.id);
     expect(ids).toEqual(["till"]);
   });
+});
+
+it("shows a stock keeper the catalogue but no customers", () => {
+  const ids = screensFor(seat(["edit_catalogue"])).map((s) => s.id);
+  expect(ids).toEqual(["till", "invoices", "catalogue", "settings"]);
 });
 
 describe("screenForKey", () => {

@@ -3,7 +3,7 @@
 import type { Permission, SessionInfo } from "./api";
 import { can } from "./session";
 
-export type ScreenId = "till" | "invoices" | "customers" | "seats" | "audit" | "day" | "settings";
+export type ScreenId = "till" | "invoices" | "customers" | "catalogue" | "seats" | "audit" | "day" | "settings";
 
 export interface Screen {
   id: ScreenId;
@@ -16,6 +16,7 @@ const SCREENS: { screen: Screen; needs: Permission[] | "any" }[] = [
   { screen: { id: "till", label: "Till", key: "1" }, needs: "any" },
   { screen: { id: "invoices", label: "Invoices", key: "2" }, needs: "any" },
   { screen: { id: "customers", label: "Customers", key: "3" }, needs: ["view_customers"] },
+  { screen: { id: "catalogue", label: "Catalogue", key: "4" }, needs: ["edit_catalogue"] },
   { screen: { id: "seats", label: "Seats & roles", key: "5" }, needs: ["manage_seats", "revoke_seats", "grant_support"] },
   { screen: { id: "audit", label: "Audit", key: "6" }, needs: ["view_audit"] },
   { screen: { id: "day", label: "Day close", key: "7" }, needs: ["reports"] },
