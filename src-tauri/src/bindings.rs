@@ -33,6 +33,7 @@ fn generate() -> String {
         commands::LockedSeat,
         commands::CommandError,
         c::Status,
+        c::SyncState,
         c::NewShop,
         c::AuditReport,
         c::RosterEntry,

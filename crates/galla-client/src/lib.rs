@@ -57,4 +57,4 @@ pub use sessions::{
     Restriction, SecondFactor, SecondFactorSetup, SessionInfo, SessionToken, SignedIn,
 };
 pub use shop::{ShopDetails, ShopSettings};
-pub use terminal::{DataDir, NewShop, Status, Terminal};
+pub use terminal::{DataDir, NewShop, Status, SyncState, Terminal};

@@ -165,6 +165,20 @@ pub struct Status {
     pub keychain_backend: String,
     pub audit_records: u64,
     pub data_dir: String,
+    pub sync: SyncState,
+}
+
+/// What the sync status area shows. A standalone shop keeps every change in its outbox, in
+/// order, ready for the day it links to a cloud tenant (the sync issue sends them).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncState {
+    /// Linked to a cloud tenant; false for a standalone shop.
+    pub linked: bool,
+    /// Changes not yet sent.
+    pub queued_operations: u64,
+    /// When the oldest of them was made (Unix ms).
+    pub oldest_queued_at_ms: Option<i64>,
 }
 
 /// An open terminal: the store, its keys, the tenant's column cipher and the live sessions.
@@ -622,7 +636,27 @@ impl Terminal {
                 .query_row("SELECT COALESCE(MAX(seq), 0) FROM audit_log", [], |r| {
                     r.get(0)
                 })?;
+        // Entries are sent in sequence order, so the unsent ones are the run from the first
+        // unsent to the last: two index probes, not a count, since this runs every second.
+        let (first_unsent, oldest_ms, last): (Option<i64>, Option<i64>, Option<i64>) =
+            store.reader().query_row(
+                "SELECT (SELECT seq FROM outbox WHERE sent_at_ms IS NULL ORDER BY seq LIMIT 1),
+                        (SELECT created_at_ms FROM outbox WHERE sent_at_ms IS NULL
+                         ORDER BY seq LIMIT 1),
+                        (SELECT MAX(seq) FROM outbox)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+        let queued = match (first_unsent, last) {
+            (Some(first), Some(last)) => (last - first + 1).max(0) as u64,
+            _ => 0,
+        };
         Ok(Status {
+            sync: SyncState {
+                linked: false,
+                queued_operations: queued,
+                oldest_queued_at_ms: oldest_ms,
+            },
             shop_name: self.shop_name().clone(),
             terminal_name: self.terminal_name.clone(),
             series_code: self.series_code.clone(),

@@ -372,3 +372,34 @@ fn the_audit_screen_reads_newest_first_narrowed_by_seat_action_and_time_a_page_a
         Err(Error::PermissionDenied { .. })
     ));
 }
+
+#[test]
+fn the_sync_status_counts_the_unsent_outbox_run_and_its_age() {
+    let (fx, t, owner) = populated(0);
+    let created = t.status().unwrap().sync;
+    assert!(!created.linked, "a standalone shop");
+    assert_eq!(created.queued_operations, 1, "the shop's creation waits");
+    let first_at = created.oldest_queued_at_ms.unwrap();
+    for i in 0..4 {
+        fx.clock.advance_ms(1000);
+        t.add_customer(
+            &owner,
+            &common::customer(&format!("C{i}"), &format!("98{i:08}")),
+        )
+        .unwrap();
+    }
+    let s = t.status().unwrap().sync;
+    assert_eq!(s.queued_operations, 5);
+    assert_eq!(
+        s.oldest_queued_at_ms,
+        Some(first_at),
+        "the oldest is still the first"
+    );
+    // Once the first two are sent, the run starts at the third.
+    let raw = fx.raw();
+    raw.execute("UPDATE outbox SET sent_at_ms = 1 WHERE seq <= 2", [])
+        .unwrap();
+    let s = t.status().unwrap().sync;
+    assert_eq!(s.queued_operations, 3);
+    assert!(s.oldest_queued_at_ms.unwrap() > first_at);
+}

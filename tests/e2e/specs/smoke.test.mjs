@@ -32,6 +32,8 @@ test("first run creates a shop and the status shows the engine's facts", async (
     assert.match(await text(browser, "session-seat"), /Ravi Sharma/);
     assert.equal(await text(browser, "schema-version"), String(schemaVersion));
     assert.match(await text(browser, "keychain-backend"), /Secret Service/);
+    // A standalone shop: its changes are queued for a cloud it may link to later.
+    assert.match(await text(browser, "sync-status"), /^Standalone · \d+ queued$/);
     const chain = await browser.$('[data-testid="chain-status"]');
     await chain.waitForDisplayed({ timeout: 20000 });
     assert.equal(await chain.getAttribute("data-tone"), "ok");

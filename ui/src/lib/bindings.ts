@@ -22,7 +22,25 @@ export type CommandError = { code: string, message: string, };
 /**
  * What the status bar shows.
  */
-export type Status = { shop_name: string, terminal_name: string, series_code: string, tenant_id: string, device_id: string, schema_version: number, supported_schema_version: number, keychain_backend: string, audit_records: number, data_dir: string, };
+export type Status = { shop_name: string, terminal_name: string, series_code: string, tenant_id: string, device_id: string, schema_version: number, supported_schema_version: number, keychain_backend: string, audit_records: number, data_dir: string, sync: SyncState, };
+
+/**
+ * What the sync status area shows. A standalone shop keeps every change in its outbox, in
+ * order, ready for the day it links to a cloud tenant (the sync issue sends them).
+ */
+export type SyncState = { 
+/**
+ * Linked to a cloud tenant; false for a standalone shop.
+ */
+linked: boolean, 
+/**
+ * Changes not yet sent.
+ */
+queued_operations: number, 
+/**
+ * When the oldest of them was made (Unix ms).
+ */
+oldest_queued_at_ms: number | null, };
 
 /**
  * What the first-run screen or `galla-cli init` asks for.
