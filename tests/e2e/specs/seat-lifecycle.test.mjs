@@ -123,7 +123,7 @@ test("add a clerk, she bills and idles out with her sale held, the owner revokes
     await b.waitUntil(async () => (await b.$$('[data-testid="cart-line"]')).length === 1, { timeout: 10000 });
     assert.match(await text(b, "idle-countdown", 30000), /Locking in \d+ s/);
     assert.match(await text(b, "locked", 45000), /Asha/);
-    await shoot(b, "locked.png");
+    await shoot(b, "locked-sale-held.png");
     // Her PIN brings her sale back, held while the screen was locked.
     await type(b, "secret-input", ASHA_PIN);
     await click(b, "unlock");
