@@ -32,6 +32,7 @@ fn generate() -> String {
         commands::AppStatus,
         commands::LockedSeat,
         commands::CommandError,
+        commands::ErrorCode,
         c::Status,
         c::SyncState,
         c::NewShop,

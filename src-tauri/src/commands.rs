@@ -15,39 +15,72 @@ use crate::{AppState, Engine, Shell};
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommandError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
+/// What went wrong, for the page to branch on (a union of string literals in TypeScript); the
+/// message beside it is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum ErrorCode {
+    AlreadyInitialised,
+    CreditLimit,
+    DatabaseDamaged,
+    DatabaseTooNew,
+    DiscountAboveLimit,
+    Internal,
+    InvalidInput,
+    KeyMissing,
+    KeychainUnavailable,
+    Locked,
+    LockedOut,
+    NotFound,
+    NotInitialised,
+    PermissionDenied,
+    ReauthRequired,
+    SecondFactorRequired,
+    SecondFactorSetupRequired,
+    SignedOut,
+    Storage,
+    Tampered,
+    TerminalDisabled,
+    WrongKey,
+    WrongSecret,
+}
+
 /// A stable code for the UI to branch on; the message is for people.
-pub fn error_code(e: &Error) -> &'static str {
+pub fn error_code(e: &Error) -> ErrorCode {
     match e {
-        Error::KeychainUnavailable { .. } => "keychain_unavailable",
-        Error::KeyMissing { .. } | Error::KeyDamaged { .. } => "key_missing",
-        Error::NotInitialised { .. } => "not_initialised",
-        Error::AlreadyInitialised { .. } => "already_initialised",
-        Error::KeyDoesNotOpenDatabase { .. } => "wrong_key",
-        Error::DatabaseTruncated { .. } | Error::DatabaseDamaged { .. } => "database_damaged",
-        Error::DatabaseTooNew { .. } => "database_too_new",
-        Error::Invalid(_) => "invalid_input",
-        Error::Undecryptable { .. } | Error::AuditChain(_) => "tampered",
-        Error::NotFound(_) => "not_found",
-        Error::Migration(_) | Error::Storage(_) | Error::Io(_) => "storage",
+        Error::KeychainUnavailable { .. } => ErrorCode::KeychainUnavailable,
+        Error::KeyMissing { .. } | Error::KeyDamaged { .. } => ErrorCode::KeyMissing,
+        Error::NotInitialised { .. } => ErrorCode::NotInitialised,
+        Error::AlreadyInitialised { .. } => ErrorCode::AlreadyInitialised,
+        Error::KeyDoesNotOpenDatabase { .. } => ErrorCode::WrongKey,
+        Error::DatabaseTruncated { .. } | Error::DatabaseDamaged { .. } => {
+            ErrorCode::DatabaseDamaged
+        }
+        Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
+        Error::Invalid(_) => ErrorCode::InvalidInput,
+        Error::Undecryptable { .. } | Error::AuditChain(_) => ErrorCode::Tampered,
+        Error::NotFound(_) => ErrorCode::NotFound,
+        Error::Migration(_) | Error::Storage(_) | Error::Io(_) => ErrorCode::Storage,
         Error::NotSignedIn
         | Error::SessionExpired
         | Error::SeatRevoked
         | Error::SignedOutEverywhere
-        | Error::SupportWindowClosed => "signed_out",
-        Error::SessionLocked { .. } => "locked",
-        Error::TerminalDisabled => "terminal_disabled",
-        Error::PermissionDenied { .. } => "permission_denied",
-        Error::ReauthRequired { .. } => "reauth_required",
-        Error::WrongSecret { .. } => "wrong_secret",
-        Error::LockedOut { .. } => "locked_out",
-        Error::SecondFactorRequired => "second_factor_required",
-        Error::SecondFactorEnrollmentRequired { .. } => "second_factor_setup_required",
-        Error::DiscountAboveLimit { .. } => "discount_above_limit",
-        Error::CreditLimit { .. } => "credit_limit",
+        | Error::SupportWindowClosed => ErrorCode::SignedOut,
+        Error::SessionLocked { .. } => ErrorCode::Locked,
+        Error::TerminalDisabled => ErrorCode::TerminalDisabled,
+        Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
+        Error::ReauthRequired { .. } => ErrorCode::ReauthRequired,
+        Error::WrongSecret { .. } => ErrorCode::WrongSecret,
+        Error::LockedOut { .. } => ErrorCode::LockedOut,
+        Error::SecondFactorRequired => ErrorCode::SecondFactorRequired,
+        Error::SecondFactorEnrollmentRequired { .. } => ErrorCode::SecondFactorSetupRequired,
+        Error::DiscountAboveLimit { .. } => ErrorCode::DiscountAboveLimit,
+        Error::CreditLimit { .. } => ErrorCode::CreditLimit,
     }
 }
 
@@ -80,7 +113,7 @@ pub enum AppStatus {
         locked: Option<LockedSeat>,
     },
     Failed {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
 }
@@ -127,7 +160,7 @@ fn describe(shell: &mut Shell) -> Result<AppStatus, CommandError> {
             }
         }
         Engine::Failed { code, message } => AppStatus::Failed {
-            code,
+            code: *code,
             message: message.clone(),
         },
     })
@@ -139,7 +172,7 @@ async fn blocking<T: Send + 'static>(
     tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|_| CommandError {
-            code: "internal",
+            code: ErrorCode::Internal,
             message: "the command stopped unexpectedly".into(),
         })?
 }
@@ -148,7 +181,7 @@ fn terminal(state: &AppState) -> Result<Arc<Terminal>, CommandError> {
     match &lock(state).engine {
         Engine::Ready(t) => Ok(t.clone()),
         _ => Err(CommandError {
-            code: "not_initialised",
+            code: ErrorCode::NotInitialised,
             message: "no shop is open yet".into(),
         }),
     }
@@ -276,7 +309,7 @@ pub async fn create_shop(
         let mut shell = lock(&state);
         let Engine::NeedsSetup { dir, keychain } = &shell.engine else {
             return Err(CommandError {
-                code: "already_initialised",
+                code: ErrorCode::AlreadyInitialised,
                 message: "this shop is already set up".into(),
             });
         };

@@ -116,7 +116,7 @@ fn day(text: &str) -> Result<time::Date, CommandError> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .map_err(|_| CommandError {
-        code: "invalid_input",
+        code: crate::commands::ErrorCode::InvalidInput,
         message: format!("{text:?} is not a day: use YYYY-MM-DD"),
     })
 }

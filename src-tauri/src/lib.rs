@@ -22,7 +22,7 @@ pub enum Engine {
     },
     Ready(Arc<Terminal>),
     Failed {
-        code: &'static str,
+        code: commands::ErrorCode,
         message: String,
     },
 }

@@ -12,6 +12,7 @@ import type {
   CreditNote,
   CustomerView,
   DayReport,
+  ErrorCode,
   FinalizeRequest,
   ImportReport,
   GstState,
@@ -48,7 +49,7 @@ export type * from "./bindings";
 export type ReadyStatus = Extract<AppStatus, { state: "ready" }>;
 
 /** The codes with which a command says the seat at the till is no longer there to act. */
-const SESSION_GONE = new Set(["locked", "signed_out"]);
+const SESSION_GONE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["locked", "signed_out"]);
 
 let sessionGone: (() => void) | null = null;
 
@@ -62,7 +63,8 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   try {
     return await invoke<T>(command, args);
   } catch (e) {
-    if (SESSION_GONE.has(errorCode(e) ?? "")) sessionGone?.();
+    const code = errorCode(e);
+    if (code !== null && SESSION_GONE.has(code)) sessionGone?.();
     throw e;
   }
 }
@@ -142,9 +144,9 @@ export function errorMessage(e: unknown): string {
 }
 
 /** The stable code of a command error, or null for anything else. */
-export function errorCode(e: unknown): string | null {
+export function errorCode(e: unknown): ErrorCode | null {
   if (typeof e === "object" && e !== null && "code" in e) {
-    return String((e as CommandError).code);
+    return (e as CommandError).code;
   }
   return null;
 }

@@ -13,11 +13,17 @@ session: SessionInfo | null,
 /**
  * A seat whose screen is locked, to unlock with its PIN.
  */
-locked: LockedSeat | null, } | { "state": "failed", code: string, message: string, };
+locked: LockedSeat | null, } | { "state": "failed", code: ErrorCode, message: string, };
 
 export type LockedSeat = { seat_id: string, display_name: string, };
 
-export type CommandError = { code: string, message: string, };
+export type CommandError = { code: ErrorCode, message: string, };
+
+/**
+ * What went wrong, for the page to branch on (a union of string literals in TypeScript); the
+ * message beside it is for people.
+ */
+export type ErrorCode = "already_initialised" | "credit_limit" | "database_damaged" | "database_too_new" | "discount_above_limit" | "internal" | "invalid_input" | "key_missing" | "keychain_unavailable" | "locked" | "locked_out" | "not_found" | "not_initialised" | "permission_denied" | "reauth_required" | "second_factor_required" | "second_factor_setup_required" | "signed_out" | "storage" | "tampered" | "terminal_disabled" | "wrong_key" | "wrong_secret";
 
 /**
  * What the status bar shows.
