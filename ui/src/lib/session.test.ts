@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { SessionInfo } from "./api";
 import {
   activityReporter,
+  pressPad,
   can,
   roleLabel,
   rolesLabel,
@@ -207,5 +208,18 @@ describe("status ordering", () => {
     expect(s.accept(s.begin())).toBe(true);
     expect(s.accept(poll)).toBe(false);
     expect(s.accept(s.begin())).toBe(true);
+  });
+});
+
+describe("pressPad", () => {
+  it("appends digits, deletes the last, clears, and stops at the PIN's longest", () => {
+    let pin = "";
+    for (const k of ["4", "8", "2"] as const) pin = pressPad(pin, k);
+    expect(pin).toBe("482");
+    expect(pressPad(pin, "back")).toBe("48");
+    expect(pressPad("", "back")).toBe("");
+    expect(pressPad(pin, "clear")).toBe("");
+    expect(pressPad("123456789012", "3")).toBe("123456789012");
+    expect(pressPad("12345", "6", 6)).toBe("123456");
   });
 });

@@ -124,3 +124,13 @@ export function statusSequencer(): { begin(): number; accept(n: number): boolean
     },
   };
 }
+
+/** A PIN pad key: a digit, "back" (delete the last digit) or "clear". */
+export type PadKey = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "back" | "clear";
+
+/** The PIN after pressing `key` on the on-screen pad; digits past `max` are ignored. */
+export function pressPad(pin: string, key: PadKey, max = 12): string {
+  if (key === "clear") return "";
+  if (key === "back") return pin.slice(0, -1);
+  return pin.length >= max ? pin : pin + key;
+}
