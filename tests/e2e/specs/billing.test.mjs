@@ -4,33 +4,17 @@
 // back when resumed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliBinary, createShop, launch, shoot, text, type } from "./helpers.mjs";
+import { OWNER_PASSPHRASE, cli, createShop, enterCode, launch, shoot, text, type } from "./helpers.mjs";
 
-const PASSPHRASE = "correct horse battery";
-
-function cli(dataDir, args) {
-  const r = spawnSync(cliBinary, args, {
-    env: { ...process.env, GALLA_DATA_DIR: dataDir },
-    input: `${PASSPHRASE}\n`,
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, `galla-cli ${args.join(" ")}: ${r.stderr}`);
-}
-
-async function enterCode(b, code) {
-  await type(b, "code-input", code);
-  await b.keys("Enter");
-}
 
 test("a sale with a phone and its IMEIs is billed, and a held sale comes back", async () => {
   const app = await launch();
   try {
     const b = app.browser;
-    await createShop(b, { passphrase: PASSPHRASE });
+    await createShop(b, { passphrase: OWNER_PASSPHRASE });
     cli(app.dataDir, ["shop", "set", "--gstin", "27AAPFU0939F1ZV"]);
     const csv = join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "products.csv");
     writeFileSync(

@@ -7,13 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createShop, launch, shoot, text, type } from "./helpers.mjs";
-
-async function click(b, testid) {
-  const el = await b.$(`[data-testid="${testid}"]`);
-  await el.waitForClickable({ timeout: 20000 });
-  await el.click();
-}
+import { click, createShop, launch, shoot, text, type } from "./helpers.mjs";
 
 const HEADER = "sku,name,barcodes,hsn,gst_rate,price,serialized,imeis_per_unit\n";
 

@@ -1,6 +1,7 @@
 // Starts tauri-driver and a WebDriver session on the real desktop binary, with a data folder
 // of the test's own. Run inside `xvfb-run -a scripts/keyring-session.sh` (the test command does).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -97,3 +98,48 @@ export async function createShop(browser, { shop = "Sharma Mobiles", owner = "Ra
 
 /** The schema version this build creates: one per numbered file in migrations/client. */
 export const schemaVersion = readdirSync(join(root, "migrations", "client")).filter((f) => f.endsWith(".sql")).length;
+
+/** The owner's passphrase `createShop` sets by default. */
+export const OWNER_PASSPHRASE = "correct horse battery";
+
+/** Runs galla-cli on the app's data folder with `input` on stdin (the owner's passphrase by
+ *  default); fails the test with its stderr if it fails. */
+export function cli(dataDir, args, input = `${OWNER_PASSPHRASE}\n`) {
+  const r = spawnSync(cliBinary, args, { env: { ...process.env, GALLA_DATA_DIR: dataDir }, input, encoding: "utf8" });
+  assert.equal(r.status, 0, `galla-cli ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export async function click(browser, testid) {
+  const el = await browser.$(`[data-testid="${testid}"]`);
+  await el.waitForClickable({ timeout: 20000 });
+  await el.click();
+}
+
+/** Types a code into the till's code box and presses Enter, as a scanner would. */
+export async function enterCode(browser, code) {
+  await type(browser, "code-input", code);
+  await browser.keys("Enter");
+}
+
+export async function count(browser, testid) {
+  return (await browser.$$(`[data-testid="${testid}"]`)).length;
+}
+
+/** An attribute of every element matching `selector`, read one at a time: tauri-driver does
+ *  not take concurrent requests. */
+export async function attributes(browser, selector, name) {
+  const out = [];
+  for (const el of await browser.$$(selector)) out.push(await el.getAttribute(name));
+  return out;
+}
+
+/** Signs `name` in from the seat tiles with `secret`. */
+export async function signIn(browser, name, secret) {
+  const tile = await browser.$(`[data-testid="seat-tile"][data-seat-name="${name}"]`);
+  await tile.waitForClickable({ timeout: 20000 });
+  await tile.click();
+  await type(browser, "secret-input", secret);
+  await click(browser, "sign-in");
+  assert.match(await text(browser, "session-seat"), new RegExp(name));
+}

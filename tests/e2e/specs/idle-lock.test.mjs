@@ -4,22 +4,15 @@
 // its own, naming the seat; the passphrase unlocks it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { cliBinary, createShop, launch, shoot, text, type } from "./helpers.mjs";
+import { OWNER_PASSPHRASE, cli, createShop, launch, shoot, text, type } from "./helpers.mjs";
 
-const PASSPHRASE = "correct horse battery";
 
 test("an idle till shows a countdown, then locks by itself", async () => {
   const app = await launch();
   try {
     const b = app.browser;
-    await createShop(b, { passphrase: PASSPHRASE });
-    const cli = spawnSync(cliBinary, ["policy", "set", "--idle", "owner=35"], {
-      env: { ...process.env, GALLA_DATA_DIR: app.dataDir },
-      input: `${PASSPHRASE}\n`,
-      encoding: "utf8",
-    });
-    assert.equal(cli.status, 0, cli.stderr);
+    await createShop(b, { passphrase: OWNER_PASSPHRASE });
+    cli(app.dataDir, ["policy", "set", "--idle", "owner=35"]);
 
     // The last 30 s count down visibly, without anyone touching the till...
     const countdown = await text(b, "idle-countdown", 20000);
@@ -27,7 +20,7 @@ test("an idle till shows a countdown, then locks by itself", async () => {
     await shoot(b, "idle-countdown.png");
     // ...then the lock screen comes by itself.
     assert.match(await text(b, "locked", 45000), /Ravi Sharma/);
-    await type(b, "secret-input", PASSPHRASE);
+    await type(b, "secret-input", OWNER_PASSPHRASE);
     await (await b.$('[data-testid="unlock"]')).click();
     assert.match(await text(b, "session-seat"), /Ravi Sharma/);
   } finally {

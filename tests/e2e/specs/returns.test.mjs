@@ -5,40 +5,18 @@
 // return or cancel it, and no day close (the engine would refuse both anyway).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliBinary, createShop, launch, shoot, text, type } from "./helpers.mjs";
+import { OWNER_PASSPHRASE, cli, click, count, createShop, enterCode, launch, shoot, text, type } from "./helpers.mjs";
 
-const PASSPHRASE = "correct horse battery";
 const IMEIS = ["490154203237518", "356938035643809"];
-
-function cli(dataDir, args, input = `${PASSPHRASE}\n`) {
-  const r = spawnSync(cliBinary, args, { env: { ...process.env, GALLA_DATA_DIR: dataDir }, input, encoding: "utf8" });
-  assert.equal(r.status, 0, `galla-cli ${args.join(" ")}: ${r.stderr}`);
-}
-
-async function click(b, testid) {
-  const el = await b.$(`[data-testid="${testid}"]`);
-  await el.waitForClickable({ timeout: 20000 });
-  await el.click();
-}
-
-async function enterCode(b, code) {
-  await type(b, "code-input", code);
-  await b.keys("Enter");
-}
-
-async function count(b, testid) {
-  return (await b.$$(`[data-testid="${testid}"]`)).length;
-}
 
 test("an invoice found by IMEI is partly returned on a credit note; staff see no return", async () => {
   const app = await launch();
   try {
     const b = app.browser;
-    await createShop(b, { passphrase: PASSPHRASE });
+    await createShop(b, { passphrase: OWNER_PASSPHRASE });
     cli(app.dataDir, ["shop", "set", "--gstin", "27AAPFU0939F1ZV"]);
     const csv = join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "products.csv");
     writeFileSync(
@@ -48,7 +26,7 @@ test("an invoice found by IMEI is partly returned on a credit note; staff see no
         "RN13,Redmi Note 13,,8517,18,14999,yes,2\n",
     );
     cli(app.dataDir, ["import", "products", csv]);
-    cli(app.dataDir, ["seat", "add", "--name", "Asha", "--role", "counter_staff", "--secret-stdin"], `${PASSPHRASE}\n482915\n`);
+    cli(app.dataDir, ["seat", "add", "--name", "Asha", "--role", "counter_staff", "--secret-stdin"], `${OWNER_PASSPHRASE}\n482915\n`);
 
     // Three covers and a phone.
     await enterCode(b, "COVER");

@@ -1,63 +1,26 @@
 // The issue's whole path in the real window: the owner creates the shop, sets its GSTIN and
 // state on the settings screen, adds a counter-staff seat and shortens that role's idle lock;
-// the clerk signs in (seeing no seats or audit screen), bills a cover and a phone with its
-// IMEIs, starts another sale and walks away: the countdown runs, the lock screen comes with the
-// sale held, and her PIN brings it back. The owner then revokes her; she has no tile any more;
-// the audit screen lists every step, filters to her, verifies the chain and exports it.
+// her PIN is reset before her first shift; she signs in (seeing no seats or audit screen),
+// bills a cover and a phone with its IMEIs, starts another sale and walks away: the countdown
+// runs, the lock screen comes with the sale held, and her PIN brings it back. The owner then
+// revokes her; she has no tile any more; the audit screen lists every step, filters to her,
+// verifies the chain and exports it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliBinary, createShop, launch, shoot, text, type } from "./helpers.mjs";
+import { OWNER_PASSPHRASE, attributes, cli, click, createShop, enterCode, launch, shoot, signIn, text, type } from "./helpers.mjs";
 
-const PASSPHRASE = "correct horse battery";
 const ASHA_PIN = "482915";
-
-function cli(dataDir, args) {
-  const r = spawnSync(cliBinary, args, {
-    env: { ...process.env, GALLA_DATA_DIR: dataDir },
-    input: `${PASSPHRASE}\n`,
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, `galla-cli ${args.join(" ")}: ${r.stderr}`);
-}
-
-async function click(b, testid) {
-  const el = await b.$(`[data-testid="${testid}"]`);
-  await el.waitForClickable({ timeout: 20000 });
-  await el.click();
-}
-
-async function signIn(b, name, secret) {
-  const tile = await b.$(`[data-testid="seat-tile"][data-seat-name="${name}"]`);
-  await tile.waitForClickable({ timeout: 20000 });
-  await tile.click();
-  await type(b, "secret-input", secret);
-  await click(b, "sign-in");
-  assert.match(await text(b, "session-seat"), new RegExp(name));
-}
-
-/** An attribute of every element matching `selector`, read one at a time: tauri-driver does
- *  not take concurrent requests. */
-async function attributes(b, selector, name) {
-  const out = [];
-  for (const el of await b.$$(selector)) out.push(await el.getAttribute(name));
-  return out;
-}
-
-async function enterCode(b, code) {
-  await type(b, "code-input", code);
-  await b.keys("Enter");
-}
+const NEW_PIN = "739164";
 
 test("add a clerk, she bills and idles out with her sale held, the owner revokes her, the audit shows it all", async () => {
   const exportDir = mkdtempSync(join(tmpdir(), "galla-export-"));
   const app = await launch({ env: { GALLA_EXPORT_DIR: exportDir } });
   try {
     const b = app.browser;
-    await createShop(b, { passphrase: PASSPHRASE });
+    await createShop(b, { passphrase: OWNER_PASSPHRASE });
 
     // Settings: GSTIN and state. A state the GSTIN contradicts is refused in words.
     await click(b, "nav-settings");
@@ -99,10 +62,16 @@ test("add a clerk, she bills and idles out with her sale held, the owner revokes
     assert.match(await text(b, "seats-message"), /Asha can now sign in/);
     await b.$('[data-testid="seat-row"][data-seat="Asha"]').then((r) => r.waitForDisplayed({ timeout: 10000 }));
     await shoot(b, "seats.png");
+    // She forgot it before her first shift: the owner sets a new one.
+    const newRow = await b.$('[data-testid="seat-row"][data-seat="Asha"]');
+    await (await newRow.$('[data-testid="seat-open"]')).click();
+    await type(b, "reset-secret-input", NEW_PIN);
+    await click(b, "reset-secret");
+    assert.match(await text(b, "seats-message"), /Asha signs in with the new PIN/);
 
     // Asha signs in: the till only; seats and audit are not hers to see.
     await click(b, "sign-out");
-    await signIn(b, "Asha", ASHA_PIN);
+    await signIn(b, "Asha", NEW_PIN);
     await text(b, "cart-empty");
     assert.equal(await (await b.$('[data-testid="nav-seats"]')).isExisting(), false);
     assert.equal(await (await b.$('[data-testid="nav-audit"]')).isExisting(), false);
@@ -126,7 +95,7 @@ test("add a clerk, she bills and idles out with her sale held, the owner revokes
     await shoot(b, "locked-sale-held.png");
     // Her PIN, tapped on the on-screen pad (a slip deleted), brings her sale back, held while
     // the screen was locked.
-    for (const key of ["4", "8", "2", "9", "back", ..."915"]) await click(b, `pad-${key}`);
+    for (const key of ["7", "3", "9", "5", "back", ..."164"]) await click(b, `pad-${key}`);
     await click(b, "unlock");
     await b.waitUntil(async () => (await b.$$('[data-testid="cart-line"]')).length === 1, { timeout: 10000 });
     assert.equal(await text(b, "total"), "₹299.00");
@@ -135,7 +104,7 @@ test("add a clerk, she bills and idles out with her sale held, the owner revokes
     await click(b, "switch-user");
 
     // The owner revokes her.
-    await signIn(b, "Ravi Sharma", PASSPHRASE);
+    await signIn(b, "Ravi Sharma", OWNER_PASSPHRASE);
     await click(b, "nav-seats");
     const ashaRow = await b.$('[data-testid="seat-row"][data-seat="Asha"]');
     await ashaRow.waitForDisplayed({ timeout: 10000 });
@@ -152,12 +121,12 @@ test("add a clerk, she bills and idles out with her sale held, the owner revokes
     assert.deepEqual(names, ["Ravi Sharma"]);
 
     // The audit screen lists each step, filters to Asha, verifies and exports.
-    await signIn(b, "Ravi Sharma", PASSPHRASE);
+    await signIn(b, "Ravi Sharma", OWNER_PASSPHRASE);
     await click(b, "nav-audit");
     assert.match(await text(b, "chain-status"), /^Intact: \d+ records verified$/);
     await b.waitUntil(async () => (await b.$$('[data-testid="audit-entry"]')).length > 10, { timeout: 10000 });
     const actions = await attributes(b, '[data-testid="audit-entry"]', "data-action");
-    for (const step of ["shop.create", "shop.settings", "shop.set_policy", "seat.add", "session.sign_in", "invoice.finalize", "cart.hold", "session.unlock", "seat.revoke"]) {
+    for (const step of ["shop.create", "shop.settings", "shop.set_policy", "seat.add", "seat.reset_secret", "session.sign_in", "invoice.finalize", "cart.hold", "session.unlock", "seat.revoke"]) {
       assert.ok(actions.includes(step), `${step} is listed: ${actions.join(", ")}`);
     }
     assert.equal(actions[0], "session.sign_in", "newest first");
