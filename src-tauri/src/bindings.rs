@@ -97,7 +97,153 @@ fn generate() -> String {
         c::ImportReport,
         c::RowError,
     );
+    let commands = commands_interface(&out);
+    out.push_str(&commands);
     out.trim_end().to_owned() + "\n"
+}
+
+/// The files that hold `#[tauri::command]` functions.
+const COMMAND_FILES: [&str; 3] = [
+    "src-tauri/src/commands.rs",
+    "src-tauri/src/admin_commands.rs",
+    "src-tauri/src/counter_commands.rs",
+];
+
+/// A Rust type of a command's argument or result as TypeScript, by the same rules ts-rs uses
+/// for the payload types (which must be declared: `declared` lists them).
+fn ts_type(ty: &syn::Type, declared: &str) -> String {
+    match ty {
+        syn::Type::Reference(r) => ts_type(&r.elem, declared),
+        syn::Type::Tuple(t) if t.elems.is_empty() => "null".into(),
+        syn::Type::Path(p) => {
+            let seg = p.path.segments.last().expect("a type has a name");
+            let name = seg.ident.to_string();
+            let inner = || match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) => a
+                    .args
+                    .iter()
+                    .filter_map(|g| match g {
+                        syn::GenericArgument::Type(t) => Some(ts_type(t, declared)),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+                _ => Vec::new(),
+            };
+            match name.as_str() {
+                "String" | "str" | "Uuid" | "SecretString" => "string".into(),
+                "bool" => "boolean".into(),
+                "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "f64" => {
+                    "number".into()
+                }
+                "Vec" => format!("Array<{}>", inner()[0]),
+                "Option" => format!("{} | null", inner()[0]),
+                _ => {
+                    assert!(
+                        declared.contains(&format!("export type {name} =")),
+                        "{name} is used by a command but not generated: add it to all! above"
+                    );
+                    name
+                }
+            }
+        }
+        other => panic!(
+            "a command uses a type bindings.rs cannot name: {}",
+            quote::ToTokens::to_token_stream(other)
+        ),
+    }
+}
+
+/// `line_id` → `lineId`: Tauri's default naming of command arguments.
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `export interface Commands`: every command's arguments and result, read from the Rust
+/// signatures, so `api.ts` cannot call a command with the wrong arguments or expect the wrong
+/// result without failing its type check.
+fn commands_interface(declared: &str) -> String {
+    let mut entries = Vec::new();
+    for file in COMMAND_FILES {
+        let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("read a command file");
+        let parsed = syn::parse_file(&text).expect("command files parse");
+        for item in parsed.items {
+            let syn::Item::Fn(f) = item else { continue };
+            let is_command = f.attrs.iter().any(|a| {
+                let p = a.path();
+                p.segments.len() == 2
+                    && p.segments[0].ident == "tauri"
+                    && p.segments[1].ident == "command"
+            });
+            if !is_command {
+                continue;
+            }
+            let mut args = Vec::new();
+            for input in &f.sig.inputs {
+                let syn::FnArg::Typed(arg) = input else {
+                    continue;
+                };
+                let syn::Pat::Ident(ident) = arg.pat.as_ref() else {
+                    panic!("{}: arguments are plain names", f.sig.ident)
+                };
+                let injected = matches!(arg.ty.as_ref(), syn::Type::Path(p)
+                    if p.path.segments.last().is_some_and(|s| s.ident == "State" || s.ident == "AppHandle"));
+                if !injected {
+                    args.push(format!(
+                        "{}: {}",
+                        camel(&ident.ident.to_string()),
+                        ts_type(&arg.ty, declared)
+                    ));
+                }
+            }
+            let returns = match &f.sig.output {
+                syn::ReturnType::Default => "null".to_owned(),
+                syn::ReturnType::Type(_, ty) => {
+                    // Result<T, CommandError> resolves to T (the error is thrown).
+                    let ok: &syn::Type = match ty.as_ref() {
+                        syn::Type::Path(p)
+                            if p.path.segments.last().is_some_and(|s| s.ident == "Result") =>
+                        {
+                            match &p.path.segments.last().unwrap().arguments {
+                                syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+                                    Some(syn::GenericArgument::Type(t)) => t,
+                                    _ => panic!("{}: Result<T, CommandError>", f.sig.ident),
+                                },
+                                _ => panic!("{}: Result<T, CommandError>", f.sig.ident),
+                            }
+                        }
+                        other => other,
+                    };
+                    ts_type(ok, declared)
+                }
+            };
+            let args = if args.is_empty() {
+                "Record<string, never>".to_owned()
+            } else {
+                format!("{{ {} }}", args.join("; "))
+            };
+            entries.push(format!(
+                "  {}: {{ args: {args}; returns: {returns} }};",
+                f.sig.ident
+            ));
+        }
+    }
+    format!(
+        "/**\n * Every command the page may call: its arguments (camelCase, as Tauri names them) and\n * what it returns. Read from the `#[tauri::command]` functions' signatures.\n */\nexport interface Commands {{\n{}\n}}\n",
+        entries.join("\n")
+    )
 }
 
 #[test]

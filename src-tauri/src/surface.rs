@@ -1,6 +1,7 @@
-//! Checks that the app's command surface is written down the same in all four places that
-//! name it: the handler list (lib.rs), the app manifest (build.rs), the window's capability
-//! (tauri.conf.json) and the page's calls (ui/src/lib/api.ts). A command registered but not
+//! Checks that the app's command surface is written down the same in all five places that
+//! name it: the `#[tauri::command]` functions (as bindings.ts's `Commands`), the handler list
+//! (lib.rs), the app manifest (build.rs), the window's capability (tauri.conf.json) and the
+//! page's calls (ui/src/lib/api.ts). A command registered but not
 //! allowed fails at run time; one allowed but not registered widens the capability for
 //! nothing; so any difference fails here. Also holds the hardening settings in place.
 
@@ -67,14 +68,23 @@ fn capability() -> BTreeSet<String> {
 
 fn page_calls() -> BTreeSet<String> {
     let api = read("ui/src/lib/api.ts");
-    api.split("call<")
+    api.split("call(\"")
         .skip(1)
-        // `call<T>("name", ...)`; the definition of `call` itself has no quoted name.
-        .filter_map(|rest| {
-            let open = rest.find('(')?;
-            let name = rest[open + 1..].strip_prefix('"')?;
-            Some(name[..name.find('"')?].to_owned())
-        })
+        .filter_map(|rest| Some(rest[..rest.find('"')?].to_owned()))
+        .collect()
+}
+
+/// The commands `bindings.rs` found as `#[tauri::command]` functions.
+fn generated() -> BTreeSet<String> {
+    let ts = read("ui/src/lib/bindings.ts");
+    let start = ts
+        .find("export interface Commands {")
+        .expect("bindings.ts declares Commands");
+    ts[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with('}'))
+        .filter_map(|l| Some(l.trim().split_once(": { args")?.0.to_owned()))
         .collect()
 }
 
@@ -89,6 +99,11 @@ fn every_command_is_registered_declared_allowed_and_called_alike() {
     );
     assert_eq!(capability(), handlers, "the capability and lib.rs differ");
     assert_eq!(page_calls(), handlers, "api.ts calls and lib.rs differ");
+    assert_eq!(
+        generated(),
+        handlers,
+        "the #[tauri::command] functions and lib.rs differ"
+    );
 }
 
 #[test]

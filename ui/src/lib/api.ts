@@ -3,21 +3,11 @@
 import { invoke } from "@tauri-apps/api/core";
 import type {
   AppStatus,
-  AuditExport,
-  AuditPage,
+  Commands,
   AuditQuery,
-  AuditReport,
-  Cart,
   CommandError,
-  CreditNote,
-  CustomerView,
-  DayReport,
   ErrorCode,
   FinalizeRequest,
-  ImportReport,
-  GstState,
-  Invoice,
-  InvoiceSummary,
   LedgerPayment,
   NewCreditNote,
   NewCustomer,
@@ -26,22 +16,14 @@ import type {
   NewShop,
   NewSupportSeat,
   Override,
-  PolicyView,
-  Product,
   ProductRef,
-  Quote,
   Role,
   SaleTerms,
-  SeatDetails,
   SecondFactor,
   SecretKind,
-  SecurityEvent,
   Settlement,
-  Statement,
-  SessionInfo,
   ShopDetails,
   ShopPolicy,
-  ShopSettings,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -59,9 +41,12 @@ export function onSessionGone(listener: (() => void) | null): void {
   sessionGone = listener;
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/** A command's arguments: none, or the object its Rust signature asks for. */
+type ArgsOf<K extends keyof Commands> = Commands[K]["args"] extends Record<string, never> ? [] : [Commands[K]["args"]];
+
+async function call<K extends keyof Commands>(command: K, ...args: ArgsOf<K>): Promise<Commands[K]["returns"]> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<Commands[K]["returns"]>(command, args[0]);
   } catch (e) {
     const code = errorCode(e);
     if (code !== null && SESSION_GONE.has(code)) sessionGone?.();
@@ -70,70 +55,70 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 }
 
 export const api = {
-  appStatus: () => call<AppStatus>("app_status"),
-  createShop: (shop: NewShop) => call<AppStatus>("create_shop", { shop }),
+  appStatus: () => call("app_status"),
+  createShop: (shop: NewShop) => call("create_shop", { shop }),
   signIn: (seatId: string, secret: string, secondFactor: SecondFactor | null) =>
-    call<AppStatus>("sign_in", { seatId, secret, secondFactor }),
-  unlock: (secret: string) => call<AppStatus>("unlock", { secret }),
-  lockScreen: () => call<AppStatus>("lock_screen"),
-  signOut: () => call<AppStatus>("sign_out"),
-  touch: () => call<SessionInfo>("touch"),
-  verifyAudit: () => call<AuditReport>("verify_audit"),
+    call("sign_in", { seatId, secret, secondFactor }),
+  unlock: (secret: string) => call("unlock", { secret }),
+  lockScreen: () => call("lock_screen"),
+  signOut: () => call("sign_out"),
+  touch: () => call("touch"),
+  verifyAudit: () => call("verify_audit"),
 
-  findProducts: (query: string) => call<Product[]>("find_products", { query }),
-  scan: (code: string, quantity: number) => call<Cart>("scan", { code, quantity }),
-  ringUp: (product: ProductRef, quantity: number) => call<Cart>("ring_up", { product, quantity }),
-  currentSale: () => call<Cart | null>("current_sale"),
-  quoteSale: (terms: SaleTerms) => call<Quote>("quote_sale", { terms }),
+  findProducts: (query: string) => call("find_products", { query }),
+  scan: (code: string, quantity: number) => call("scan", { code, quantity }),
+  ringUp: (product: ProductRef, quantity: number) => call("ring_up", { product, quantity }),
+  currentSale: () => call("current_sale"),
+  quoteSale: (terms: SaleTerms) => call("quote_sale", { terms }),
   setLineQuantity: (lineId: string, quantity: number) =>
-    call<Cart>("set_line_quantity", { lineId, quantity }),
+    call("set_line_quantity", { lineId, quantity }),
   setLineDiscount: (lineId: string, discountBp: number) =>
-    call<Cart>("set_line_discount", { lineId, discountBp }),
-  setLineImeis: (lineId: string, imeis: string[]) => call<Cart>("set_line_imeis", { lineId, imeis }),
-  removeLine: (lineId: string) => call<Cart>("remove_line", { lineId }),
-  holdSale: () => call<Cart>("hold_sale"),
-  heldSales: () => call<Cart[]>("held_sales"),
-  resumeSale: (cartId: string) => call<Cart>("resume_sale", { cartId }),
-  discardSale: () => call<null>("discard_sale"),
-  finalizeSale: (request: FinalizeRequest) => call<Invoice>("finalize_sale", { request }),
+    call("set_line_discount", { lineId, discountBp }),
+  setLineImeis: (lineId: string, imeis: string[]) => call("set_line_imeis", { lineId, imeis }),
+  removeLine: (lineId: string) => call("remove_line", { lineId }),
+  holdSale: () => call("hold_sale"),
+  heldSales: () => call("held_sales"),
+  resumeSale: (cartId: string) => call("resume_sale", { cartId }),
+  discardSale: () => call("discard_sale"),
+  finalizeSale: (request: FinalizeRequest) => call("finalize_sale", { request }),
 
-  seatDetails: () => call<SeatDetails[]>("seat_details"),
-  addSeat: (seat: NewSeat) => call<string>("add_seat", { seat }),
+  seatDetails: () => call("seat_details"),
+  addSeat: (seat: NewSeat) => call("add_seat", { seat }),
   setSeatAccess: (seatId: string, roles: Role[], overrides: Override[]) =>
-    call<null>("set_seat_access", { seatId, roles, overrides }),
+    call("set_seat_access", { seatId, roles, overrides }),
   resetSeatSecret: (seatId: string, secretKind: SecretKind, secret: string) =>
-    call<null>("reset_seat_secret", { seatId, secretKind, secret }),
-  resetSecondFactor: (seatId: string) => call<null>("reset_second_factor", { seatId }),
-  revokeSeat: (seatId: string) => call<null>("revoke_seat", { seatId }),
-  signOutEverywhere: (seatId: string) => call<null>("sign_out_everywhere", { seatId }),
-  grantSupport: (support: NewSupportSeat) => call<string>("grant_support", { support }),
-  securityEvents: () => call<SecurityEvent[]>("security_events"),
-  sessionPolicy: () => call<PolicyView>("session_policy"),
-  setSessionPolicy: (policy: ShopPolicy) => call<null>("set_session_policy", { policy }),
-  shopSettings: () => call<ShopSettings>("shop_settings"),
-  setShopSettings: (details: ShopDetails) => call<null>("set_shop_settings", { details }),
-  auditEntries: (query: AuditQuery) => call<AuditPage>("audit_entries", { query }),
-  exportAudit: () => call<AuditExport>("export_audit"),
-  gstStates: () => call<GstState[]>("gst_states"),
+    call("reset_seat_secret", { seatId, secretKind, secret }),
+  resetSecondFactor: (seatId: string) => call("reset_second_factor", { seatId }),
+  revokeSeat: (seatId: string) => call("revoke_seat", { seatId }),
+  signOutEverywhere: (seatId: string) => call("sign_out_everywhere", { seatId }),
+  grantSupport: (support: NewSupportSeat) => call("grant_support", { support }),
+  securityEvents: () => call("security_events"),
+  sessionPolicy: () => call("session_policy"),
+  setSessionPolicy: (policy: ShopPolicy) => call("set_session_policy", { policy }),
+  shopSettings: () => call("shop_settings"),
+  setShopSettings: (details: ShopDetails) => call("set_shop_settings", { details }),
+  auditEntries: (query: AuditQuery) => call("audit_entries", { query }),
+  exportAudit: () => call("export_audit"),
+  gstStates: () => call("gst_states"),
 
-  findInvoices: (query: string) => call<InvoiceSummary[]>("find_invoices", { query }),
-  invoiceDetail: (number: string) => call<Invoice>("invoice_detail", { number }),
-  returnItems: (creditNote: NewCreditNote) => call<CreditNote>("return_items", { creditNote }),
+  findInvoices: (query: string) => call("find_invoices", { query }),
+  invoiceDetail: (number: string) => call("invoice_detail", { number }),
+  returnItems: (creditNote: NewCreditNote) => call("return_items", { creditNote }),
   cancelInvoice: (number: string, reason: string, settlement: Settlement) =>
-    call<CreditNote>("cancel_invoice", { number, reason, settlement }),
-  findCustomers: (query: string) => call<CustomerView[]>("find_customers", { query }),
-  customer: (customerId: string) => call<CustomerView>("customer", { customerId }),
-  addCustomer: (customer: NewCustomer) => call<string>("add_customer", { customer }),
+    call("cancel_invoice", { number, reason, settlement }),
+  findCustomers: (query: string) => call("find_customers", { query }),
+  customer: (customerId: string) => call("customer", { customerId }),
+  addCustomer: (customer: NewCustomer) => call("add_customer", { customer }),
   ledgerStatement: (customerId: string, fromMs: number, toMs: number) =>
-    call<Statement>("ledger_statement", { customerId, fromMs, toMs }),
+    call("ledger_statement", { customerId, fromMs, toMs }),
   recordLedgerPayment: (customerId: string, payment: LedgerPayment) =>
-    call<Statement>("record_ledger_payment", { customerId, payment }),
-  dayReport: (dayText: string) => call<DayReport>("day_report", { dayText }),
-  closeDay: (dayText: string) => call<DayReport>("close_day", { dayText }),
-  addProduct: (product: NewProduct) => call<string>("add_product", { product }),
+    call("record_ledger_payment", { customerId, payment }),
+  dayReport: (dayText: string) => call("day_report", { dayText }),
+  closeDay: (dayText: string) => call("close_day", { dayText }),
+  addProduct: (product: NewProduct) => call("add_product", { product }),
   updateProduct: (productId: string, product: NewProduct) =>
-    call<null>("update_product", { productId, product }),
-  importProducts: (csv: string) => call<ImportReport>("import_products", { csv }),
+    call("update_product", { productId, product }),
+  importProducts: (csv: string) => call("import_products", { csv }),
 };
 
 export function errorMessage(e: unknown): string {

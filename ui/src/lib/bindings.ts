@@ -478,3 +478,62 @@ imported: number, rows: number, errors: Array<RowError>, };
  * One refused row: its line in the file (the header is line 1), the column and why.
  */
 export type RowError = { line: number, field: string, message: string, };
+
+/**
+ * Every command the page may call: its arguments (camelCase, as Tauri names them) and
+ * what it returns. Read from the `#[tauri::command]` functions' signatures.
+ */
+export interface Commands {
+  app_status: { args: Record<string, never>; returns: AppStatus };
+  sign_in: { args: { seatId: string; secret: string; secondFactor: SecondFactor | null }; returns: AppStatus };
+  unlock: { args: { secret: string }; returns: AppStatus };
+  lock_screen: { args: Record<string, never>; returns: AppStatus };
+  sign_out: { args: Record<string, never>; returns: AppStatus };
+  touch: { args: Record<string, never>; returns: SessionInfo };
+  create_shop: { args: { shop: NewShop }; returns: AppStatus };
+  verify_audit: { args: Record<string, never>; returns: AuditReport };
+  find_products: { args: { query: string }; returns: Array<Product> };
+  scan: { args: { code: string; quantity: number }; returns: Cart };
+  ring_up: { args: { product: ProductRef; quantity: number }; returns: Cart };
+  current_sale: { args: Record<string, never>; returns: Cart | null };
+  quote_sale: { args: { terms: SaleTerms }; returns: Quote };
+  set_line_quantity: { args: { lineId: string; quantity: number }; returns: Cart };
+  set_line_discount: { args: { lineId: string; discountBp: number }; returns: Cart };
+  set_line_imeis: { args: { lineId: string; imeis: Array<string> }; returns: Cart };
+  remove_line: { args: { lineId: string }; returns: Cart };
+  hold_sale: { args: Record<string, never>; returns: Cart };
+  held_sales: { args: Record<string, never>; returns: Array<Cart> };
+  resume_sale: { args: { cartId: string }; returns: Cart };
+  discard_sale: { args: Record<string, never>; returns: null };
+  finalize_sale: { args: { request: FinalizeRequest }; returns: Invoice };
+  seat_details: { args: Record<string, never>; returns: Array<SeatDetails> };
+  add_seat: { args: { seat: NewSeat }; returns: string };
+  set_seat_access: { args: { seatId: string; roles: Array<Role>; overrides: Array<Override> }; returns: null };
+  reset_seat_secret: { args: { seatId: string; secretKind: SecretKind; secret: string }; returns: null };
+  reset_second_factor: { args: { seatId: string }; returns: null };
+  revoke_seat: { args: { seatId: string }; returns: null };
+  sign_out_everywhere: { args: { seatId: string }; returns: null };
+  grant_support: { args: { support: NewSupportSeat }; returns: string };
+  security_events: { args: Record<string, never>; returns: Array<SecurityEvent> };
+  session_policy: { args: Record<string, never>; returns: PolicyView };
+  gst_states: { args: Record<string, never>; returns: Array<GstState> };
+  set_session_policy: { args: { policy: ShopPolicy }; returns: null };
+  shop_settings: { args: Record<string, never>; returns: ShopSettings };
+  set_shop_settings: { args: { details: ShopDetails }; returns: null };
+  audit_entries: { args: { query: AuditQuery }; returns: AuditPage };
+  export_audit: { args: Record<string, never>; returns: AuditExport };
+  find_invoices: { args: { query: string }; returns: Array<InvoiceSummary> };
+  invoice_detail: { args: { number: string }; returns: Invoice };
+  return_items: { args: { creditNote: NewCreditNote }; returns: CreditNote };
+  cancel_invoice: { args: { number: string; reason: string; settlement: Settlement }; returns: CreditNote };
+  find_customers: { args: { query: string }; returns: Array<CustomerView> };
+  customer: { args: { customerId: string }; returns: CustomerView };
+  add_customer: { args: { customer: NewCustomer }; returns: string };
+  ledger_statement: { args: { customerId: string; fromMs: number; toMs: number }; returns: Statement };
+  record_ledger_payment: { args: { customerId: string; payment: LedgerPayment }; returns: Statement };
+  day_report: { args: { dayText: string }; returns: DayReport };
+  close_day: { args: { dayText: string }; returns: DayReport };
+  add_product: { args: { product: NewProduct }; returns: string };
+  update_product: { args: { productId: string; product: NewProduct }; returns: null };
+  import_products: { args: { csv: string }; returns: ImportReport };
+}
