@@ -191,7 +191,9 @@ pub async fn export_audit(
     with_session(state.inner(), move |t, s| {
         let dir = export_dir(downloads, t.data_dir().root());
         std::fs::create_dir_all(&dir)?;
-        let stamp = time::OffsetDateTime::now_utc()
+        let now = i128::from(t.now_ms()) * 1_000_000;
+        let stamp = time::OffsetDateTime::from_unix_timestamp_nanos(now)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             .to_offset(time::macros::offset!(+5:30))
             .format(time::macros::format_description!(
                 "[year]-[month]-[day]-[hour][minute][second]"
@@ -199,12 +201,17 @@ pub async fn export_audit(
             .unwrap_or_default();
         let path = unused_path(&dir, &format!("galla-audit-{stamp}"), "csv");
         let part = path.with_extension("csv.part");
-        let file = std::fs::File::create(&part)?;
-        let mut out = std::io::BufWriter::new(file);
-        let report = t.export_audit_csv(s, &mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&part, &path)?;
+        let write = || -> galla_client::Result<AuditReport> {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&part)?);
+            let report = t.export_audit_csv(s, &mut out)?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&part, &path)?;
+            Ok(report)
+        };
+        // A failed export leaves no half-written file behind.
+        let report = write().inspect_err(|_| {
+            let _ = std::fs::remove_file(&part);
+        })?;
         Ok(AuditExport {
             path: path.display().to_string(),
             report,

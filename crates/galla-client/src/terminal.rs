@@ -623,6 +623,11 @@ impl Terminal {
     pub fn device_id(&self) -> Uuid {
         self.device_id
     }
+    /// Now, by the terminal's clock (injectable; tests set it), in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     pub fn data_dir(&self) -> &DataDir {
         &self.dir
     }

@@ -4,10 +4,7 @@
 // back when resumed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { OWNER_PASSPHRASE, cli, createShop, enterCode, launch, shoot, text, type } from "./helpers.mjs";
+import { OWNER_PASSPHRASE, cli, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
 
 
 test("a sale with a phone and its IMEIs is billed, and a held sale comes back", async () => {
@@ -16,14 +13,7 @@ test("a sale with a phone and its IMEIs is billed, and a held sale comes back", 
     const b = app.browser;
     await createShop(b, { passphrase: OWNER_PASSPHRASE });
     cli(app.dataDir, ["shop", "set", "--gstin", "27AAPFU0939F1ZV"]);
-    const csv = join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "products.csv");
-    writeFileSync(
-      csv,
-      "sku,name,barcodes,hsn,gst_rate,price,serialized,imeis_per_unit\n" +
-        "COVER,Back cover,4006381333931,3926,18,299,no,\n" +
-        "RN13,Redmi Note 13,,8517,18,14999,yes,2\n",
-    );
-    cli(app.dataDir, ["import", "products", csv]);
+    importPhoneShop(app.dataDir);
 
     await text(b, "cart-empty");
     await enterCode(b, "4006381333931");

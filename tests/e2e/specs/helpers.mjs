@@ -2,7 +2,7 @@
 // of the test's own. Run inside `xvfb-run -a scripts/keyring-session.sh` (the test command does).
 import { spawn, spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import net from "node:net";
@@ -142,4 +142,18 @@ export async function signIn(browser, name, secret) {
   await type(browser, "secret-input", secret);
   await click(browser, "sign-in");
   assert.match(await text(browser, "session-seat"), new RegExp(name));
+}
+
+/** The phone shop's catalogue, as a CSV file: a back cover (barcode 4006381333931, ₹299) and a
+ *  dual-SIM phone (SKU RN13, ₹14,999, two IMEIs per unit). */
+export const PHONE_SHOP_CSV =
+  "sku,name,barcodes,hsn,gst_rate,price,serialized,imeis_per_unit\n" +
+  "COVER,Back cover,4006381333931,3926,18,299,no,\n" +
+  "RN13,Redmi Note 13,,8517,18,14999,yes,2\n";
+
+/** Imports the phone shop's catalogue through the CLI into the shop the app has open. */
+export function importPhoneShop(dataDir) {
+  const csv = join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "products.csv");
+  writeFileSync(csv, PHONE_SHOP_CSV);
+  cli(dataDir, ["import", "products", csv]);
 }

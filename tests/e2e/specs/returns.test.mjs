@@ -5,10 +5,7 @@
 // return or cancel it, and no day close (the engine would refuse both anyway).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { OWNER_PASSPHRASE, cli, click, count, createShop, enterCode, launch, shoot, text, type } from "./helpers.mjs";
+import { OWNER_PASSPHRASE, cli, click, count, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
 
 const IMEIS = ["490154203237518", "356938035643809"];
 
@@ -18,14 +15,7 @@ test("an invoice found by IMEI is partly returned on a credit note; staff see no
     const b = app.browser;
     await createShop(b, { passphrase: OWNER_PASSPHRASE });
     cli(app.dataDir, ["shop", "set", "--gstin", "27AAPFU0939F1ZV"]);
-    const csv = join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "products.csv");
-    writeFileSync(
-      csv,
-      "sku,name,barcodes,hsn,gst_rate,price,serialized,imeis_per_unit\n" +
-        "COVER,Back cover,4006381333931,3926,18,299,no,\n" +
-        "RN13,Redmi Note 13,,8517,18,14999,yes,2\n",
-    );
-    cli(app.dataDir, ["import", "products", csv]);
+    importPhoneShop(app.dataDir);
     cli(app.dataDir, ["seat", "add", "--name", "Asha", "--role", "counter_staff", "--secret-stdin"], `${OWNER_PASSPHRASE}\n482915\n`);
 
     // Three covers and a phone.

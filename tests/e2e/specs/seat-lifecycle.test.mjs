@@ -7,10 +7,10 @@
 // verifies the chain and exports it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OWNER_PASSPHRASE, attributes, cli, click, createShop, enterCode, launch, shoot, signIn, text, type } from "./helpers.mjs";
+import { OWNER_PASSPHRASE, attributes, click, createShop, enterCode, importPhoneShop, launch, shoot, signIn, text, type } from "./helpers.mjs";
 
 const ASHA_PIN = "482915";
 const NEW_PIN = "739164";
@@ -40,14 +40,7 @@ test("add a clerk, she bills and idles out with her sale held, the owner revokes
     await text(b, "policy-saved");
     await shoot(b, "settings.png");
 
-    const csv = join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "products.csv");
-    writeFileSync(
-      csv,
-      "sku,name,barcodes,hsn,gst_rate,price,serialized,imeis_per_unit\n" +
-        "COVER,Back cover,4006381333931,3926,18,299,no,\n" +
-        "RN13,Redmi Note 13,,8517,18,14999,yes,2\n",
-    );
-    cli(app.dataDir, ["import", "products", csv]);
+    importPhoneShop(app.dataDir);
 
     // Seats: add Asha as counter staff (mismatched PINs are caught first).
     await click(b, "nav-seats");

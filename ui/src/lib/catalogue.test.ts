@@ -20,23 +20,8 @@ const phone: Product = {
 
 describe("the catalogue form", () => {
   it("round-trips a product unchanged", () => {
-    const r = toNewProduct(productForm(phone));
-    expect(r).toEqual({
-      product: {
-        sku: "RN13",
-        name: "Redmi Note 13",
-        barcodes: ["4006381333931"],
-        hsn: "8517",
-        gst_rate_bp: 1800,
-        cess_rate_bp: 0,
-        price_paise: 1_499_950,
-        price_basis: "inclusive",
-        unit: "pcs",
-        serialized: true,
-        imeis_per_unit: 2,
-        stock: 4,
-      },
-    });
+    const { id: _id, ...unchanged } = phone;
+    expect(toNewProduct(productForm(phone))).toEqual({ product: unchanged });
   });
 
   it("reads percentages to the basis point and refuses more than 100%", () => {
