@@ -1,0 +1,104 @@
+//! The database side of tenant isolation. Migrations run as the owner role; the server logs in
+//! as `galla_app`, which owns nothing and bypasses nothing, and every unit of work is one
+//! transaction whose first statement sets `app.tenant_id` for that transaction only (never a
+//! session-level SET, which would leak the tenant into the next user of a pooled connection).
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::{NoTls, Transaction};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// The role that owns the schema and runs migrations.
+pub const OWNER_ROLE: &str = "galla_owner";
+/// The role the server logs in as: NOSUPERUSER, NOBYPASSRLS, owns nothing.
+pub const APP_ROLE: &str = "galla_app";
+/// The database a private cluster creates.
+pub const DATABASE: &str = "galla";
+
+mod embedded {
+    refinery::embed_migrations!("../../migrations/cloud");
+}
+
+/// Creates the two roles and the database on a fresh cluster, as its superuser. Production
+/// does this once by hand (see docs/architecture.md); `galla-cloud dev` and tests call it.
+pub async fn bootstrap(superuser: &str) -> Result<()> {
+    let (client, conn) = tokio_postgres::connect(superuser, NoTls).await?;
+    tokio::spawn(conn);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&DATABASE])
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    // One statement each: CREATE DATABASE may not share an (implicit) transaction.
+    for statement in [
+        format!("CREATE ROLE {OWNER_ROLE} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB"),
+        format!("CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB"),
+        format!("CREATE DATABASE {DATABASE} OWNER {OWNER_ROLE}"),
+    ] {
+        client.batch_execute(&statement).await?;
+    }
+    Ok(())
+}
+
+/// Brings the schema up to date, connected as the owner role.
+pub async fn migrate(owner: &str) -> Result<()> {
+    let (mut client, conn) = tokio_postgres::connect(owner, NoTls).await?;
+    tokio::spawn(conn);
+    embedded::migrations::runner()
+        .run_async(&mut client)
+        .await
+        .map_err(|e| Error::Migration(e.to_string()))?;
+    Ok(())
+}
+
+/// The server's connection pool, logged in as the application role.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl Db {
+    pub fn connect(app: &str, max_connections: usize) -> Result<Db> {
+        let config: tokio_postgres::Config = app.parse()?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_connections)
+            .build()
+            .map_err(|e| Error::Pool(e.to_string()))?;
+        Ok(Db { pool })
+    }
+
+    /// Runs `work` in one transaction scoped to `tenant`: the transaction's first statement is
+    /// `select set_config('app.tenant_id', $1, true)`, so row-level security shows and accepts
+    /// only that tenant's rows, and the setting ends with the transaction. Commits when `work`
+    /// succeeds, rolls back otherwise.
+    pub async fn in_tenant<T>(
+        &self,
+        tenant: Uuid,
+        work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| Error::Pool(e.to_string()))?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "SELECT set_config('app.tenant_id', $1, true)",
+            &[&tenant.to_string()],
+        )
+        .await?;
+        let out = work(&tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,13 @@
+//! The cloud tenant: the server every terminal of a shop syncs with. This first part is the
+//! database's tenant isolation (fail-closed row-level security, a role that owns nothing, one
+//! transaction per tenant-scoped unit of work) and the private PostgreSQL cluster that
+//! `galla-cloud dev` and the tests start. The HTTP server, enrollment and the audit log's
+//! Merkle tree come next (issue 6).
+
+pub mod db;
+pub mod error;
+pub mod pg_cluster;
+
+pub use db::Db;
+pub use error::{Error, Result};
+pub use pg_cluster::PgCluster;
