@@ -77,6 +77,17 @@ impl Db {
         Ok(Db { pool })
     }
 
+    /// Whether the database answers (for readiness): one round trip on a pooled connection.
+    pub async fn ping(&self) -> Result<()> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| Error::Pool(e.to_string()))?;
+        client.execute("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
     /// Runs `work` in one transaction scoped to `tenant`: the transaction's first statement is
     /// `select set_config('app.tenant_id', $1, true)`, so row-level security shows and accepts
     /// only that tenant's rows, and the setting ends with the transaction. Commits when `work`
