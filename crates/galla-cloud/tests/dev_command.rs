@@ -2,27 +2,21 @@
 //! a development CA and an HTTPS server that answers; SIGTERM stops it cleanly (and its
 //! PostgreSQL with it).
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 #[test]
 fn one_command_gives_a_working_server_that_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_galla-cloud"))
         .args(["dev", "--dir"])
         .arg(dir.path().join("cloud"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--pg-port", &free_port().to_string()])
+        .args(["--pg-port", &common::free_port().to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -4,10 +4,9 @@
 //! changes another's rows, and a unique collision across tenants reveals nothing), concurrency
 //! over one pool, the roles' powers, and the audit table's append-only rule.
 
-use std::net::TcpListener;
+mod common;
 
-use galla_cloud::db::{self, APP_ROLE, DATABASE, OWNER_ROLE};
-use galla_cloud::pg_cluster::SUPERUSER;
+use galla_cloud::db::{APP_ROLE, DATABASE, OWNER_ROLE};
 use galla_cloud::{Db, PgCluster};
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
@@ -20,27 +19,9 @@ struct Cloud {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 async fn cloud() -> Cloud {
     let dir = tempfile::tempdir().expect("a temp folder");
-    let root = dir.path().to_owned();
-    let cluster = tokio::task::spawn_blocking(move || PgCluster::start(&root, free_port()))
-        .await
-        .unwrap()
-        .expect("the private cluster starts");
-    db::bootstrap(&cluster.connection_string(SUPERUSER, "postgres"))
-        .await
-        .expect("roles and database");
-    db::migrate(&cluster.connection_string(OWNER_ROLE, DATABASE))
-        .await
-        .expect("migrations");
-    let db = Db::connect(&cluster.connection_string(APP_ROLE, DATABASE), 8).expect("pool");
+    let (cluster, db) = common::migrated_cluster(dir.path(), 8).await;
     Cloud {
         cluster,
         db,

@@ -2,26 +2,18 @@
 //! and a TLS 1.2-only client is refused (`openssl s_client`); health and readiness answer;
 //! every answer carries the security headers; the server shuts down gracefully on request.
 
-use std::net::{SocketAddr, TcpListener};
+mod common;
+
+use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use galla_cloud::db::{self, APP_ROLE, DATABASE, OWNER_ROLE};
-use galla_cloud::pg_cluster::SUPERUSER;
 use galla_cloud::server::{self, AppState};
 use galla_cloud::tls::DevCa;
-use galla_cloud::{Db, PgCluster};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// An HTTP/1.1 GET over a TLS 1.3 connection that trusts only the dev CA; the whole answer.
 async fn get(addr: SocketAddr, ca: &[u8], path: &str) -> String {
@@ -77,18 +69,7 @@ fn openssl_handshakes(addr: SocketAddr, version: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_13_answers_with_security_headers_tls_12_is_refused_and_shutdown_is_graceful() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("pg");
-    let cluster = tokio::task::spawn_blocking(move || PgCluster::start(&root, free_port()))
-        .await
-        .unwrap()
-        .expect("the private cluster starts");
-    db::bootstrap(&cluster.connection_string(SUPERUSER, "postgres"))
-        .await
-        .unwrap();
-    db::migrate(&cluster.connection_string(OWNER_ROLE, DATABASE))
-        .await
-        .unwrap();
-    let db = Db::connect(&cluster.connection_string(APP_ROLE, DATABASE), 4).unwrap();
+    let (cluster, db) = common::migrated_cluster(&dir.path().join("pg"), 4).await;
     let ca = DevCa::ensure(&dir.path().join("tls")).unwrap();
     let key_mode = std::fs::metadata(&ca.server_key).unwrap();
     assert_eq!(
@@ -96,7 +77,9 @@ async fn tls_13_answers_with_security_headers_tls_12_is_refused_and_shutdown_is_
         0o600
     );
 
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", common::free_port())
+        .parse()
+        .unwrap();
     let handle = axum_server::Handle::new();
     let server = tokio::spawn(server::serve(
         addr,
