@@ -58,14 +58,7 @@ pub async fn find_customers(
     state: tauri::State<'_, AppState>,
     query: String,
 ) -> Result<Vec<CustomerView>, CommandError> {
-    with_session(state.inner(), move |t, s| {
-        match t.find_customers_by_phone(s, &query) {
-            Ok(found) if !found.is_empty() => Ok(found),
-            Ok(_) | Err(galla_client::Error::Invalid(_)) => t.search_customers(s, &query, 50),
-            Err(e) => Err(e),
-        }
-    })
-    .await
+    with_session(state.inner(), move |t, s| t.lookup_customers(s, &query, 50)).await
 }
 
 #[tauri::command]
@@ -111,14 +104,7 @@ pub async fn record_ledger_payment(
 }
 
 fn day(text: &str) -> Result<time::Date, CommandError> {
-    time::Date::parse(
-        text.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| CommandError {
-        code: crate::commands::ErrorCode::InvalidInput,
-        message: format!("{text:?} is not a day: use YYYY-MM-DD"),
-    })
+    galla_client::day_close::parse_day(text).map_err(|e| galla_client::Error::from(e).into())
 }
 
 /// The day's figures: stored as closed, or as they stand while the day is open.

@@ -1173,7 +1173,7 @@ impl Terminal {
         typed: &str,
         limit: usize,
     ) -> Result<Vec<InvoiceSummary>> {
-        let (auth, mut store) = self.authorize(token, Op::ViewInvoices)?;
+        let (auth, store) = self.authorize(token, Op::ViewInvoices)?;
         let typed = typed.trim();
         if typed.chars().count() > 100 {
             return Err(rejected("query", "type at most 100 characters"));
@@ -1196,24 +1196,14 @@ impl Terminal {
             params.push(Value::Text(n.as_str().to_owned()));
             "i.number = ?2".to_owned()
         } else if auth.access.allows(galla_domain::Permission::ViewCustomers) {
-            // The customer lookups take the store themselves.
-            drop(store);
-            let mut ids: Vec<Uuid> = match self.find_customers_by_phone(token, typed) {
-                Ok(found) => found.into_iter().map(|c| c.id).collect(),
-                Err(Error::Invalid(_)) => Vec::new(),
-                Err(e) => return Err(e),
-            };
-            if ids.is_empty() {
-                ids = self
-                    .search_customers(token, typed, 20)?
-                    .into_iter()
-                    .map(|c| c.id)
-                    .collect();
-            }
+            let ids: Vec<Uuid> = self
+                .customers_matching(&store, typed, 20)?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            store = self.authorize(token, Op::ViewInvoices)?.1;
             let marks: Vec<String> = (0..ids.len()).map(|k| format!("?{}", k + 2)).collect();
             params.extend(ids.iter().map(|id| Value::Text(id.to_string())));
             format!("i.customer_id IN ({})", marks.join(", "))

@@ -837,6 +837,49 @@ impl Terminal {
             .collect())
     }
 
+    /// What a clerk types to find a customer: an exact phone number (by its blind index) if it
+    /// is one and someone has it, else words of the name.
+    pub fn lookup_customers(
+        &self,
+        token: &SessionToken,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<CustomerView>> {
+        let (auth, store) = self.authorize(token, Op::FindCustomers)?;
+        let reveal = auth
+            .access
+            .allows(galla_domain::Permission::RevealCustomerPii);
+        Ok(self
+            .customers_matching(&store, typed, limit)?
+            .into_iter()
+            .map(|c| CustomerView::of(c, reveal))
+            .collect())
+    }
+
+    /// [`Terminal::lookup_customers`] on a store the caller already holds.
+    pub(crate) fn customers_matching(
+        &self,
+        store: &Store,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<Customer>> {
+        if let Ok(p) = galla_domain::Phone::parse(typed) {
+            let bidx = self.cipher.blind_index(customers::BIDX_PHONE, p.as_e164());
+            let found = self.customers_where(store, "phone_bidx = ?2", bidx)?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
+        }
+        let Some(q) = crate::catalogue::fts_query(typed) else {
+            return Ok(Vec::new());
+        };
+        let clause = format!(
+            "rowid IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?2 ORDER BY rank LIMIT {})",
+            limit.clamp(1, 200)
+        );
+        self.customers_where(store, &clause, q)
+    }
+
     /// Exact lookup by phone number, however it is typed.
     pub fn find_customers_by_phone(
         &self,

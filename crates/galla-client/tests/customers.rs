@@ -100,3 +100,34 @@ fn a_customer_csv_imports_all_rows_or_none() {
     );
     assert!(t.verify_audit(&owner).unwrap().is_intact());
 }
+
+#[test]
+fn a_clerks_lookup_is_an_exact_phone_first_then_name_words() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let meena = t
+        .add_customer(&owner, &common::customer("Meena Iyer", "9811111111"))
+        .unwrap();
+    let ravi = t
+        .add_customer(&owner, &common::customer("Ravi Meena", "9822222222"))
+        .unwrap();
+    let ids = |typed: &str| -> Vec<uuid::Uuid> {
+        t.lookup_customers(&owner, typed, 10)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    assert_eq!(ids("+91 98111 11111"), vec![meena]);
+    assert_eq!(ids("09822222222"), vec![ravi]);
+    let mut both = ids("meena");
+    both.sort();
+    let mut expected = vec![meena, ravi];
+    expected.sort();
+    assert_eq!(both, expected);
+    assert!(
+        ids("9833333333").is_empty(),
+        "a phone nobody has finds nobody"
+    );
+    assert!(ids("   ").is_empty());
+}

@@ -1,7 +1,7 @@
 // The lock screen's and the header's rules: idle countdown, throttled activity reports,
 // permission-driven visibility and the wording of roles and secrets. Pure functions; the engine
 // decides everything again (locking, permissions, secret rules), this only shapes the page.
-import type { Permission, RosterEntry, SecondFactor, SecretKind, SessionInfo } from "./api";
+import type { Permission, Role, RosterEntry, SecondFactor, SecretKind, SessionInfo } from "./api";
 
 /** The header counts down the last this-many milliseconds before the screen locks. */
 export const IDLE_WARNING_MS = 30_000;
@@ -41,6 +41,12 @@ export function activityReporter(
 export function can(info: Pick<SessionInfo, "permissions"> | null | undefined, permission: Permission): boolean {
   return info?.permissions.includes(permission) ?? false;
 }
+
+/** The roles an owner gives a seat. Support is not among them: it is a time-boxed window. */
+export const ASSIGNABLE_ROLES: readonly Role[] = ["owner", "manager", "counter_staff", "accountant", "stock_keeper", "read_only"];
+
+/** Every role, for per-role policy. */
+export const ALL_ROLES: readonly Role[] = [...ASSIGNABLE_ROLES, "support"];
 
 const ROLE_LABELS: Record<string, string> = {
   owner: "Owner",
