@@ -1,0 +1,305 @@
+//! The cloud's HTTP API as types both ends compile against: the paths, the JSON bodies, and
+//! the error codes a terminal acts on. Binary values (keys, signatures, hashes, records) travel
+//! as standard base64 strings.
+//!
+//! Three kinds of caller, three kinds of authentication:
+//! - anyone may create a tenant (rate-limited per address);
+//! - the owner signs in with passphrase and TOTP and gets a short-lived bearer token;
+//! - an enrolled device signs every request with its device key (`request_auth`).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const PATH_TENANTS: &str = "/v1/tenants";
+pub const PATH_OWNER_SESSION: &str = "/v1/owner/session";
+pub const PATH_OWNER_ENROLLMENT_CODES: &str = "/v1/owner/enrollment-codes";
+pub const PATH_OWNER_DEVICES: &str = "/v1/owner/devices";
+pub const PATH_OWNER_ALERTS: &str = "/v1/owner/alerts";
+pub const PATH_ENROLL: &str = "/v1/enroll";
+pub const PATH_DEVICE_STATUS: &str = "/v1/device/status";
+pub const PATH_AUDIT: &str = "/v1/audit";
+pub const PATH_LOG_CHECKPOINT: &str = "/v1/log/checkpoint";
+pub const PATH_LOG_INCLUSION: &str = "/v1/log/inclusion";
+pub const PATH_LOG_CONSISTENCY: &str = "/v1/log/consistency";
+
+/// The most audit records one push may carry.
+pub const MAX_AUDIT_BATCH: usize = 1000;
+
+/// Prefixed to what a device signs to prove it holds the key it enrolls (domain separation
+/// from audit records and requests).
+pub const ENROLL_CONTEXT: &str = "galla.enroll.v1";
+/// The same, for a standalone shop linking itself to a new tenant.
+pub const LINK_CONTEXT: &str = "galla.link.v1";
+
+/// What a device signs to enroll: the context, the code it redeems, and its public key.
+pub fn enroll_proof_message(code: &str, device_public_key: &[u8; 32]) -> Vec<u8> {
+    let mut m = format!("{ENROLL_CONTEXT}\n{}\n", normalise_code(code)).into_bytes();
+    m.extend_from_slice(device_public_key);
+    m
+}
+
+/// What a standalone shop's device signs to link: the context, its tenant and device ids, its
+/// public key.
+pub fn link_proof_message(
+    tenant_id: Uuid,
+    device_id: Uuid,
+    device_public_key: &[u8; 32],
+) -> Vec<u8> {
+    let mut m = format!("{LINK_CONTEXT}\n{tenant_id}\n{device_id}\n").into_bytes();
+    m.extend_from_slice(device_public_key);
+    m
+}
+
+/// Enrollment codes are read aloud and typed: case, spaces and dashes do not matter.
+pub fn normalise_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// A tenant key as it travels: purpose `data` (column encryption, versioned) or `blind_index`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantKey {
+    pub purpose: KeyPurpose,
+    pub version: u32,
+    /// 32 bytes, base64.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyPurpose {
+    Data,
+    BlindIndex,
+}
+
+impl KeyPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyPurpose::Data => "data",
+            KeyPurpose::BlindIndex => "blind_index",
+        }
+    }
+}
+
+/// A seat as the roster lists it (credentials travel with seat sync, not here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatSummary {
+    pub seat_id: Uuid,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub revoked: bool,
+}
+
+/// `POST /v1/tenants`: a new tenant with its owner. With `link`, a standalone shop brings its
+/// own tenant id, keys and first device, and then pushes its history as ordinary audit records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateTenantRequest {
+    pub shop_name: String,
+    pub owner_name: String,
+    pub owner_passphrase: String,
+    #[serde(default)]
+    pub link: Option<LinkShop>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkShop {
+    pub tenant_id: Uuid,
+    pub keys: Vec<TenantKey>,
+    /// The linking terminal's device id: its audit chain already names it.
+    pub device_id: Uuid,
+    /// The linking terminal's device key (32 bytes, base64) and its series.
+    pub device_public_key: String,
+    pub series_code: String,
+    /// Ed25519 by the device key over [`link_proof_message`], base64.
+    pub proof: String,
+    /// The shop's seats besides the owner's (who is created from the request).
+    #[serde(default)]
+    pub seats: Vec<SeatSummary>,
+    /// The owner seat's id on the terminal, so the cloud's owner is the same seat.
+    pub owner_seat_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateTenantResponse {
+    pub tenant_id: Uuid,
+    pub owner_seat_id: Uuid,
+    /// `otpauth://` URI of the owner's TOTP secret, shown once for an authenticator app.
+    pub owner_totp_uri: String,
+    /// Present when a standalone shop linked: its device is enrolled.
+    pub enrolled: Option<EnrollResponse>,
+}
+
+/// `POST /v1/owner/session`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OwnerSignIn {
+    pub tenant_id: Uuid,
+    pub passphrase: String,
+    pub totp_code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OwnerSession {
+    /// Sent back as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at_ms: i64,
+}
+
+/// `POST /v1/owner/enrollment-codes`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IssueEnrollmentCode {
+    /// The invoice series the new terminal will use; the next free `T<n>` when absent.
+    #[serde(default)]
+    pub series_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollmentCode {
+    /// Ten characters shown as `XXXXX-XXXXX`; one use; expires at `expires_at_ms`.
+    pub code: String,
+    pub series_code: String,
+    pub expires_at_ms: i64,
+}
+
+/// `POST /v1/enroll`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    /// 32 bytes, base64.
+    pub device_public_key: String,
+    /// Ed25519 by the device key over [`enroll_proof_message`], base64.
+    pub proof: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub tenant_id: Uuid,
+    pub device_id: Uuid,
+    pub series_code: String,
+    pub keys: Vec<TenantKey>,
+    pub seats: Vec<SeatSummary>,
+    /// The log's origin line and the verifier key of its checkpoints (C2SP vkey).
+    pub log_origin: String,
+    pub log_verifier_key: String,
+    pub server_time_ms: i64,
+}
+
+/// `GET /v1/owner/devices`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSummary {
+    pub device_id: Uuid,
+    pub series_code: String,
+    pub enrolled_at_ms: i64,
+    pub revoked: bool,
+    pub wipe_requested: bool,
+    pub quarantined: bool,
+    /// The highest audit sequence number accepted from it.
+    pub audit_seq: i64,
+}
+
+/// `GET /v1/owner/alerts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerAlert {
+    pub alert_id: Uuid,
+    pub kind: AlertKind,
+    pub device_id: Option<Uuid>,
+    pub detail: String,
+    pub raised_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A device sent two different records under one sequence number; it is quarantined.
+    Equivocation,
+}
+
+/// `GET /v1/device/status`: the device's next contact learns here that it must wipe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    pub device_id: Uuid,
+    pub series_code: String,
+    pub audit_seq: i64,
+    pub server_time_ms: i64,
+}
+
+/// One audit record as pushed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedRecord {
+    pub seq: u64,
+    /// The canonical encoding, base64.
+    pub record: String,
+    /// Ed25519, base64.
+    pub signature: String,
+}
+
+/// `POST /v1/audit`: records in sequence order, continuing the device's chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditPush {
+    pub records: Vec<PushedRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPushResponse {
+    /// The device's highest accepted sequence number after this push.
+    pub head_seq: u64,
+    /// How many of the pushed records were new (the rest were identical resends).
+    pub appended: u64,
+    /// The tenant log's newest signed checkpoint (a C2SP signed note).
+    pub checkpoint: String,
+}
+
+/// `GET /v1/log/checkpoint`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointResponse {
+    pub checkpoint: String,
+}
+
+/// `GET /v1/log/inclusion?seq=N&tree_size=S`: where this device's record N sits in the log of
+/// size S, and the proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InclusionResponse {
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    pub proof: Vec<String>,
+}
+
+/// `GET /v1/log/consistency?from=A&to=B`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsistencyResponse {
+    pub from: u64,
+    pub to: u64,
+    pub proof: Vec<String>,
+}
+
+/// Every refusal's body. `code` is what a program acts on; `message` says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    TooLarge,
+    Unauthenticated,
+    Replayed,
+    ClockSkew,
+    DeviceRevoked,
+    /// The owner marked this device for wipe: erase the keys and say so.
+    WipeRequested,
+    DeviceQuarantined,
+    SignInLocked,
+    NotFound,
+    Conflict,
+    /// A pushed record does not continue the chain (a gap, a broken link, a bad signature).
+    ChainBroken,
+    /// A sequence number already accepted came again with different bytes.
+    Equivocation,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
