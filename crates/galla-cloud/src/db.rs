@@ -97,19 +97,46 @@ impl Db {
         tenant: Uuid,
         work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.tenant_tx(tenant, work).await
+    }
+
+    /// `in_tenant` for work with an error type of its own (an API refusal, say).
+    pub async fn tenant_tx<T, E: From<Error>>(
+        &self,
+        tenant: Uuid,
+        work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut client = self
             .pool
             .get()
             .await
             .map_err(|e| Error::Pool(e.to_string()))?;
-        let tx = client.transaction().await?;
+        let tx = client.transaction().await.map_err(Error::from)?;
         tx.execute(
             "SELECT set_config('app.tenant_id', $1, true)",
             &[&tenant.to_string()],
         )
-        .await?;
+        .await
+        .map_err(Error::from)?;
         let out = work(&tx).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(out)
+    }
+
+    /// A transaction with no tenant set: every tenant table shows and accepts nothing. Only for
+    /// the one routing table (`enrollment_route`), which maps a live code to its tenant.
+    pub async fn untenanted_tx<T, E: From<Error>>(
+        &self,
+        work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| Error::Pool(e.to_string()))?;
+        let tx = client.transaction().await.map_err(Error::from)?;
+        let out = work(&tx).await?;
+        tx.commit().await.map_err(Error::from)?;
         Ok(out)
     }
 }

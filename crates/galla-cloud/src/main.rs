@@ -1,6 +1,6 @@
 //! `galla-cloud dev`: a working server for a newcomer in one command (a private PostgreSQL,
-//! migrated, a development CA and certificate, HTTPS on localhost). `galla-cloud serve`: the
-//! production server against any PostgreSQL 15+, configured from the environment.
+//! migrated, a development CA and certificate, keys, HTTPS on localhost). `galla-cloud serve`:
+//! the production server against any PostgreSQL 15+, configured from a file and the environment.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,9 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use galla_cloud::clock::SystemClock;
+use galla_cloud::config::{self, Config};
 use galla_cloud::db::{self, APP_ROLE, DATABASE, OWNER_ROLE};
+use galla_cloud::kms::FileKms;
 use galla_cloud::pg_cluster::SUPERUSER;
+use galla_cloud::rate_limit::{RateLimitConfig, RateLimits};
 use galla_cloud::server::{self, AppState};
+use galla_cloud::tlog::LogSigner;
 use galla_cloud::tls::{self, DevCa};
 use galla_cloud::{Db, Error, PgCluster, Result};
 
@@ -26,7 +31,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Starts a development server: its own PostgreSQL under --dir, a dev CA, HTTPS on --listen.
+    /// Starts a development server: its own PostgreSQL under --dir, a dev CA, keys, HTTPS on
+    /// --listen.
     Dev {
         #[arg(long, default_value = "galla-cloud-dev")]
         dir: PathBuf,
@@ -36,17 +42,19 @@ enum Cmd {
         #[arg(long, default_value_t = 54329)]
         pg_port: u16,
     },
-    /// Serves against the PostgreSQL given by the environment: GALLA_CLOUD_DATABASE_URL (as
-    /// galla_app), GALLA_CLOUD_MIGRATE_URL (as galla_owner; optional), GALLA_CLOUD_LISTEN,
-    /// GALLA_CLOUD_TLS_CERT and GALLA_CLOUD_TLS_KEY (PEM files).
-    Serve,
-}
-
-fn env(name: &str) -> Result<String> {
-    std::env::var(name).map_err(|_| Error::Setup {
-        what: format!("{name} is not set"),
-        fix: "see `galla-cloud serve --help` for the settings it reads".into(),
-    })
+    /// Serves with the settings of --config (TOML) and GALLA_CLOUD_* environment variables
+    /// (see docs/architecture.md, "cloud configuration").
+    Serve {
+        #[arg(long, env = "GALLA_CLOUD_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Creates the KMS master key and the checkpoint signing key (0600) if they are missing.
+    InitKeys {
+        #[arg(long)]
+        kms_master_key_file: PathBuf,
+        #[arg(long)]
+        log_signing_key_file: PathBuf,
+    },
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -58,7 +66,11 @@ async fn shutdown_signal() {
     }
 }
 
-async fn run_server(addr: SocketAddr, tls: Arc<rustls::ServerConfig>, db: Db) -> Result<()> {
+async fn run_server(
+    addr: SocketAddr,
+    tls: Arc<rustls::ServerConfig>,
+    state: Arc<AppState>,
+) -> Result<()> {
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {
@@ -66,7 +78,23 @@ async fn run_server(addr: SocketAddr, tls: Arc<rustls::ServerConfig>, db: Db) ->
         tracing::info!("shutting down: finishing requests in flight");
         stopper.graceful_shutdown(Some(Duration::from_secs(10)));
     });
-    server::serve(addr, tls, Arc::new(AppState { db }), handle).await
+    server::serve(addr, tls, state, handle).await
+}
+
+fn state(
+    db: Db,
+    kms_file: &std::path::Path,
+    log_key_file: &std::path::Path,
+    log_name: &str,
+    limits: &RateLimitConfig,
+) -> Result<Arc<AppState>> {
+    Ok(Arc::new(AppState {
+        db,
+        clock: Arc::new(SystemClock),
+        kms: Arc::new(FileKms::open(kms_file)?),
+        log: LogSigner::new(log_name, config::load_signing_key(log_key_file)?)?,
+        limits: RateLimits::new(limits),
+    }))
 }
 
 async fn dev(dir: PathBuf, listen: SocketAddr, pg_port: u16) -> Result<()> {
@@ -83,8 +111,21 @@ async fn dev(dir: PathBuf, listen: SocketAddr, pg_port: u16) -> Result<()> {
     db::migrate(&cluster.connection_string(OWNER_ROLE, DATABASE)).await?;
     let db = Db::connect(&cluster.connection_string(APP_ROLE, DATABASE), 16)?;
     let ca = DevCa::ensure(&dir.join("tls"))?;
+    let (kms_file, log_key_file) = (
+        dir.join("keys/kms-master.key"),
+        dir.join("keys/log-signing.key"),
+    );
+    config::init_keys(&kms_file, &log_key_file)?;
+    let state = state(
+        db,
+        &kms_file,
+        &log_key_file,
+        "galla-cloud.dev",
+        &RateLimitConfig::default(),
+    )?;
     println!("galla-cloud (development) listening on https://{listen}");
     println!("  a terminal trusts this CA: {}", ca.ca_cert.display());
+    println!("  checkpoints verify with: {}", state.log.verifier_key());
     println!(
         "  PostgreSQL: {}",
         cluster.connection_string(APP_ROLE, DATABASE)
@@ -94,28 +135,32 @@ async fn dev(dir: PathBuf, listen: SocketAddr, pg_port: u16) -> Result<()> {
         ca.ca_cert.display(),
         listen.port()
     );
+    println!("  a shop signs up with POST /v1/tenants (docs/sync-protocol.md)");
     println!("ready");
-    run_server(listen, ca.server_config()?, db).await?;
+    run_server(listen, ca.server_config()?, state).await?;
     drop(cluster);
     Ok(())
 }
 
-async fn serve() -> Result<()> {
-    if let Ok(owner) = std::env::var("GALLA_CLOUD_MIGRATE_URL") {
-        db::migrate(&owner).await?;
+async fn serve(config_file: Option<PathBuf>) -> Result<()> {
+    let config = Config::load(config_file.as_deref(), |k| std::env::var(k).ok())?;
+    tracing::info!(?config, "starting");
+    if let Some(owner) = &config.migrate_url {
+        db::migrate(owner).await?;
     }
-    let db = Db::connect(&env("GALLA_CLOUD_DATABASE_URL")?, 32)?;
-    let listen: SocketAddr = env("GALLA_CLOUD_LISTEN")?
-        .parse()
-        .map_err(|_| Error::Setup {
-            what: "GALLA_CLOUD_LISTEN is not an address".into(),
-            fix: "use host:port, e.g. 0.0.0.0:443".into(),
-        })?;
-    let config = tls::server_config(
-        &std::fs::read(env("GALLA_CLOUD_TLS_CERT")?)?,
-        &std::fs::read(env("GALLA_CLOUD_TLS_KEY")?)?,
+    let db = Db::connect(&config.database_url, config.pool_size)?;
+    let tls = tls::server_config(
+        &std::fs::read(&config.tls_cert)?,
+        &std::fs::read(&config.tls_key)?,
     )?;
-    run_server(listen, config, db).await
+    let state = state(
+        db,
+        &config.kms_master_key_file,
+        &config.log_signing_key_file,
+        &config.log_name,
+        &config.rate_limits,
+    )?;
+    run_server(config.listen, tls, state).await
 }
 
 #[tokio::main]
@@ -131,7 +176,11 @@ async fn main() {
             listen,
             pg_port,
         } => dev(dir, listen, pg_port).await,
-        Cmd::Serve => serve().await,
+        Cmd::Serve { config } => serve(config).await,
+        Cmd::InitKeys {
+            kms_master_key_file,
+            log_signing_key_file,
+        } => config::init_keys(&kms_master_key_file, &log_signing_key_file),
     };
     if let Err(e) = result {
         eprintln!("galla-cloud: {e}");

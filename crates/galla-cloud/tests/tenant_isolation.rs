@@ -12,6 +12,22 @@ use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 
 const TABLES: [&str; 3] = ["tenant", "device", "audit_record"];
+/// Every table with tenant rows; `every_table_but_the_route_is_a_tenant_table` keeps it whole.
+const ALL_TENANT_TABLES: [&str; 13] = [
+    "tenant",
+    "device",
+    "audit_record",
+    "owner_account",
+    "owner_session",
+    "seat",
+    "tenant_key",
+    "enrollment_code",
+    "request_nonce",
+    "log_state",
+    "log_node",
+    "log_checkpoint",
+    "owner_alert",
+];
 
 struct Cloud {
     cluster: PgCluster,
@@ -59,8 +75,8 @@ impl Cloud {
                 .await?;
                 for seq in 1i64..=2 {
                     tx.execute(
-                        "INSERT INTO audit_record (tenant_id, device_id, seq, record, hash, signature)
-                         VALUES ($1, $2, $3, 'r', $4, $5)",
+                        "INSERT INTO audit_record (tenant_id, device_id, seq, record, hash, signature, log_index)
+                         VALUES ($1, $2, $3, 'r', $4, $5, $3::bigint - 1)",
                         &[&tenant, &device, &seq, &vec![7u8; 32], &vec![9u8; 64]],
                     )
                     .await?;
@@ -136,8 +152,8 @@ async fn a_tenants_transaction_neither_sees_nor_changes_another_tenants_rows() {
                 .await?;
             let inserted = tx
                 .execute(
-                    "INSERT INTO audit_record (tenant_id, device_id, seq, record, hash, signature)
-                     VALUES ($1, $2, 3, 'forged', $3, $4)",
+                    "INSERT INTO audit_record (tenant_id, device_id, seq, record, hash, signature, log_index)
+                     VALUES ($1, $2, 3, 'forged', $3, $4, 2)",
                     &[&b, &b_device, &vec![0u8; 32], &vec![0u8; 64]],
                 )
                 .await;
@@ -260,7 +276,7 @@ async fn the_servers_role_owns_nothing_bypasses_nothing_and_audit_records_never_
         .unwrap()
         .get(0);
     assert_eq!(owned, 0);
-    for table in TABLES {
+    for table in ALL_TENANT_TABLES {
         let forced: bool = owner
             .query_one(
                 "SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = $1",
@@ -307,4 +323,40 @@ async fn the_servers_role_owns_nothing_bypasses_nothing_and_audit_records_never_
         .await
         .unwrap_err();
     assert!(format!("{e:?}").contains("append-only"), "{e:?}");
+}
+
+/// A table added without row-level security would leak across tenants: every table in the
+/// schema must be a tenant table (forced RLS, tenant_id leading its primary key), except the
+/// enrollment route and refinery's history.
+#[tokio::test]
+async fn every_table_but_the_route_is_a_tenant_table() {
+    let cloud = cloud().await;
+    let owner = cloud.client(OWNER_ROLE).await;
+    let rows = owner
+        .query(
+            "SELECT c.relname::text, c.relrowsecurity AND c.relforcerowsecurity,
+                    (SELECT a.attname::text FROM pg_index i
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                     WHERE i.indrelid = c.oid AND i.indisprimary)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind = 'r'
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut tenant_tables = vec![];
+    for row in rows {
+        let (name, forced, first_key): (String, bool, Option<String>) =
+            (row.get(0), row.get(1), row.get(2));
+        if name == "enrollment_route" || name == "refinery_schema_history" {
+            continue;
+        }
+        assert!(forced, "{name} has no forced row-level security");
+        assert_eq!(first_key.as_deref(), Some("tenant_id"), "{name}'s key");
+        tenant_tables.push(name);
+    }
+    let mut expected: Vec<String> = ALL_TENANT_TABLES.iter().map(|t| t.to_string()).collect();
+    expected.sort();
+    assert_eq!(tenant_tables, expected);
 }

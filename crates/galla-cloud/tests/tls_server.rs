@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use galla_cloud::server::{self, AppState};
+use galla_cloud::server;
 use galla_cloud::tls::DevCa;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
@@ -84,7 +84,12 @@ async fn tls_13_answers_with_security_headers_tls_12_is_refused_and_shutdown_is_
     let server = tokio::spawn(server::serve(
         addr,
         ca.server_config().unwrap(),
-        Arc::new(AppState { db }),
+        common::app_state(
+            dir.path(),
+            db,
+            galla_cloud::clock::ManualClock::new(0),
+            &Default::default(),
+        ),
         handle.clone(),
     ));
     let _ = tokio::time::timeout(Duration::from_secs(10), handle.listening()).await;

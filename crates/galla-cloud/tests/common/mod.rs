@@ -33,3 +33,25 @@ pub async fn migrated_cluster(root: &Path, pool_size: usize) -> (PgCluster, Db) 
     let db = Db::connect(&cluster.connection_string(APP_ROLE, DATABASE), pool_size).expect("pool");
     (cluster, db)
 }
+
+/// The app state a test server runs with: a manual clock, a file KMS and a log key in `dir`.
+pub fn app_state(
+    dir: &Path,
+    db: Db,
+    clock: galla_cloud::clock::ManualClock,
+    limits: &galla_cloud::rate_limit::RateLimitConfig,
+) -> std::sync::Arc<galla_cloud::server::AppState> {
+    let (kms, log_key) = (dir.join("keys/kms.key"), dir.join("keys/log.key"));
+    galla_cloud::config::init_keys(&kms, &log_key).expect("keys");
+    std::sync::Arc::new(galla_cloud::server::AppState {
+        db,
+        clock: std::sync::Arc::new(clock),
+        kms: std::sync::Arc::new(galla_cloud::kms::FileKms::open(&kms).expect("kms")),
+        log: galla_cloud::tlog::LogSigner::new(
+            "galla-cloud.test",
+            galla_cloud::config::load_signing_key(&log_key).expect("log key"),
+        )
+        .expect("log signer"),
+        limits: galla_cloud::rate_limit::RateLimits::new(limits),
+    })
+}

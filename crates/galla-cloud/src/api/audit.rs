@@ -1,0 +1,253 @@
+//! `POST /v1/audit`: a device pushes the next records of its signed audit chain.
+//!
+//! Each record must continue the device's chain as the server holds it (`seq = last + 1`,
+//! `prev_hash = last hash`, signed by the enrolled key, of this tenant and device), checked with
+//! the same `ChainVerifier` the terminal uses. A record already accepted and sent again with the
+//! same bytes is acknowledged (a retry after a lost response is harmless). The same sequence
+//! number with different, validly signed bytes is equivocation: the device signed two histories.
+//! Nothing of the batch is written, the device is quarantined (its pushes are refused until the
+//! owner deals with it), and the owner gets an alert with both records as evidence.
+//!
+//! Accepted records go to `audit_record` and to the tenant's Merkle log in the same transaction,
+//! and the response carries the new signed checkpoint.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use galla_proto::api::{AuditPush, AuditPushResponse, ErrorCode, MAX_AUDIT_BATCH};
+use galla_proto::audit::{ChainVerifier, MAX_IMAGE_BYTES, record_hash, verify_signature};
+use uuid::Uuid;
+
+use super::device_auth::SignedRequest;
+use super::{ApiError, ApiResult, parse_json};
+use crate::server::AppState;
+use crate::tlog;
+
+struct Incoming {
+    seq: u64,
+    encoded: Vec<u8>,
+    signature: [u8; 64],
+}
+
+enum Pushed {
+    Accepted(AuditPushResponse),
+    Equivocation(Incoming),
+}
+
+fn chain_broken(message: String) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, ErrorCode::ChainBroken, message)
+}
+
+fn decode(push: AuditPush) -> ApiResult<Vec<Incoming>> {
+    if push.records.is_empty() || push.records.len() > MAX_AUDIT_BATCH {
+        return Err(ApiError::bad_request(format!(
+            "push 1 to {MAX_AUDIT_BATCH} audit records at a time"
+        )));
+    }
+    let mut out: Vec<Incoming> = Vec::with_capacity(push.records.len());
+    for (i, r) in push.records.into_iter().enumerate() {
+        if let Some(prev) = out.last()
+            && prev.seq.checked_add(1) != Some(r.seq)
+        {
+            return Err(ApiError::bad_request(format!(
+                "records[{i}] has seq {} after {}; send consecutive records in order",
+                r.seq, prev.seq
+            )));
+        }
+        if r.record.len() > (MAX_IMAGE_BYTES * 2 + 4096) * 4 / 3 + 4 {
+            return Err(ApiError::bad_request(format!("records[{i}] is too large")));
+        }
+        let encoded = BASE64
+            .decode(&r.record)
+            .map_err(|_| ApiError::bad_request(format!("records[{i}].record is not base64")))?;
+        let signature = BASE64
+            .decode(&r.signature)
+            .ok()
+            .and_then(|s| <[u8; 64]>::try_from(s).ok())
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("records[{i}].signature is not 64 bytes of base64"))
+            })?;
+        if r.seq == 0 || r.seq > i64::MAX as u64 {
+            return Err(ApiError::bad_request(format!(
+                "records[{i}].seq is out of range"
+            )));
+        }
+        out.push(Incoming {
+            seq: r.seq,
+            encoded,
+            signature,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn push(
+    State(state): State<Arc<AppState>>,
+    signed: SignedRequest,
+) -> ApiResult<Json<AuditPushResponse>> {
+    let records = decode(parse_json::<AuditPush>(&signed.body)?)?;
+    let device = signed.device;
+    let (tenant, device_id) = (device.tenant_id, device.device_id);
+    let now = state.clock.now_ms();
+    let outcome = state
+        .db
+        .tenant_tx(tenant, async |tx| -> ApiResult<Pushed> {
+            let row = tx
+                .query_one(
+                    "SELECT audit_seq, audit_head, quarantined_at_ms IS NOT NULL FROM device
+                     WHERE tenant_id = $1 AND device_id = $2 FOR UPDATE",
+                    &[&tenant, &device_id],
+                )
+                .await?;
+            if row.get::<_, bool>(2) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::DeviceQuarantined,
+                    "this terminal is quarantined after sending conflicting audit records; the owner has been alerted",
+                ));
+            }
+            let head_seq = row.get::<_, i64>(0) as u64;
+            let head_hash: [u8; 32] = row
+                .get::<_, &[u8]>(1)
+                .try_into()
+                .map_err(|_| crate::Error::Crypto("a stored chain head is not 32 bytes"))?;
+
+            // Resends: compare with what was accepted, byte for byte.
+            let resent: Vec<&Incoming> = records.iter().filter(|r| r.seq <= head_seq).collect();
+            if let (Some(first), Some(last)) = (resent.first(), resent.last()) {
+                let stored = tx
+                    .query(
+                        "SELECT seq, record FROM audit_record
+                         WHERE tenant_id = $1 AND device_id = $2 AND seq BETWEEN $3 AND $4
+                         ORDER BY seq",
+                        &[&tenant, &device_id, &(first.seq as i64), &(last.seq as i64)],
+                    )
+                    .await?;
+                for (incoming, row) in resent.iter().zip(stored.iter()) {
+                    if row.get::<_, &[u8]>(1) != incoming.encoded.as_slice() {
+                        // Only a validly signed second version proves the device equivocated;
+                        // anything else is just a bad record.
+                        if verify_signature(&device.public_key, &incoming.encoded, &incoming.signature)
+                        {
+                            return Ok(Pushed::Equivocation(Incoming {
+                                seq: incoming.seq,
+                                encoded: incoming.encoded.clone(),
+                                signature: incoming.signature,
+                            }));
+                        }
+                        return Err(chain_broken(format!(
+                            "record {} differs from the one accepted and its signature does not verify",
+                            incoming.seq
+                        )));
+                    }
+                }
+            }
+
+            let fresh: Vec<&Incoming> = records.iter().filter(|r| r.seq > head_seq).collect();
+            if fresh.is_empty() {
+                let (_, checkpoint) = tlog::latest_checkpoint(tx, tenant).await?;
+                return Ok(Pushed::Accepted(AuditPushResponse {
+                    head_seq,
+                    appended: 0,
+                    checkpoint,
+                }));
+            }
+            let mut chain =
+                ChainVerifier::resume(device.public_key, tenant, device_id, head_seq, head_hash);
+            let mut hashes = Vec::with_capacity(fresh.len());
+            for r in &fresh {
+                chain
+                    .push(r.seq, &r.encoded, &r.signature)
+                    .map_err(|e| chain_broken(format!("{e}; the server has {head_seq}")))?;
+                hashes.push(record_hash(&r.encoded));
+            }
+
+            let mut frontier = tlog::lock(tx, tenant).await?;
+            let leaves: Vec<&[u8]> = fresh.iter().map(|r| r.encoded.as_slice()).collect();
+            let (first_index, nodes) = tlog::append(&mut frontier, &leaves)?;
+            let seqs: Vec<i64> = fresh.iter().map(|r| r.seq as i64).collect();
+            let hash_refs: Vec<&[u8]> = hashes.iter().map(|h| &h[..]).collect();
+            let signatures: Vec<&[u8]> = fresh.iter().map(|r| &r.signature[..]).collect();
+            let indexes: Vec<i64> = (0..fresh.len() as i64)
+                .map(|i| first_index as i64 + i)
+                .collect();
+            tx.execute(
+                "INSERT INTO audit_record
+                     (tenant_id, device_id, seq, record, hash, signature, log_index)
+                 SELECT $1, $2, * FROM unnest($3::bigint[], $4::bytea[], $5::bytea[], $6::bytea[], $7::bigint[])",
+                &[&tenant, &device_id, &seqs, &leaves, &hash_refs, &signatures, &indexes],
+            )
+            .await?;
+            let new_head = chain.verified();
+            tx.execute(
+                "UPDATE device SET audit_seq = $3, audit_head = $4 WHERE tenant_id = $1 AND device_id = $2",
+                &[&tenant, &device_id, &(new_head as i64), &&chain.head_hash()[..]],
+            )
+            .await?;
+            let checkpoint = tlog::commit(tx, tenant, &frontier, &nodes, &state.log, now).await?;
+            Ok(Pushed::Accepted(AuditPushResponse {
+                head_seq: new_head,
+                appended: fresh.len() as u64,
+                checkpoint,
+            }))
+        })
+        .await?;
+    match outcome {
+        Pushed::Accepted(response) => Ok(Json(response)),
+        Pushed::Equivocation(second) => {
+            quarantine(&state, tenant, device_id, second, now).await?;
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::Equivocation,
+                "a record with this sequence number was accepted with different contents; this terminal is quarantined and the owner alerted",
+            ))
+        }
+    }
+}
+
+/// Quarantines the device and raises the owner's alert, in its own transaction (the batch's
+/// was rolled back).
+async fn quarantine(
+    state: &AppState,
+    tenant: Uuid,
+    device: Uuid,
+    second: Incoming,
+    now: i64,
+) -> ApiResult<()> {
+    state
+        .db
+        .tenant_tx(tenant, async |tx| -> ApiResult<()> {
+            tx.execute(
+                "UPDATE device SET quarantined_at_ms = coalesce(quarantined_at_ms, $3)
+                 WHERE tenant_id = $1 AND device_id = $2",
+                &[&tenant, &device, &now],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO owner_alert
+                     (tenant_id, alert_id, kind, device_id, detail, evidence, evidence_sig, raised_at_ms)
+                 VALUES ($1, $2, 'equivocation', $3, $4, $5, $6, $7)",
+                &[
+                    &tenant,
+                    &Uuid::now_v7(),
+                    &device,
+                    &format!(
+                        "terminal sent a second, different audit record number {}; it is quarantined",
+                        second.seq
+                    ),
+                    &second.encoded,
+                    &&second.signature[..],
+                    &now,
+                ],
+            )
+            .await?;
+            Ok(())
+        })
+        .await?;
+    tracing::warn!(%tenant, %device, seq = second.seq, "audit equivocation: device quarantined");
+    Ok(())
+}

@@ -1,0 +1,459 @@
+//! Device-signed requests and audit ingestion through the real server (TLS 1.3, PostgreSQL):
+//! chains continue, resends are harmless, proofs and checkpoints verify with the key the
+//! terminal got at enrollment; forged, replayed, stale, revoked, wiped, wrong-tenant, oversized
+//! and malformed requests are refused with the right status and write nothing; equivocation
+//! quarantines the device and alerts the owner; rate limits answer 429 with Retry-After.
+
+mod common;
+mod support;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use galla_proto::api::*;
+use galla_proto::audit::AuditRecord;
+use galla_proto::checkpoint::{Checkpoint, NoteVerifier};
+use galla_proto::merkle::{self, Hash};
+use reqwest::{Method, StatusCode};
+use support::{Cloud, Terminal, cloud, shop_with_terminal};
+use uuid::Uuid;
+
+fn verified(terminal: &Terminal, note: &str) -> Checkpoint {
+    let enrolled = terminal.enrolled.as_ref().unwrap();
+    NoteVerifier::from_vkey(&enrolled.log_verifier_key)
+        .unwrap()
+        .verify_checkpoint(note, &enrolled.log_origin)
+        .expect("the checkpoint verifies with the key from enrollment")
+}
+
+fn hashes(proof: &[String]) -> Vec<Hash> {
+    proof
+        .iter()
+        .map(|h| BASE64.decode(h).unwrap().try_into().unwrap())
+        .collect()
+}
+
+async fn log_size(cloud: &Cloud, tenant: Uuid) -> i64 {
+    cloud
+        .db
+        .in_tenant(tenant, async |tx| {
+            Ok(tx
+                .query_one("SELECT size FROM log_state", &[])
+                .await?
+                .get(0))
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn pushes_continue_the_chain_resends_are_harmless_and_every_proof_verifies() {
+    let cloud = cloud().await;
+    let (tenant, token, mut one) = shop_with_terminal(&cloud, 1).await;
+    let code = cloud.issue_code(&token, None).await;
+    let mut two = Terminal::new(2);
+    two.enroll(&cloud, &code.code).await;
+
+    one.write(5);
+    let a = one.push(&cloud, 0..3).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let first: AuditPushResponse = a.json();
+    assert_eq!((first.head_seq, first.appended), (3, 3));
+    let cp3 = verified(&one, &first.checkpoint);
+    assert_eq!(cp3.size, 3);
+
+    // Records 1-3 again with 4-5: only the new two count.
+    let a = one.push(&cloud, 0..5).await;
+    let second: AuditPushResponse = a.json();
+    assert_eq!((second.head_seq, second.appended), (5, 2));
+    two.write(4);
+    let a = two.push(&cloud, 0..4).await;
+    let third: AuditPushResponse = a.json();
+    let cp9 = verified(&two, &third.checkpoint);
+    assert_eq!(cp9.size, 9);
+    // An identical resend of everything changes nothing.
+    let again: AuditPushResponse = one.push(&cloud, 0..5).await.json();
+    assert_eq!((again.head_seq, again.appended), (5, 0));
+    assert_eq!(verified(&one, &again.checkpoint).size, 9);
+    assert_eq!(cloud.count(tenant, "audit_record").await, 9);
+
+    // The newest checkpoint, served on its own, is the same.
+    let a = one.get(&cloud, PATH_LOG_CHECKPOINT).await;
+    assert_eq!(a.json::<CheckpointResponse>().checkpoint, third.checkpoint);
+
+    // Each terminal's own records are in the log, provably.
+    for (terminal, n) in [(&mut one, 5u64), (&mut two, 4)] {
+        for seq in 1..=n {
+            let a = terminal
+                .get(
+                    &cloud,
+                    &format!("{PATH_LOG_INCLUSION}?seq={seq}&tree_size=9"),
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            let proof: InclusionResponse = a.json();
+            let leaf = merkle::leaf_hash(&terminal.chain[seq as usize - 1].encoded);
+            merkle::verify_inclusion(proof.leaf_index, 9, &leaf, &hashes(&proof.proof), &cp9.root)
+                .unwrap_or_else(|e| panic!("record {seq}: {e}"));
+        }
+    }
+    // The log only grew: 3 -> 9 is consistent.
+    let a = one
+        .get(&cloud, &format!("{PATH_LOG_CONSISTENCY}?from=3&to=9"))
+        .await;
+    let proof: ConsistencyResponse = a.json();
+    merkle::verify_consistency(3, 9, &hashes(&proof.proof), &cp3.root, &cp9.root).unwrap();
+    // Asking beyond the log, or for a record it does not have, is a clear refusal.
+    let a = one
+        .get(&cloud, &format!("{PATH_LOG_CONSISTENCY}?from=3&to=10"))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    let a = one
+        .get(&cloud, &format!("{PATH_LOG_INCLUSION}?seq=6&tree_size=9"))
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let a = one
+        .get(&cloud, &format!("{PATH_LOG_INCLUSION}?seq=x"))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn chain_breaks_are_refused_and_nothing_is_written() {
+    let cloud = cloud().await;
+    let (tenant, _, mut terminal) = shop_with_terminal(&cloud, 1).await;
+    terminal.write(8);
+    assert_eq!(terminal.push(&cloud, 0..5).await.status, StatusCode::OK);
+
+    // A gap: 7 before 6.
+    let a = terminal.push(&cloud, 6..7).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::CONFLICT, "chain_broken")
+    );
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected sequence 6"),
+        "{}",
+        a.body
+    );
+
+    // A validly signed record 6 that does not follow record 5.
+    let key = terminal.key.clone();
+    let mut unlinked = terminal.chain[5].record.clone();
+    unlinked.prev_hash = [1; 32];
+    let body = Terminal::push_body(&[unlinked.sign(&key).unwrap()]);
+    let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, &body);
+    assert_eq!(cloud.send(r).await.code(), "chain_broken");
+
+    // Record 6 signed by another key, or claiming another device.
+    let other = Terminal::new(7).key;
+    let body = Terminal::push_body(&[terminal.chain[5].record.clone().sign(&other).unwrap()]);
+    let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, &body);
+    assert_eq!(cloud.send(r).await.code(), "chain_broken");
+    let mut foreign = terminal.chain[5].record.clone();
+    foreign.device_id = Uuid::now_v7();
+    let body = Terminal::push_body(&[foreign.sign(&key).unwrap()]);
+    let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, &body);
+    assert_eq!(cloud.send(r).await.code(), "chain_broken");
+
+    // Out-of-order seqs in one batch, an empty batch, garbage bytes.
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&Terminal::push_body(&terminal.chain[5..7])).unwrap();
+    body["records"].as_array_mut().unwrap().reverse();
+    let r = terminal.signed(
+        &cloud,
+        Method::POST,
+        PATH_AUDIT,
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(cloud.send(r).await.status, StatusCode::BAD_REQUEST);
+    for bad in [
+        serde_json::json!({ "records": [] }),
+        serde_json::json!({ "records": [{ "seq": 6, "record": "!!", "signature": "AA==" }] }),
+        serde_json::json!({ "records": [{ "seq": 6, "record": "AAAA", "signature": BASE64.encode([0u8; 64]) }] }),
+    ] {
+        let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, bad.to_string().as_bytes());
+        let a = cloud.send(r).await;
+        assert!(a.status.is_client_error(), "{bad}: {}", a.status);
+    }
+
+    assert_eq!(cloud.count(tenant, "audit_record").await, 5);
+    assert_eq!(log_size(&cloud, tenant).await, 5);
+    // The honest continuation is still welcome.
+    let a = terminal.push(&cloud, 5..8).await;
+    assert_eq!(a.json::<AuditPushResponse>().head_seq, 8);
+}
+
+#[tokio::test]
+async fn equivocation_quarantines_the_device_and_alerts_the_owner() {
+    let cloud = cloud().await;
+    let (tenant, token, mut terminal) = shop_with_terminal(&cloud, 1).await;
+    terminal.write(4);
+    assert_eq!(terminal.push(&cloud, 0..3).await.status, StatusCode::OK);
+
+    // A second, validly signed record 2 with other contents.
+    let mut fork: AuditRecord = terminal.chain[1].record.clone();
+    fork.entity_id = "A1/26-27/999999".into();
+    let fork = fork.sign(&terminal.key).unwrap();
+    let body = Terminal::push_body(std::slice::from_ref(&fork));
+    let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, &body);
+    let a = cloud.send(r).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::CONFLICT, "equivocation")
+    );
+
+    let alerts: Vec<OwnerAlert> = cloud
+        .owner(Method::GET, PATH_OWNER_ALERTS, &token, None)
+        .await
+        .json();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, AlertKind::Equivocation);
+    assert_eq!(alerts[0].device_id, Some(terminal.device_id));
+    let evidence: Vec<u8> = cloud
+        .db
+        .in_tenant(tenant, async |tx| {
+            Ok(tx
+                .query_one("SELECT evidence FROM owner_alert", &[])
+                .await?
+                .get(0))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        evidence, fork.encoded,
+        "the second record is kept as evidence"
+    );
+    let devices: Vec<DeviceSummary> = cloud
+        .owner(Method::GET, PATH_OWNER_DEVICES, &token, None)
+        .await
+        .json();
+    assert!(devices[0].quarantined);
+
+    // Quarantined: even the honest next record is refused, and nothing was added.
+    let a = terminal.push(&cloud, 3..4).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::FORBIDDEN, "device_quarantined")
+    );
+    assert_eq!(cloud.count(tenant, "audit_record").await, 3);
+
+    // Every tenant table now has rows, and with no tenant set the server's role sees none.
+    let (client, conn) = tokio_postgres::connect(
+        &cloud
+            .cluster
+            .connection_string(galla_cloud::db::APP_ROLE, galla_cloud::db::DATABASE),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    for table in [
+        "tenant",
+        "device",
+        "audit_record",
+        "owner_account",
+        "owner_session",
+        "seat",
+        "tenant_key",
+        "enrollment_code",
+        "request_nonce",
+        "log_state",
+        "log_node",
+        "log_checkpoint",
+        "owner_alert",
+    ] {
+        assert!(cloud.count(tenant, table).await > 0, "{table} has rows");
+        let seen: i64 = client
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(seen, 0, "{table} without a tenant");
+    }
+}
+
+#[tokio::test]
+async fn forged_replayed_stale_revoked_wiped_wrong_tenant_and_bad_bodies_are_refused() {
+    let cloud = cloud().await;
+    let (tenant, token, mut terminal) = shop_with_terminal(&cloud, 1).await;
+    let (other_tenant, _, mut other) = shop_with_terminal(&cloud, 2).await;
+    terminal.write(3);
+    other.write(1);
+    assert_eq!(other.push(&cloud, 0..1).await.status, StatusCode::OK);
+
+    // Replay: the same signed request twice.
+    let body = Terminal::push_body(&terminal.chain[0..1]);
+    let request = terminal.signed(&cloud, Method::POST, PATH_AUDIT, &body);
+    let replay = request.try_clone().unwrap();
+    assert_eq!(cloud.send(request).await.status, StatusCode::OK);
+    let a = cloud.send(replay).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "replayed")
+    );
+
+    // Forged: signed by a key that is not the device's.
+    let mut forger = Terminal::new(9);
+    forger.tenant_id = terminal.tenant_id;
+    forger.device_id = terminal.device_id;
+    let body = Terminal::push_body(&terminal.chain[1..2]);
+    let r = forger.signed(&cloud, Method::POST, PATH_AUDIT, &body);
+    let a = cloud.send(r).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+
+    // Wrong tenant: a valid device naming another shop is nobody there.
+    let mut lost = Terminal::new(1);
+    lost.tenant_id = other_tenant;
+    lost.device_id = terminal.device_id;
+    let r = lost.signed(&cloud, Method::POST, PATH_AUDIT, &body);
+    assert_eq!(cloud.send(r).await.status, StatusCode::UNAUTHORIZED);
+    let a = lost
+        .get(&cloud, &format!("{PATH_LOG_INCLUSION}?seq=1&tree_size=1"))
+        .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+
+    // Stale: the clock moved on more than five minutes between signing and arrival.
+    let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, &body);
+    cloud.clock.advance_ms(5 * 60 * 1000 + 1);
+    let a = cloud.send(r).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "clock_skew")
+    );
+
+    // Missing headers; a body changed after signing.
+    let a = cloud
+        .send(cloud.http.post(cloud.url(PATH_AUDIT)).body(body.clone()))
+        .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let r = terminal
+        .signed(&cloud, Method::POST, PATH_AUDIT, &body)
+        .body(Terminal::push_body(&terminal.chain[1..3]));
+    assert_eq!(cloud.send(r).await.status, StatusCode::UNAUTHORIZED);
+
+    // Oversized and malformed bodies.
+    let huge = vec![b' '; galla_cloud::server::MAX_BODY_BYTES + 1];
+    let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, &huge);
+    let a = cloud.send(r).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+    for bad in [&b"{\"records\": ["[..], b"{\"recs\": []}", b"[]"] {
+        let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, bad);
+        let a = cloud.send(r).await;
+        assert_eq!(
+            (a.status, a.code().as_str()),
+            (StatusCode::BAD_REQUEST, "bad_request")
+        );
+    }
+    let a = terminal.get(&cloud, "/v1/no-such-thing").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+
+    // Nothing of any of that was written, in either shop.
+    assert_eq!(cloud.count(tenant, "audit_record").await, 1);
+    assert_eq!(cloud.count(other_tenant, "audit_record").await, 1);
+    assert_eq!(log_size(&cloud, tenant).await, 1);
+
+    // Wipe: told so on its next contact, which is recorded.
+    let code = cloud.issue_code(&token, None).await;
+    let mut spare = Terminal::new(3);
+    spare.enroll(&cloud, &code.code).await;
+    assert_eq!(
+        spare.get(&cloud, PATH_DEVICE_STATUS).await.status,
+        StatusCode::OK
+    );
+    let path = format!("{PATH_OWNER_DEVICES}/{}/wipe", spare.device_id);
+    assert_eq!(
+        cloud.owner(Method::POST, &path, &token, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let a = spare.get(&cloud, PATH_DEVICE_STATUS).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::FORBIDDEN, "wipe_requested")
+    );
+    let told: Option<i64> = cloud
+        .db
+        .in_tenant(tenant, async |tx| {
+            Ok(tx
+                .query_one(
+                    "SELECT wipe_told_at_ms FROM device WHERE device_id = $1",
+                    &[&spare.device_id],
+                )
+                .await?
+                .get(0))
+        })
+        .await
+        .unwrap();
+    assert!(told.is_some());
+
+    // Revoked: refused from the very next request.
+    let status: DeviceStatus = terminal.get(&cloud, PATH_DEVICE_STATUS).await.json();
+    assert_eq!((status.series_code.as_str(), status.audit_seq), ("T1", 1));
+    let path = format!("{PATH_OWNER_DEVICES}/{}/revoke", terminal.device_id);
+    assert_eq!(
+        cloud.owner(Method::POST, &path, &token, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let a = terminal.push(&cloud, 1..2).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::FORBIDDEN, "device_revoked")
+    );
+    assert_eq!(cloud.count(tenant, "audit_record").await, 1);
+    // Another shop's owner cannot revoke it (nor learn it exists).
+    let path = format!("{PATH_OWNER_DEVICES}/{}/revoke", other.device_id);
+    assert_eq!(
+        cloud.owner(Method::POST, &path, &token, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        other.get(&cloud, PATH_DEVICE_STATUS).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn every_address_and_every_device_has_its_own_token_bucket() {
+    let cloud = support::cloud_with(galla_cloud::rate_limit::RateLimitConfig {
+        per_device_per_second: 1,
+        per_device_burst: 3,
+        sensitive_per_minute: 100,
+        ..Default::default()
+    })
+    .await;
+    let (_, _, mut terminal) = shop_with_terminal(&cloud, 1).await;
+    for _ in 0..3 {
+        assert_eq!(
+            terminal.get(&cloud, PATH_DEVICE_STATUS).await.status,
+            StatusCode::OK
+        );
+    }
+    let a = terminal.get(&cloud, PATH_DEVICE_STATUS).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert_eq!(a.headers["retry-after"], "1");
+
+    let cloud = support::cloud_with(galla_cloud::rate_limit::RateLimitConfig {
+        per_address_per_second: 1,
+        per_address_burst: 4,
+        ..Default::default()
+    })
+    .await;
+    for _ in 0..4 {
+        let a = cloud.send(cloud.http.get(cloud.url("/healthz"))).await;
+        assert_eq!(a.status, StatusCode::OK);
+    }
+    let a = cloud.send(cloud.http.get(cloud.url("/healthz"))).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(a.headers.contains_key("retry-after"));
+}
