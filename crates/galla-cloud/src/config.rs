@@ -36,6 +36,9 @@ pub struct Config {
     /// The checkpoint key's name and the prefix of every log's origin line.
     #[serde(default = "default_log_name")]
     pub log_name: String,
+    /// The longest a request may take, in seconds.
+    #[serde(default = "default_request_timeout_seconds")]
+    pub request_timeout_seconds: u64,
     #[serde(default)]
     pub rate_limits: RateLimitConfig,
 }
@@ -45,6 +48,9 @@ fn default_listen() -> SocketAddr {
 }
 fn default_pool_size() -> usize {
     32
+}
+fn default_request_timeout_seconds() -> u64 {
+    30
 }
 fn default_log_name() -> String {
     "galla-cloud".into()
@@ -65,13 +71,14 @@ impl std::fmt::Debug for Config {
             .field("kms_master_key_file", &self.kms_master_key_file)
             .field("log_signing_key_file", &self.log_signing_key_file)
             .field("log_name", &self.log_name)
+            .field("request_timeout_seconds", &self.request_timeout_seconds)
             .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
 
 /// Top-level keys the environment may set, and whether each is a number.
-const ENV_KEYS: [(&str, bool); 9] = [
+const ENV_KEYS: [(&str, bool); 10] = [
     ("listen", false),
     ("database_url", false),
     ("migrate_url", false),
@@ -81,6 +88,7 @@ const ENV_KEYS: [(&str, bool); 9] = [
     ("kms_master_key_file", false),
     ("log_signing_key_file", false),
     ("log_name", false),
+    ("request_timeout_seconds", true),
 ];
 
 impl Config {
@@ -123,6 +131,11 @@ impl Config {
                 e.message()
             ))
         })?;
+        if !(1..=600).contains(&config.request_timeout_seconds) {
+            return Err(Error::Config(
+                "request_timeout_seconds must be 1 to 600".into(),
+            ));
+        }
         if config.pool_size == 0 || config.pool_size > 1000 {
             return Err(Error::Config("pool_size must be 1 to 1000".into()));
         }

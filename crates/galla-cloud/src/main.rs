@@ -87,6 +87,7 @@ fn state(
     log_key_file: &std::path::Path,
     log_name: &str,
     limits: &RateLimitConfig,
+    request_timeout: Duration,
 ) -> Result<Arc<AppState>> {
     Ok(Arc::new(AppState {
         db,
@@ -94,6 +95,7 @@ fn state(
         kms: Arc::new(FileKms::open(kms_file)?),
         log: LogSigner::new(log_name, config::load_signing_key(log_key_file)?)?,
         limits: RateLimits::new(limits),
+        request_timeout,
     }))
 }
 
@@ -122,6 +124,7 @@ async fn dev(dir: PathBuf, listen: SocketAddr, pg_port: u16) -> Result<()> {
         &log_key_file,
         "galla-cloud.dev",
         &RateLimitConfig::default(),
+        server::REQUEST_TIMEOUT,
     )?;
     println!("galla-cloud (development) listening on https://{listen}");
     println!("  a terminal trusts this CA: {}", ca.ca_cert.display());
@@ -159,6 +162,7 @@ async fn serve(config_file: Option<PathBuf>) -> Result<()> {
         &config.log_signing_key_file,
         &config.log_name,
         &config.rate_limits,
+        Duration::from_secs(config.request_timeout_seconds),
     )?;
     run_server(config.listen, tls, state).await
 }

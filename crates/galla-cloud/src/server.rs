@@ -27,7 +27,7 @@ use crate::tlog::LogSigner;
 
 /// The largest request body any route accepts (a full audit batch fits well within it).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// No request may take longer than this.
+/// No request may take longer than this (unless configured otherwise).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct AppState {
@@ -36,6 +36,8 @@ pub struct AppState {
     pub kms: Arc<dyn Kms>,
     pub log: LogSigner,
     pub limits: RateLimits,
+    /// The longest any request may take, body upload included; then 408.
+    pub request_timeout: Duration,
 }
 
 /// Alive: the process answers. Says nothing about the database.
@@ -102,6 +104,7 @@ async fn not_found() -> ApiError {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let timeout = state.request_timeout;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -137,7 +140,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            timeout,
         ))
         .layer(header(
             "strict-transport-security",

@@ -457,3 +457,45 @@ async fn every_address_and_every_device_has_its_own_token_bucket() {
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(a.headers.contains_key("retry-after"));
 }
+
+/// A client that sends headers and then stalls its body gets 408 when the request timeout
+/// (two seconds in tests) runs out, and holds nothing open past it.
+#[tokio::test]
+async fn a_request_that_stalls_is_cut_off_at_the_timeout() {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let cloud = cloud().await;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cloud.dir.path().join("tls/dev-ca.pem")).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(cloud.addr).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    tls.write_all(
+        b"POST /v1/tenants HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"shop_name\":",
+    )
+    .await
+    .unwrap();
+    let mut answer = String::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        tls.read_to_string(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the server let a stalled request hang");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}

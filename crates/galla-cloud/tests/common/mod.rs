@@ -53,5 +53,6 @@ pub fn app_state(
         )
         .expect("log signer"),
         limits: galla_cloud::rate_limit::RateLimits::new(limits),
+        request_timeout: std::time::Duration::from_secs(2),
     })
 }
