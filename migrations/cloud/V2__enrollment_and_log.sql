@@ -52,14 +52,22 @@ CREATE TABLE enrollment_code (
     PRIMARY KEY (tenant_id, code_hash)
 );
 
--- The one table without a tenant policy: a terminal redeeming a code does not yet know its
--- tenant. It maps the SHA-256 of a live code to its tenant and holds nothing else; everything
--- about the code is in enrollment_code, under the tenant's policy. Rows go when redeemed.
+-- The one table not keyed by tenant: a terminal redeeming a code does not yet know its tenant.
+-- It maps the keyed hash of a live code to its tenant and holds nothing else; everything about
+-- the code is in enrollment_code, under the tenant's policy. Anyone may look a hash up (that is
+-- its job); only the code's own tenant may add or remove its rows. Rows go when redeemed.
 CREATE TABLE enrollment_route (
     code_hash       bytea PRIMARY KEY CHECK (length(code_hash) = 32),
     tenant_id       uuid NOT NULL,
     expires_at_ms   bigint NOT NULL
 );
+ALTER TABLE enrollment_route ENABLE ROW LEVEL SECURITY;
+ALTER TABLE enrollment_route FORCE ROW LEVEL SECURITY;
+CREATE POLICY route_lookup ON enrollment_route FOR SELECT USING (true);
+CREATE POLICY route_insert ON enrollment_route FOR INSERT
+    WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY route_delete ON enrollment_route FOR DELETE
+    USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 
 ALTER TABLE device
     ADD COLUMN wipe_requested_at_ms bigint,
@@ -156,7 +164,7 @@ $$;
 GRANT SELECT, INSERT, UPDATE (totp_last_step, failed_attempts, locked_until_ms)
     ON owner_account TO galla_app;
 GRANT SELECT, INSERT, DELETE ON owner_session TO galla_app;
-GRANT SELECT, INSERT, UPDATE (display_name, roles, revoked) ON seat TO galla_app;
+GRANT SELECT, INSERT ON seat TO galla_app;
 GRANT SELECT, INSERT ON tenant_key TO galla_app;
 GRANT SELECT, INSERT, UPDATE (redeemed_by) ON enrollment_code TO galla_app;
 GRANT SELECT, INSERT, DELETE ON enrollment_route TO galla_app;

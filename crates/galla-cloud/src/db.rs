@@ -106,21 +106,7 @@ impl Db {
         tenant: Uuid,
         work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Error::Pool(e.to_string()))?;
-        let tx = client.transaction().await.map_err(Error::from)?;
-        tx.execute(
-            "SELECT set_config('app.tenant_id', $1, true)",
-            &[&tenant.to_string()],
-        )
-        .await
-        .map_err(Error::from)?;
-        let out = work(&tx).await?;
-        tx.commit().await.map_err(Error::from)?;
-        Ok(out)
+        self.transaction(Some(tenant), work).await
     }
 
     /// A transaction with no tenant set: every tenant table shows and accepts nothing. Only for
@@ -129,12 +115,28 @@ impl Db {
         &self,
         work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.transaction(None, work).await
+    }
+
+    async fn transaction<T, E: From<Error>>(
+        &self,
+        tenant: Option<Uuid>,
+        work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut client = self
             .pool
             .get()
             .await
             .map_err(|e| Error::Pool(e.to_string()))?;
         let tx = client.transaction().await.map_err(Error::from)?;
+        if let Some(tenant) = tenant {
+            tx.execute(
+                "SELECT set_config('app.tenant_id', $1, true)",
+                &[&tenant.to_string()],
+            )
+            .await
+            .map_err(Error::from)?;
+        }
         let out = work(&tx).await?;
         tx.commit().await.map_err(Error::from)?;
         Ok(out)

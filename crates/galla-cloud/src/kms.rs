@@ -22,11 +22,17 @@ const AAD_CONTEXT: &[u8] = b"galla.kms.v1\0";
 pub trait Kms: Send + Sync {
     fn wrap(&self, associated: &[u8], plaintext: &[u8]) -> Result<Vec<u8>>;
     fn unwrap(&self, associated: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>>;
+    /// A keyed hash (HMAC-SHA256 under a key the database never sees) of a short secret the
+    /// server must find again, such as an enrollment code: a dump of the database alone does not
+    /// let anyone test guesses against it.
+    fn mac(&self, context: &[u8], data: &[u8]) -> Result<[u8; 32]>;
 }
 
 /// A master key held in a file.
 pub struct FileKms {
     cipher: Aes256Gcm,
+    /// Derived from the master key (HMAC with a fixed label), so the AES key is used for AES only.
+    mac_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for FileKms {
@@ -57,7 +63,8 @@ impl FileKms {
             what: format!("the KMS master key {} is not 32 bytes", path.display()),
             fix: "restore the key file from backup; a new key cannot unwrap old tenant keys".into(),
         })?;
-        Ok(FileKms { cipher })
+        let mac_key = Zeroizing::new(hmac_sha256(&key, b"galla.kms.mac-key.v1", &[])?);
+        Ok(FileKms { cipher, mac_key })
     }
 
     /// Opens the key, creating a fresh random one (0600) when the file does not exist.
@@ -85,6 +92,16 @@ pub fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+fn hmac_sha256(key: &[u8], context: &[u8], data: &[u8]) -> Result<[u8; 32]> {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(key)
+        .map_err(|_| Error::Crypto("the MAC key is unusable"))?;
+    mac.update(context);
+    mac.update(&[0]);
+    mac.update(data);
+    Ok(mac.finalize().into_bytes().into())
+}
+
 fn aad(associated: &[u8]) -> Vec<u8> {
     [AAD_CONTEXT, associated].concat()
 }
@@ -104,6 +121,10 @@ impl Kms for FileKms {
             )
             .map_err(|_| Error::Crypto("wrapping a tenant key failed"))?;
         Ok([&[WRAP_FORMAT][..], &nonce, &ct].concat())
+    }
+
+    fn mac(&self, context: &[u8], data: &[u8]) -> Result<[u8; 32]> {
+        hmac_sha256(self.mac_key.as_slice(), context, data)
     }
 
     fn unwrap(&self, associated: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
@@ -145,6 +166,17 @@ mod tests {
         assert!(kms.unwrap(b"tenant-a/data/1", &w[..10]).is_err());
         let other = FileKms::open_or_create(&dir.path().join("other.key")).unwrap();
         assert!(other.unwrap(b"tenant-a/data/1", &w).is_err());
+        // MACs depend on the master key and the context.
+        let m = kms.mac(b"code", b"7KQ2MXD9TF").unwrap();
+        assert_ne!(m, other.mac(b"code", b"7KQ2MXD9TF").unwrap());
+        assert_ne!(m, kms.mac(b"other", b"7KQ2MXD9TF").unwrap());
+        assert_eq!(
+            m,
+            FileKms::open(&dir.path().join("master.key"))
+                .unwrap()
+                .mac(b"code", b"7KQ2MXD9TF")
+                .unwrap()
+        );
         // Reopening the same file gives the same key.
         let again = FileKms::open(&dir.path().join("master.key")).unwrap();
         assert_eq!(&*again.unwrap(b"tenant-a/data/1", &w).unwrap(), &[7; 32]);

@@ -44,6 +44,17 @@ pub struct RateLimits {
     sensitive: DefaultKeyedRateLimiter<IpAddr>,
 }
 
+/// One IPv6 client usually holds a whole /64: a bucket per address would give it 2^64 buckets.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
+}
+
 fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
@@ -79,7 +90,7 @@ impl RateLimits {
     }
 
     pub fn check_address(&self, ip: IpAddr) -> Result<(), ApiError> {
-        refusal(self.address.check_key(&ip))
+        refusal(self.address.check_key(&client_key(ip)))
     }
 
     pub fn check_device(&self, device: Uuid) -> Result<(), ApiError> {
@@ -87,7 +98,7 @@ impl RateLimits {
     }
 
     pub fn check_sensitive(&self, ip: IpAddr) -> Result<(), ApiError> {
-        refusal(self.sensitive.check_key(&ip))
+        refusal(self.sensitive.check_key(&client_key(ip)))
     }
 
     /// Forgets buckets that are full again, so memory follows the active clients only.
@@ -118,5 +129,19 @@ mod tests {
         assert_eq!(refused.retry_after_s, Some(1));
         // Another address has its own bucket.
         limits.check_address("192.0.2.2".parse().unwrap()).unwrap();
+        // An IPv6 /64 is one client.
+        for _ in 0..3 {
+            limits
+                .check_address("2001:db8::1".parse().unwrap())
+                .unwrap();
+        }
+        assert!(
+            limits
+                .check_address("2001:db8::ffff:2".parse().unwrap())
+                .is_err()
+        );
+        limits
+            .check_address("2001:db8:0:1::1".parse().unwrap())
+            .unwrap();
     }
 }

@@ -108,6 +108,14 @@ async fn pushes_continue_the_chain_resends_are_harmless_and_every_proof_verifies
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     let a = one
+        .get(&cloud, &format!("{PATH_LOG_CONSISTENCY}?from=0&to=9"))
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::BAD_REQUEST,
+        "no proof from the empty log"
+    );
+    let a = one
         .get(&cloud, &format!("{PATH_LOG_INCLUSION}?seq=6&tree_size=9"))
         .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
@@ -139,13 +147,9 @@ async fn chain_breaks_are_refused_and_nothing_is_written() {
         a.body
     );
 
-    // A validly signed record 6 that does not follow record 5.
+    // (A validly signed record 6 that does not follow record 5 is not a break but a second
+    // history: see the equivocation test.)
     let key = terminal.key.clone();
-    let mut unlinked = terminal.chain[5].record.clone();
-    unlinked.prev_hash = [1; 32];
-    let body = Terminal::push_body(&[unlinked.sign(&key).unwrap()]);
-    let r = terminal.signed(&cloud, Method::POST, PATH_AUDIT, &body);
-    assert_eq!(cloud.send(r).await.code(), "chain_broken");
 
     // Record 6 signed by another key, or claiming another device.
     let other = Terminal::new(7).key;
@@ -190,8 +194,25 @@ async fn chain_breaks_are_refused_and_nothing_is_written() {
 async fn equivocation_quarantines_the_device_and_alerts_the_owner() {
     let cloud = cloud().await;
     let (tenant, token, mut terminal) = shop_with_terminal(&cloud, 1).await;
-    terminal.write(4);
+    terminal.write(5);
     assert_eq!(terminal.push(&cloud, 0..3).await.status, StatusCode::OK);
+
+    // A client bug that resends record 5's bytes as number 3 is a bad record, not evidence.
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&Terminal::push_body(&terminal.chain[4..5])).unwrap();
+    body["records"][0]["seq"] = 3.into();
+    let r = terminal.signed(
+        &cloud,
+        Method::POST,
+        PATH_AUDIT,
+        body.to_string().as_bytes(),
+    );
+    let a = cloud.send(r).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::CONFLICT, "chain_broken")
+    );
+    assert_eq!(cloud.count(tenant, "owner_alert").await, 0);
 
     // A second, validly signed record 2 with other contents.
     let mut fork: AuditRecord = terminal.chain[1].record.clone();
@@ -239,6 +260,28 @@ async fn equivocation_quarantines_the_device_and_alerts_the_owner() {
         (StatusCode::FORBIDDEN, "device_quarantined")
     );
     assert_eq!(cloud.count(tenant, "audit_record").await, 3);
+
+    // A terminal that rewrote record 3 and re-signed its chain from there pushes record 4 of
+    // the new history: it follows a record 3 the server never accepted. That, too, is two
+    // histories signed by one key.
+    let (_, _, mut rewriter) = shop_with_terminal(&cloud, 2).await;
+    rewriter.write(3);
+    assert_eq!(rewriter.push(&cloud, 0..3).await.status, StatusCode::OK);
+    rewriter.write(1);
+    let key = rewriter.key.clone();
+    let mut third = rewriter.chain[2].record.clone();
+    third.entity_id = "A1/26-27/000999".into();
+    rewriter.chain[2] = third.sign(&key).unwrap();
+    let mut fourth = rewriter.chain[3].record.clone();
+    fourth.prev_hash = rewriter.chain[2].hash;
+    rewriter.chain[3] = fourth.sign(&key).unwrap();
+    let a = rewriter.push(&cloud, 3..4).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (StatusCode::CONFLICT, "equivocation")
+    );
+    let a = rewriter.push(&cloud, 3..4).await;
+    assert_eq!(a.code(), "device_quarantined");
 
     // Every tenant table now has rows, and with no tenant set the server's role sees none.
     let (client, conn) = tokio_postgres::connect(
@@ -369,11 +412,14 @@ async fn forged_replayed_stale_revoked_wiped_wrong_tenant_and_bad_bodies_are_ref
         spare.get(&cloud, PATH_DEVICE_STATUS).await.status,
         StatusCode::OK
     );
-    let path = format!("{PATH_OWNER_DEVICES}/{}/wipe", spare.device_id);
-    assert_eq!(
-        cloud.owner(Method::POST, &path, &token, None).await.status,
-        StatusCode::NO_CONTENT
-    );
+    // A stolen terminal is revoked and marked for wipe: it must still hear the wipe.
+    for action in ["revoke", "wipe"] {
+        let path = format!("{PATH_OWNER_DEVICES}/{}/{action}", spare.device_id);
+        assert_eq!(
+            cloud.owner(Method::POST, &path, &token, None).await.status,
+            StatusCode::NO_CONTENT
+        );
+    }
     let a = spare.get(&cloud, PATH_DEVICE_STATUS).await;
     assert_eq!(
         (a.status, a.code().as_str()),

@@ -4,9 +4,11 @@
 //! `prev_hash = last hash`, signed by the enrolled key, of this tenant and device), checked with
 //! the same `ChainVerifier` the terminal uses. A record already accepted and sent again with the
 //! same bytes is acknowledged (a retry after a lost response is harmless). The same sequence
-//! number with different, validly signed bytes is equivocation: the device signed two histories.
-//! Nothing of the batch is written, the device is quarantined (its pushes are refused until the
-//! owner deals with it), and the owner gets an alert with both records as evidence.
+//! number with different bytes that the device signed as that number, or a signed record that
+//! follows something other than the accepted head, is equivocation: the device signed two
+//! histories. Nothing of the batch is written; in the same transaction the device is quarantined
+//! (its pushes are refused until the owner deals with it) and the owner gets an alert that keeps
+//! the second record as evidence.
 //!
 //! Accepted records go to `audit_record` and to the tenant's Merkle log in the same transaction,
 //! and the response carries the new signed checkpoint.
@@ -19,10 +21,13 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use galla_proto::api::{AuditPush, AuditPushResponse, ErrorCode, MAX_AUDIT_BATCH};
-use galla_proto::audit::{ChainVerifier, MAX_IMAGE_BYTES, record_hash, verify_signature};
+use galla_proto::audit::{
+    AuditRecord, ChainBreak, ChainVerifier, MAX_IMAGE_BYTES, record_hash, verify_signature,
+};
+use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use super::device_auth::SignedRequest;
+use super::device_auth::{AuthedDevice, SignedRequest};
 use super::{ApiError, ApiResult, parse_json};
 use crate::server::AppState;
 use crate::tlog;
@@ -35,7 +40,8 @@ struct Incoming {
 
 enum Pushed {
     Accepted(AuditPushResponse),
-    Equivocation(Incoming),
+    /// Committed as a quarantine and an alert, answered as a refusal.
+    Equivocation,
 }
 
 fn chain_broken(message: String) -> ApiError {
@@ -99,7 +105,7 @@ pub async fn push(
             let row = tx
                 .query_one(
                     "SELECT audit_seq, audit_head, quarantined_at_ms IS NOT NULL FROM device
-                     WHERE tenant_id = $1 AND device_id = $2 FOR UPDATE",
+                     WHERE tenant_id = $1 AND device_id = $2 FOR NO KEY UPDATE",
                     &[&tenant, &device_id],
                 )
                 .await?;
@@ -127,21 +133,19 @@ pub async fn push(
                         &[&tenant, &device_id, &(first.seq as i64), &(last.seq as i64)],
                     )
                     .await?;
+                if stored.len() != resent.len() {
+                    return Err(crate::Error::Crypto("accepted audit records are missing").into());
+                }
                 for (incoming, row) in resent.iter().zip(stored.iter()) {
                     if row.get::<_, &[u8]>(1) != incoming.encoded.as_slice() {
-                        // Only a validly signed second version proves the device equivocated;
-                        // anything else is just a bad record.
-                        if verify_signature(&device.public_key, &incoming.encoded, &incoming.signature)
-                        {
-                            return Ok(Pushed::Equivocation(Incoming {
-                                seq: incoming.seq,
-                                encoded: incoming.encoded.clone(),
-                                signature: incoming.signature,
-                            }));
+                        if proves_a_second_version(&device, incoming) {
+                            quarantine(tx, tenant, device_id, incoming, now).await?;
+                            return Ok(Pushed::Equivocation);
                         }
                         return Err(chain_broken(format!(
-                            "record {} differs from the one accepted and its signature does not verify",
-                            incoming.seq
+                            "record {} differs from the one accepted, and is not a record {} \
+                             this terminal signed",
+                            incoming.seq, incoming.seq
                         )));
                     }
                 }
@@ -160,10 +164,20 @@ pub async fn push(
                 ChainVerifier::resume(device.public_key, tenant, device_id, head_seq, head_hash);
             let mut hashes = Vec::with_capacity(fresh.len());
             for r in &fresh {
-                chain
-                    .push(r.seq, &r.encoded, &r.signature)
-                    .map_err(|e| chain_broken(format!("{e}; the server has {head_seq}")))?;
-                hashes.push(record_hash(&r.encoded));
+                match chain.push(r.seq, &r.encoded, &r.signature) {
+                    Ok(_) => hashes.push(record_hash(&r.encoded)),
+                    // A signed record that follows something other than the accepted head is a
+                    // second history after it: the device rewrote what it had pushed.
+                    Err(ChainBreak::BrokenLink { seq })
+                        if seq == head_seq + 1 && proves_a_second_version(&device, r) =>
+                    {
+                        quarantine(tx, tenant, device_id, r, now).await?;
+                        return Ok(Pushed::Equivocation);
+                    }
+                    Err(e) => {
+                        return Err(chain_broken(format!("{e}; the server has {head_seq}")));
+                    }
+                }
             }
 
             let mut frontier = tlog::lock(tx, tenant).await?;
@@ -198,56 +212,57 @@ pub async fn push(
         .await?;
     match outcome {
         Pushed::Accepted(response) => Ok(Json(response)),
-        Pushed::Equivocation(second) => {
-            quarantine(&state, tenant, device_id, second, now).await?;
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::Equivocation,
-                "a record with this sequence number was accepted with different contents; this terminal is quarantined and the owner alerted",
-            ))
-        }
+        Pushed::Equivocation => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::Equivocation,
+            "this terminal signed a second, different audit history; it is quarantined and the owner alerted",
+        )),
     }
 }
 
-/// Quarantines the device and raises the owner's alert, in its own transaction (the batch's
-/// was rolled back).
+/// Whether `incoming` is proof the device signed two histories: a record this device signed,
+/// for this tenant and device, under the number it was sent as. Anything less (bytes from
+/// another number, a bad signature) is a bad record, not evidence.
+fn proves_a_second_version(device: &AuthedDevice, incoming: &Incoming) -> bool {
+    AuditRecord::decode(&incoming.encoded).is_ok_and(|r| {
+        r.seq == incoming.seq && r.tenant_id == device.tenant_id && r.device_id == device.device_id
+    }) && verify_signature(&device.public_key, &incoming.encoded, &incoming.signature)
+}
+
+/// Quarantines the device and raises the owner's alert with the second record as evidence, in
+/// the push's transaction (nothing of the batch itself is written), so no later push of the
+/// device can slip in between.
 async fn quarantine(
-    state: &AppState,
+    tx: &Transaction<'_>,
     tenant: Uuid,
     device: Uuid,
-    second: Incoming,
+    second: &Incoming,
     now: i64,
 ) -> ApiResult<()> {
-    state
-        .db
-        .tenant_tx(tenant, async |tx| -> ApiResult<()> {
-            tx.execute(
-                "UPDATE device SET quarantined_at_ms = coalesce(quarantined_at_ms, $3)
-                 WHERE tenant_id = $1 AND device_id = $2",
-                &[&tenant, &device, &now],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO owner_alert
-                     (tenant_id, alert_id, kind, device_id, detail, evidence, evidence_sig, raised_at_ms)
-                 VALUES ($1, $2, 'equivocation', $3, $4, $5, $6, $7)",
-                &[
-                    &tenant,
-                    &Uuid::now_v7(),
-                    &device,
-                    &format!(
-                        "terminal sent a second, different audit record number {}; it is quarantined",
-                        second.seq
-                    ),
-                    &second.encoded,
-                    &&second.signature[..],
-                    &now,
-                ],
-            )
-            .await?;
-            Ok(())
-        })
-        .await?;
+    tx.execute(
+        "UPDATE device SET quarantined_at_ms = coalesce(quarantined_at_ms, $3)
+         WHERE tenant_id = $1 AND device_id = $2",
+        &[&tenant, &device, &now],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO owner_alert
+             (tenant_id, alert_id, kind, device_id, detail, evidence, evidence_sig, raised_at_ms)
+         VALUES ($1, $2, 'equivocation', $3, $4, $5, $6, $7)",
+        &[
+            &tenant,
+            &Uuid::now_v7(),
+            &device,
+            &format!(
+                "terminal signed a second, different audit record number {}; it is quarantined",
+                second.seq
+            ),
+            &second.encoded,
+            &&second.signature[..],
+            &now,
+        ],
+    )
+    .await?;
     tracing::warn!(%tenant, %device, seq = second.seq, "audit equivocation: device quarantined");
     Ok(())
 }

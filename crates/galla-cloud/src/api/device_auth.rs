@@ -1,8 +1,9 @@
 //! Every request a device makes is signed by its enrolled key (`galla_proto::request_auth`).
 //! This extractor checks, in order: the headers are well formed; the timestamp is within the
 //! window (before any database work); the device exists in the claimed tenant and the signature
-//! verifies over method, path, body hash, time and nonce; the device is not revoked or marked
-//! for wipe; the nonce is new (a replay is refused); the device's rate limit. Only then does the
+//! verifies over method, path, body hash, time and nonce; the nonce is new (a replay is
+//! refused); the device is not marked for wipe (told so, and the telling recorded) or revoked;
+//! the device's rate limit. Only then does the
 //! handler see the body.
 //!
 //! An unknown device, a device of another tenant and a bad signature get the same answer, so the
@@ -106,18 +107,7 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
                 if headers.verify(&public_key, &method, &path, &body).is_err() {
                     return Ok(Outcome::Unknown);
                 }
-                if row.get::<_, bool>(3) {
-                    return Ok(Outcome::Revoked);
-                }
-                if row.get::<_, bool>(4) {
-                    tx.execute(
-                        "UPDATE device SET wipe_told_at_ms = coalesce(wipe_told_at_ms, $3)
-                         WHERE tenant_id = $1 AND device_id = $2",
-                        &[&tenant, &headers.device_id, &now],
-                    )
-                    .await?;
-                    return Ok(Outcome::Wipe);
-                }
+                // The nonce first: a replayed request learns nothing and marks nothing.
                 // Nonces older than the window can no longer pass the clock check: drop them.
                 tx.execute(
                     "DELETE FROM request_nonce
@@ -134,6 +124,20 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
                     .await?;
                 if fresh == 0 {
                     return Ok(Outcome::Replayed);
+                }
+                // Wipe before revocation: a stolen terminal is usually both, and must still
+                // hear that it should erase its keys.
+                if row.get::<_, bool>(4) {
+                    tx.execute(
+                        "UPDATE device SET wipe_told_at_ms = coalesce(wipe_told_at_ms, $3)
+                         WHERE tenant_id = $1 AND device_id = $2",
+                        &[&tenant, &headers.device_id, &now],
+                    )
+                    .await?;
+                    return Ok(Outcome::Wipe);
+                }
+                if row.get::<_, bool>(3) {
+                    return Ok(Outcome::Revoked);
                 }
                 Ok(Outcome::Ok(Box::new(AuthedDevice {
                     tenant_id: tenant,

@@ -4,7 +4,7 @@
 //! key. Also `GET /v1/device/status`, a signed request a device makes on every contact.
 //!
 //! Codes are ten Crockford base32 characters (50 bits), shown as `XXXXX-XXXXX`; the server keeps
-//! their SHA-256 only. Guessing is bounded by the sensitive-route rate limit per address and the
+//! only an HMAC of each under a KMS key the database never holds. Guessing is bounded by the sensitive-route rate limit per address and the
 //! fifteen-minute life.
 
 use std::sync::Arc;
@@ -18,7 +18,6 @@ use galla_proto::api::{
     self as wire, DeviceStatus, EnrollRequest, EnrollResponse, EnrollmentCode, KeyPurpose,
     SeatSummary, TenantKey,
 };
-use sha2::{Digest, Sha256};
 use tokio_postgres::Transaction;
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
@@ -34,11 +33,11 @@ const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Live codes a tenant may hold at once.
 const MAX_LIVE_CODES: i64 = 20;
 
-fn code_hash(normalised: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"galla.enroll-code.v1\0");
-    h.update(normalised.as_bytes());
-    h.finalize().into()
+/// Codes are kept as a keyed hash: 50 bits would not survive an offline search of a dump.
+fn code_hash(state: &AppState, normalised: &str) -> crate::Result<[u8; 32]> {
+    state
+        .kms
+        .mac(b"galla.enroll-code.v1", normalised.as_bytes())
 }
 
 fn new_code() -> crate::Result<String> {
@@ -56,16 +55,16 @@ pub async fn issue(
     series: Option<String>,
 ) -> ApiResult<EnrollmentCode> {
     let code = new_code()?;
-    let hash = code_hash(&code);
+    let hash = code_hash(state, &code)?;
     let now = state.clock.now_ms();
     let expires_at_ms = now + CODE_LIFETIME_MS;
     let series_code = state
         .db
         .tenant_tx(tenant, async |tx| -> ApiResult<String> {
             // Serialise issuing per tenant so two codes never get the same series.
-            tx.query_one(
-                "SELECT 1 FROM log_state WHERE tenant_id = $1 FOR UPDATE",
-                &[&tenant],
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('enroll/' || $1::text, 0))",
+                &[&tenant.to_string()],
             )
             .await?;
             let taken: Vec<String> = tx
@@ -238,7 +237,7 @@ pub async fn redeem(
             &Signature::from_bytes(&proof),
         )
         .map_err(|_| ApiError::unauthenticated("proof does not verify with device_public_key"))?;
-    let hash = code_hash(&code);
+    let hash = code_hash(&state, &code)?;
     let now = state.clock.now_ms();
     let tenant = state
         .db

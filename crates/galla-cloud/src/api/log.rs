@@ -108,9 +108,9 @@ pub async fn consistency(
         .db
         .tenant_tx(tenant, async |tx| -> ApiResult<_> {
             let size = tlog::size(tx, tenant).await?;
-            if q.from > q.to || q.to > size {
+            if q.from > q.to || q.to > size || (q.from == 0 && q.to > 0) {
                 return Err(ApiError::bad_request(format!(
-                    "ask for 0 <= from <= to <= {size} (the log's size)"
+                    "ask for 1 <= from <= to <= {size} (the log's size); there is no proof from the empty log"
                 )));
             }
             Ok(tlog::consistency_proof(tx, tenant, q.from, q.to).await?)

@@ -367,17 +367,21 @@ pub async fn alerts(
                     &[&tenant],
                 )
                 .await?;
-            Ok(rows
-                .iter()
-                .map(|r| OwnerAlert {
-                    alert_id: r.get(0),
-                    kind: serde_json::from_value(serde_json::Value::String(r.get(1)))
-                        .unwrap_or(AlertKind::Equivocation),
-                    device_id: r.get(2),
-                    detail: r.get(3),
-                    raised_at_ms: r.get(4),
+            rows.iter()
+                .map(|r| {
+                    let kind = match r.get::<_, &str>(1) {
+                        "equivocation" => AlertKind::Equivocation,
+                        _ => return Err(crate::Error::Crypto("an alert of an unknown kind").into()),
+                    };
+                    Ok(OwnerAlert {
+                        alert_id: r.get(0),
+                        kind,
+                        device_id: r.get(2),
+                        detail: r.get(3),
+                        raised_at_ms: r.get(4),
+                    })
                 })
-                .collect())
+                .collect::<ApiResult<Vec<_>>>()
         })
         .await?;
     Ok(Json(alerts))

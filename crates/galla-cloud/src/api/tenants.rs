@@ -41,7 +41,10 @@ fn check_keys(keys: &[TenantKey]) -> ApiResult<Vec<PlainKey>> {
     }
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
-        if k.version == 0 || (k.purpose == KeyPurpose::BlindIndex && k.version != 1) {
+        if k.version == 0
+            || i32::try_from(k.version).is_err()
+            || (k.purpose == KeyPurpose::BlindIndex && k.version != 1)
+        {
             return Err(ApiError::bad_request(
                 "key versions start at 1, and there is one blind-index key (version 1)",
             ));
@@ -107,7 +110,7 @@ pub async fn create(
         ),
     ];
     let mut linked_device = None;
-    let mut seats = vec![];
+    let mut seats: Vec<(Uuid, String, Vec<String>, bool)> = vec![];
     if let Some(link) = &request.link {
         tenant_id = link.tenant_id;
         owner_seat_id = link.owner_seat_id;
@@ -136,6 +139,12 @@ pub async fn create(
         for seat in &link.seats {
             if seat.seat_id == owner_seat_id {
                 continue;
+            }
+            if seats.iter().any(|(id, ..)| *id == seat.seat_id) {
+                return Err(ApiError::bad_request(format!(
+                    "seat {} is listed twice",
+                    seat.seat_id
+                )));
             }
             let name = check_text(&seat.display_name, "seats[].display_name", 80)?;
             if seat.roles.len() > 16 {
