@@ -22,7 +22,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use galla_proto::api::{AuditPush, AuditPushResponse, ErrorCode, MAX_AUDIT_BATCH};
 use galla_proto::audit::{
-    AuditRecord, ChainBreak, ChainVerifier, MAX_IMAGE_BYTES, record_hash, verify_signature,
+    AuditRecord, ChainBreak, ChainVerifier, MAX_IMAGE_BYTES, verify_signature,
 };
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -165,7 +165,8 @@ pub async fn push(
             let mut hashes = Vec::with_capacity(fresh.len());
             for r in &fresh {
                 match chain.push(r.seq, &r.encoded, &r.signature) {
-                    Ok(_) => hashes.push(record_hash(&r.encoded)),
+                    // The verifier has just hashed the record: its new head is that hash.
+                    Ok(_) => hashes.push(chain.head_hash()),
                     // A signed record that follows something other than the accepted head is a
                     // second history after it: the device rewrote what it had pushed.
                     Err(ChainBreak::BrokenLink { seq })
