@@ -293,21 +293,7 @@ async fn equivocation_quarantines_the_device_and_alerts_the_owner() {
     .await
     .unwrap();
     tokio::spawn(conn);
-    for table in [
-        "tenant",
-        "device",
-        "audit_record",
-        "owner_account",
-        "owner_session",
-        "seat",
-        "tenant_key",
-        "enrollment_code",
-        "request_nonce",
-        "log_state",
-        "log_node",
-        "log_checkpoint",
-        "owner_alert",
-    ] {
+    for table in common::TENANT_TABLES {
         assert!(cloud.count(tenant, table).await > 0, "{table} has rows");
         let seen: i64 = client
             .query_one(&format!("SELECT count(*) FROM {table}"), &[])

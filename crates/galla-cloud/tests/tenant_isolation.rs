@@ -12,22 +12,6 @@ use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 
 const TABLES: [&str; 3] = ["tenant", "device", "audit_record"];
-/// Every table with tenant rows; `every_table_but_the_route_is_a_tenant_table` keeps it whole.
-const ALL_TENANT_TABLES: [&str; 13] = [
-    "tenant",
-    "device",
-    "audit_record",
-    "owner_account",
-    "owner_session",
-    "seat",
-    "tenant_key",
-    "enrollment_code",
-    "request_nonce",
-    "log_state",
-    "log_node",
-    "log_checkpoint",
-    "owner_alert",
-];
 
 struct Cloud {
     cluster: PgCluster,
@@ -276,7 +260,7 @@ async fn the_servers_role_owns_nothing_bypasses_nothing_and_audit_records_never_
         .unwrap()
         .get(0);
     assert_eq!(owned, 0);
-    for table in ALL_TENANT_TABLES {
+    for table in common::TENANT_TABLES {
         let forced: bool = owner
             .query_one(
                 "SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = $1",
@@ -361,7 +345,10 @@ async fn every_table_but_the_route_is_a_tenant_table() {
         assert_eq!(first_key.as_deref(), Some("tenant_id"), "{name}'s key");
         tenant_tables.push(name);
     }
-    let mut expected: Vec<String> = ALL_TENANT_TABLES.iter().map(|t| t.to_string()).collect();
+    let mut expected: Vec<String> = common::TENANT_TABLES
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
     expected.sort();
     assert_eq!(tenant_tables, expected);
 }

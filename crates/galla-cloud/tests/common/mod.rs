@@ -10,6 +10,23 @@ use galla_cloud::db::{self, APP_ROLE, DATABASE, OWNER_ROLE};
 use galla_cloud::pg_cluster::SUPERUSER;
 use galla_cloud::{Db, PgCluster};
 
+/// Every table with tenant rows; `every_table_but_the_route_is_a_tenant_table` keeps it whole.
+pub const TENANT_TABLES: [&str; 13] = [
+    "tenant",
+    "device",
+    "audit_record",
+    "owner_account",
+    "owner_session",
+    "seat",
+    "tenant_key",
+    "enrollment_code",
+    "request_nonce",
+    "log_state",
+    "log_node",
+    "log_checkpoint",
+    "owner_alert",
+];
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
