@@ -45,7 +45,7 @@ pub struct RateLimits {
 }
 
 /// One IPv6 client usually holds a whole /64: a bucket per address would give it 2^64 buckets.
-fn client_key(ip: IpAddr) -> IpAddr {
+pub fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

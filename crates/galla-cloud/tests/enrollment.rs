@@ -242,7 +242,7 @@ async fn codes_expire_and_bad_proofs_malformed_codes_and_stale_tokens_are_refuse
 }
 
 #[tokio::test]
-async fn five_wrong_sign_ins_lock_the_owner_out_for_fifteen_minutes() {
+async fn five_wrong_sign_ins_lock_that_source_out_for_fifteen_minutes() {
     let cloud = cloud().await;
     let (created, totp) = cloud.create_shop(None).await;
     let tenant = created.tenant_id;
@@ -269,6 +269,46 @@ async fn five_wrong_sign_ins_lock_the_owner_out_for_fifteen_minutes() {
         "{}",
         locked.body
     );
+    // The lock is on that source, not on the owner: a stranger who knows the tenant id cannot
+    // lock the owner out from everywhere.
+    let elsewhere = support::https_client(
+        &cloud.dir.path().join("tls/dev-ca.pem"),
+        Some("127.0.0.2".parse().unwrap()),
+    );
+    let request = OwnerSignIn {
+        tenant_id: tenant,
+        passphrase: PASSPHRASE.into(),
+        totp_code: cloud.code_at(&totp, 0),
+    };
+    let a = cloud
+        .send(elsewhere.post(cloud.url(PATH_OWNER_SESSION)).json(&request))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+
+    // Six wrong guesses at once are each counted: five fail, the sixth finds the lock.
+    let (other, _) = cloud.create_shop(None).await;
+    let guess = || {
+        sign_in(
+            &cloud,
+            other.tenant_id,
+            "a wrong passphrase",
+            "123456".into(),
+        )
+    };
+    let answers = tokio::join!(guess(), guess(), guess(), guess(), guess(), guess());
+    let answers = [
+        answers.0, answers.1, answers.2, answers.3, answers.4, answers.5,
+    ];
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|a| a.code() == "sign_in_locked")
+            .count(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| a.code()).collect::<Vec<_>>()
+    );
+
     cloud.clock.advance_ms(15 * 60 * 1000);
     let ok = sign_in(&cloud, tenant, PASSPHRASE, cloud.code_at(&totp, 0)).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);

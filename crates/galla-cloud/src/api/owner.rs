@@ -1,5 +1,6 @@
 //! The shop owner's side of the cloud: sign-in with passphrase and TOTP (each code once; five
-//! failures lock sign-in for fifteen minutes), a short-lived bearer token, and with it the
+//! failures from one source lock that source out for fifteen minutes, so a stranger who knows
+//! the tenant id cannot lock the owner out everywhere), a short-lived bearer token, and with it the
 //! owner's powers: issue enrollment codes, list devices, revoke one, mark one for wipe, read
 //! alerts.
 //!
@@ -27,6 +28,7 @@ use zeroize::Zeroizing;
 
 use super::{ApiError, ApiResult, JsonBody, PeerIp, check_series};
 use crate::api::enroll;
+use crate::rate_limit::client_key;
 use crate::server::AppState;
 
 pub const SESSION_MS: i64 = 15 * 60 * 1000;
@@ -82,10 +84,17 @@ fn wrong() -> ApiError {
     )
 }
 
-enum Attempt {
-    Locked { until_ms: i64 },
-    Failed,
-    Ok(OwnerSession),
+enum Reserved {
+    NoOwner,
+    Locked {
+        until_ms: i64,
+    },
+    Check {
+        hash: String,
+        totp_wrapped: Vec<u8>,
+        last_step: i64,
+        account: String,
+    },
 }
 
 /// `POST /v1/owner/session`.
@@ -104,102 +113,140 @@ pub async fn sign_in(
     }
     let tenant = request.tenant_id;
     let now = state.clock.now_ms();
-    let attempt = state
+    let source = peer.map_or_else(|| "unknown".to_owned(), |ip| client_key(ip).to_string());
+
+    // 1. Reserve the attempt (count it as a failure now) and read what checking needs.
+    let reserved = state
         .db
-        .tenant_tx(tenant, async |tx| -> ApiResult<Attempt> {
+        .tenant_tx(tenant, async |tx| -> ApiResult<Reserved> {
             tx.execute(
                 "DELETE FROM owner_session WHERE tenant_id = $1 AND expires_at_ms <= $2",
                 &[&tenant, &now],
             )
             .await?;
-            // The row lock makes concurrent guesses take turns, so the failure count is exact.
-            let Some(row) = tx
+            let Some(owner) = tx
                 .query_opt(
-                    "SELECT o.passphrase_hash, o.totp_secret_wrapped, o.totp_last_step,
-                            o.failed_attempts, o.locked_until_ms, s.display_name
+                    "SELECT o.passphrase_hash, o.totp_secret_wrapped, o.totp_last_step, s.display_name
                      FROM owner_account o JOIN seat s USING (tenant_id, seat_id)
-                     WHERE o.tenant_id = $1 FOR UPDATE OF o",
+                     WHERE o.tenant_id = $1",
                     &[&tenant],
                 )
                 .await?
             else {
-                return Ok(Attempt::Failed);
+                return Ok(Reserved::NoOwner);
             };
-            let locked_until: i64 = row.get(4);
+            let source_row = tx
+                .query_one(
+                    "INSERT INTO owner_sign_in_source (tenant_id, source) VALUES ($1, $2)
+                     ON CONFLICT (tenant_id, source) DO UPDATE SET failures = owner_sign_in_source.failures
+                     RETURNING failures, locked_until_ms",
+                    &[&tenant, &source],
+                )
+                .await?;
+            let locked_until: i64 = source_row.get(1);
             if locked_until > now {
-                return Ok(Attempt::Locked {
+                return Ok(Reserved::Locked {
                     until_ms: locked_until,
                 });
             }
-            let hash: String = row.get(0);
-            let passphrase = Zeroizing::new(request.passphrase.clone());
-            let passphrase_ok = tokio::task::spawn_blocking(move || {
-                PasswordHash::new(&hash).is_ok_and(|h| {
-                    Argon2::default()
-                        .verify_password(passphrase.as_bytes(), &h)
-                        .is_ok()
-                })
-            })
-            .await
-            .unwrap_or(false);
-            let secret = state.kms.unwrap(&totp_aad(tenant), row.get(1))?;
-            let last_step: i64 = row.get(2);
-            let step = totp(&secret, row.get(5))?
-                .check(request.totp_code.trim(), (now.max(0) / 1000) as u64)
-                .map(|s| s as i64)
-                .filter(|s| *s > last_step);
-            match (passphrase_ok, step) {
-                (true, Some(step)) => {
-                    tx.execute(
-                        "UPDATE owner_account SET failed_attempts = 0, locked_until_ms = 0,
-                                totp_last_step = $2 WHERE tenant_id = $1",
-                        &[&tenant, &step],
-                    )
-                    .await?;
-                    let secret = crate::random::bytes::<32>()?;
-                    let expires_at_ms = now + SESSION_MS;
-                    tx.execute(
-                        "INSERT INTO owner_session (tenant_id, token_hash, expires_at_ms) VALUES ($1, $2, $3)",
-                        &[&tenant, &Sha256::digest(secret).as_slice(), &expires_at_ms],
-                    )
-                    .await?;
-                    Ok(Attempt::Ok(OwnerSession {
-                        token: format!("{tenant}.{}", URL_SAFE_NO_PAD.encode(secret)),
-                        expires_at_ms,
-                    }))
-                }
-                _ => {
-                    let failures: i32 = row.get::<_, i32>(3) + 1;
-                    let (failures, locked_until) = if failures >= MAX_FAILURES {
-                        (0, now + LOCKOUT_MS)
-                    } else {
-                        (failures, 0)
-                    };
-                    tx.execute(
-                        "UPDATE owner_account SET failed_attempts = $2, locked_until_ms = $3 WHERE tenant_id = $1",
-                        &[&tenant, &failures, &locked_until],
-                    )
-                    .await?;
-                    if locked_until > 0 {
-                        tracing::warn!(%tenant, "owner sign-in locked after repeated failures");
-                    }
-                    Ok(Attempt::Failed)
-                }
+            let failures = source_row.get::<_, i32>(0) + 1;
+            let (failures, locked_until) = if failures >= MAX_FAILURES {
+                (0, now + LOCKOUT_MS)
+            } else {
+                (failures, 0)
+            };
+            tx.execute(
+                "UPDATE owner_sign_in_source SET failures = $3, locked_until_ms = $4
+                 WHERE tenant_id = $1 AND source = $2",
+                &[&tenant, &source, &failures, &locked_until],
+            )
+            .await?;
+            if locked_until > 0 {
+                tracing::warn!(%tenant, "owner sign-in locked for one source after repeated failures");
             }
+            Ok(Reserved::Check {
+                hash: owner.get(0),
+                totp_wrapped: owner.get(1),
+                last_step: owner.get(2),
+                account: owner.get(3),
+            })
         })
         .await?;
-    match attempt {
-        Attempt::Ok(session) => Ok(Json(session)),
-        Attempt::Failed => Err(wrong()),
-        Attempt::Locked { until_ms } => Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::SignInLocked,
-            format!(
-                "owner sign-in is locked after repeated failures; try again in {} minutes",
-                (until_ms - now + 59_999) / 60_000
-            ),
-        )),
-    }
+    let (hash, totp_wrapped, last_step, account) = match reserved {
+        Reserved::NoOwner => return Err(wrong()),
+        Reserved::Locked { until_ms } => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::SignInLocked,
+                format!(
+                    "owner sign-in from here is locked after repeated failures; try again in {} minutes",
+                    (until_ms - now + 59_999) / 60_000
+                ),
+            ));
+        }
+        Reserved::Check {
+            hash,
+            totp_wrapped,
+            last_step,
+            account,
+        } => (hash, totp_wrapped, last_step, account),
+    };
+
+    // 2. The slow check, holding no lock and no connection.
+    let passphrase = Zeroizing::new(request.passphrase.clone());
+    let passphrase_ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(passphrase.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false);
+    let secret = state.kms.unwrap(&totp_aad(tenant), &totp_wrapped)?;
+    let step = totp(&secret, &account)?
+        .check(request.totp_code.trim(), (now.max(0) / 1000) as u64)
+        .map(|s| s as i64)
+        .filter(|s| *s > last_step);
+    let (true, Some(step)) = (passphrase_ok, step) else {
+        return Err(wrong());
+    };
+
+    // 3. Settle: take the TOTP step (refused if a parallel sign-in took it first), clear this
+    // source's count, open the session.
+    let session = state
+        .db
+        .tenant_tx(tenant, async |tx| -> ApiResult<Option<OwnerSession>> {
+            let took_step = tx
+                .execute(
+                    "UPDATE owner_account SET totp_last_step = $2
+                     WHERE tenant_id = $1 AND totp_last_step < $2",
+                    &[&tenant, &step],
+                )
+                .await?;
+            if took_step == 0 {
+                return Ok(None);
+            }
+            tx.execute(
+                "UPDATE owner_sign_in_source SET failures = 0, locked_until_ms = 0
+                 WHERE tenant_id = $1 AND source = $2",
+                &[&tenant, &source],
+            )
+            .await?;
+            let secret = crate::random::bytes::<32>()?;
+            let expires_at_ms = now + SESSION_MS;
+            tx.execute(
+                "INSERT INTO owner_session (tenant_id, token_hash, expires_at_ms) VALUES ($1, $2, $3)",
+                &[&tenant, &Sha256::digest(secret).as_slice(), &expires_at_ms],
+            )
+            .await?;
+            Ok(Some(OwnerSession {
+                token: format!("{tenant}.{}", URL_SAFE_NO_PAD.encode(secret)),
+                expires_at_ms,
+            }))
+        })
+        .await?;
+    session.map(Json).ok_or_else(wrong)
 }
 
 /// A request carrying a live owner token.

@@ -11,7 +11,7 @@ use galla_cloud::pg_cluster::SUPERUSER;
 use galla_cloud::{Db, PgCluster};
 
 /// Every table with tenant rows; `every_table_but_the_route_is_a_tenant_table` keeps it whole.
-pub const TENANT_TABLES: [&str; 13] = [
+pub const TENANT_TABLES: [&str; 14] = [
     "tenant",
     "device",
     "audit_record",
@@ -25,6 +25,7 @@ pub const TENANT_TABLES: [&str; 13] = [
     "log_node",
     "log_checkpoint",
     "owner_alert",
+    "owner_sign_in_source",
 ];
 
 pub fn free_port() -> u16 {

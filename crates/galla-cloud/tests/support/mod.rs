@@ -73,21 +73,7 @@ pub async fn cloud_with(limits: RateLimitConfig) -> Cloud {
         handle.clone(),
     ));
     handle.listening().await.expect("the server listens");
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(&ca.ca_cert).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_protocol_versions(&[&rustls::version::TLS13])
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .expect("an HTTPS client");
+    let http = https_client(&ca.ca_cert, None);
     Cloud {
         cluster,
         db,
@@ -97,6 +83,27 @@ pub async fn cloud_with(limits: RateLimitConfig) -> Cloud {
         handle,
         dir,
     }
+}
+
+/// An HTTPS client that speaks TLS 1.3 only and trusts only the test's CA; `local` binds its
+/// source address (any 127.x.y.z reaches the server, so a test can be two clients).
+pub fn https_client(ca: &std::path::Path, local: Option<std::net::IpAddr>) -> reqwest::Client {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .local_address(local)
+        .build()
+        .expect("an HTTPS client")
 }
 
 /// A response's status and JSON body.
