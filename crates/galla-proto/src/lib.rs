@@ -9,6 +9,7 @@
 pub mod api;
 pub mod audit;
 pub mod checkpoint;
+pub mod hlc;
 pub mod merkle;
 pub mod request_auth;
 
