@@ -13,6 +13,10 @@ pub enum Error {
     Migration(String),
     #[error("cryptography: {0}")]
     Crypto(&'static str),
+    /// Stored state that breaks the server's own rules (a damaged row, a missing log node): a
+    /// bug or tampering for the operator to look at, never the client's fault.
+    #[error("stored data is inconsistent: {0}")]
+    Integrity(&'static str),
     #[error("configuration: {0}")]
     Config(String),
     #[error(transparent)]

@@ -58,7 +58,7 @@ impl LogSigner {
 }
 
 fn to_hash(bytes: &[u8]) -> Result<Hash> {
-    Hash::try_from(bytes).map_err(|_| Error::Crypto("a stored log hash is not 32 bytes"))
+    Hash::try_from(bytes).map_err(|_| Error::Integrity("a stored log hash is not 32 bytes"))
 }
 
 /// Starts an empty log for a new tenant, with its signed checkpoint of size 0.
@@ -89,7 +89,7 @@ pub async fn lock(tx: &Transaction<'_>, tenant: Uuid) -> Result<Frontier> {
     let bytes: Vec<u8> = row.get(1);
     let hashes = bytes.chunks(32).map(to_hash).collect::<Result<Vec<_>>>()?;
     Frontier::from_parts(size as u64, hashes)
-        .map_err(|_| Error::Crypto("the stored log edge does not match the log size"))
+        .map_err(|_| Error::Integrity("the stored log edge does not match the log size"))
 }
 
 /// Appends leaves (the audit records' canonical encodings) to a locked frontier, returning the
@@ -100,7 +100,7 @@ pub fn append(frontier: &mut Frontier, leaves: &[&[u8]]) -> Result<(u64, Vec<Nod
     for leaf in leaves {
         let completed = frontier
             .append(merkle::leaf_hash(leaf))
-            .map_err(|_| Error::Crypto("the log is full"))?;
+            .map_err(|_| Error::Integrity("the log is full"))?;
         nodes.extend(completed);
     }
     Ok((first, nodes))
@@ -199,7 +199,7 @@ async fn assemble(tx: &Transaction<'_>, tenant: Uuid, plan: &ProofPlan) -> Resul
         found.insert((level as u8, idx as u64), to_hash(row.get::<_, &[u8]>(2))?);
     }
     plan.assemble(|level, idx| found.get(&(level, idx)).copied())
-        .map_err(|_| Error::Crypto("the stored log is missing a node a proof needs"))
+        .map_err(|_| Error::Integrity("the stored log is missing a node a proof needs"))
 }
 
 /// The inclusion proof of leaf `index` in the tree of `size` (both checked by the caller).
@@ -210,7 +210,7 @@ pub async fn inclusion_proof(
     size: u64,
 ) -> Result<Vec<Hash>> {
     let plan = merkle::inclusion_plan(index, size)
-        .map_err(|_| Error::Crypto("an inclusion proof was asked for outside the log"))?;
+        .map_err(|_| Error::Integrity("an inclusion proof was asked for outside the log"))?;
     assemble(tx, tenant, &plan).await
 }
 
@@ -222,6 +222,6 @@ pub async fn consistency_proof(
     to: u64,
 ) -> Result<Vec<Hash>> {
     let plan = merkle::consistency_plan(from, to)
-        .map_err(|_| Error::Crypto("a consistency proof was asked for outside the log"))?;
+        .map_err(|_| Error::Integrity("a consistency proof was asked for outside the log"))?;
     assemble(tx, tenant, &plan).await
 }

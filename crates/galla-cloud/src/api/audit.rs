@@ -120,7 +120,7 @@ pub async fn push(
             let head_hash: [u8; 32] = row
                 .get::<_, &[u8]>(1)
                 .try_into()
-                .map_err(|_| crate::Error::Crypto("a stored chain head is not 32 bytes"))?;
+                .map_err(|_| crate::Error::Integrity("a stored chain head is not 32 bytes"))?;
 
             // Resends: compare with what was accepted, byte for byte.
             let resent: Vec<&Incoming> = records.iter().filter(|r| r.seq <= head_seq).collect();
@@ -134,7 +134,7 @@ pub async fn push(
                     )
                     .await?;
                 if stored.len() != resent.len() {
-                    return Err(crate::Error::Crypto("accepted audit records are missing").into());
+                    return Err(crate::Error::Integrity("accepted audit records are missing").into());
                 }
                 for (incoming, row) in resent.iter().zip(stored.iter()) {
                     if row.get::<_, &[u8]>(1) != incoming.encoded.as_slice() {

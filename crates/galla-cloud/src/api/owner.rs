@@ -418,7 +418,11 @@ pub async fn alerts(
                 .map(|r| {
                     let kind = match r.get::<_, &str>(1) {
                         "equivocation" => AlertKind::Equivocation,
-                        _ => return Err(crate::Error::Crypto("an alert of an unknown kind").into()),
+                        _ => {
+                            return Err(
+                                crate::Error::Integrity("an alert of an unknown kind").into()
+                            );
+                        }
                     };
                     Ok(OwnerAlert {
                         alert_id: r.get(0),

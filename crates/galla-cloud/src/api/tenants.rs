@@ -97,18 +97,7 @@ pub async fn create(
     // Everything the link brings is checked before anything is written.
     let mut tenant_id = Uuid::now_v7();
     let mut owner_seat_id = Uuid::now_v7();
-    let mut keys = vec![
-        (
-            KeyPurpose::Data,
-            1,
-            Zeroizing::new(crate::random::bytes::<32>()?),
-        ),
-        (
-            KeyPurpose::BlindIndex,
-            1,
-            Zeroizing::new(crate::random::bytes::<32>()?),
-        ),
-    ];
+    let mut keys = vec![];
     let mut linked_device = None;
     let mut seats: Vec<(Uuid, String, Vec<String>, bool)> = vec![];
     if let Some(link) = &request.link {
@@ -156,6 +145,13 @@ pub async fn create(
                 .map(|r| check_text(r, "seats[].roles[]", 40))
                 .collect::<ApiResult<Vec<_>>>()?;
             seats.push((seat.seat_id, name, roles, seat.revoked));
+        }
+    }
+
+    if keys.is_empty() {
+        // A new shop: its keys are made here.
+        for purpose in [KeyPurpose::Data, KeyPurpose::BlindIndex] {
+            keys.push((purpose, 1, Zeroizing::new(crate::random::bytes::<32>()?)));
         }
     }
 
