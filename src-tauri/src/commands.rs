@@ -26,6 +26,8 @@ pub struct CommandError {
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub enum ErrorCode {
     AlreadyInitialised,
+    AlreadyLinked,
+    CloudRefused,
     CreditLimit,
     DatabaseDamaged,
     DatabaseTooNew,
@@ -38,14 +40,18 @@ pub enum ErrorCode {
     LockedOut,
     NotFound,
     NotInitialised,
+    NotLinked,
+    Offline,
     PermissionDenied,
     ReauthRequired,
     SecondFactorRequired,
     SecondFactorSetupRequired,
     SignedOut,
     Storage,
+    SyncAlarm,
     Tampered,
     TerminalDisabled,
+    TerminalWiped,
     WrongKey,
     WrongSecret,
 }
@@ -81,6 +87,12 @@ pub fn error_code(e: &Error) -> ErrorCode {
         Error::SecondFactorEnrollmentRequired { .. } => ErrorCode::SecondFactorSetupRequired,
         Error::DiscountAboveLimit { .. } => ErrorCode::DiscountAboveLimit,
         Error::CreditLimit { .. } => ErrorCode::CreditLimit,
+        Error::CloudUnreachable { .. } => ErrorCode::Offline,
+        Error::CloudRefused { .. } | Error::CloudProtocol { .. } => ErrorCode::CloudRefused,
+        Error::NotLinked => ErrorCode::NotLinked,
+        Error::AlreadyLinked => ErrorCode::AlreadyLinked,
+        Error::TerminalWiped => ErrorCode::TerminalWiped,
+        Error::HistoryBehindCloud { .. } | Error::CloudLogAlarm { .. } => ErrorCode::SyncAlarm,
     }
 }
 

@@ -199,6 +199,12 @@ impl ColumnCipher {
         self.current
     }
 
+    /// Every data key by version, and the blind-index key: what linking shares with the
+    /// shop's cloud tenant (over TLS to the pinned server), and nothing else reads.
+    pub(crate) fn raw_keys(&self) -> (impl Iterator<Item = (u32, &SecretKey)>, &SecretKey) {
+        (self.data_keys.iter().map(|(v, k)| (*v, k)), &self.blind_key)
+    }
+
     pub fn encrypt(
         &self,
         table: &'static str,

@@ -153,6 +153,48 @@ pub enum Error {
         balance_after: galla_domain::Money,
     },
 
+    #[error(
+        "the shop's cloud could not be reached: {detail}. Sales go on being recorded here and \
+         are sent when it can be reached"
+    )]
+    CloudUnreachable { detail: String },
+
+    #[error("the shop's cloud refused: {message}")]
+    CloudRefused {
+        code: galla_proto::api::ErrorCode,
+        message: String,
+    },
+
+    #[error(
+        "the shop's cloud answered something the sync protocol does not allow ({detail}); \
+         nothing was changed here. Check the server address, or report it"
+    )]
+    CloudProtocol { detail: String },
+
+    #[error(
+        "this shop is not linked to a cloud: the owner links it, or enroll this terminal with a code"
+    )]
+    NotLinked,
+
+    #[error("this shop is already linked to its cloud")]
+    AlreadyLinked,
+
+    #[error(
+        "the owner had this terminal wiped: its keys are erased from the keychain and its data \
+         can no longer be opened here"
+    )]
+    TerminalWiped,
+
+    #[error(
+        "the cloud holds this terminal's audit records up to {server_seq}, but this database ends \
+         at {local_head}: it was restored from an older copy or records were removed. Nothing \
+         is sent until the owner looks into it"
+    )]
+    HistoryBehindCloud { local_head: u64, server_seq: u64 },
+
+    #[error("sync alarm, the owner must look: {detail}")]
+    CloudLogAlarm { detail: String },
+
     #[error("database error: {0}")]
     Storage(String),
 

@@ -27,6 +27,7 @@ mod series;
 pub mod sessions;
 pub mod shop;
 pub mod store;
+pub mod sync;
 pub mod terminal;
 pub mod write;
 
@@ -57,4 +58,6 @@ pub use sessions::{
     Restriction, SecondFactor, SecondFactorSetup, SessionInfo, SessionToken, SignedIn,
 };
 pub use shop::{ShopDetails, ShopSettings};
+pub use sync::worker::{SyncSchedule, SyncSignal, SyncWorker};
+pub use sync::{CloudLink, LinkOutcome, LinkRequest, SyncAlarm, SyncReport};
 pub use terminal::{DataDir, NewShop, Status, SyncState, Terminal};

@@ -120,6 +120,14 @@ ops! {
     AuditEntries => Needs(P::ViewAudit), "read the audit trail";
     VerifyAudit => Needs(P::ViewAudit), "verify the audit trail";
     ExportAudit => Needs(P::ExportAudit), "export the audit trail";
+
+    /// Linking a standalone shop to a cloud tenant makes the signed-in seat the cloud's owner
+    /// and shares the shop's keys with it.
+    LinkCloud => Needs(P::ManageSeats), "link the shop to its cloud";
+    /// Any seat may ask for a sync at once (the loop runs anyway).
+    SyncNow => SignedIn, "sync now";
+    /// The cloud log's alarms are for whoever reads the audit trail.
+    SyncAlarms => Needs(P::ViewAudit), "see sync alarms";
 }
 
 impl Op {

@@ -312,6 +312,9 @@ impl Terminal {
         token: &SessionToken,
         op: Op,
     ) -> Result<(Authorized, MutexGuard<'_, Store>)> {
+        if self.wiped.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::TerminalWiped);
+        }
         let gate = op.gate();
         let mut store = self.store();
         let now = self.clock.now_ms();

@@ -48,6 +48,10 @@ pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
     writing: Arc<AtomicBool>,
+    /// Open while the sync loop records what it did (see [`Store::bookkeeping`]).
+    bookkeeping: Arc<AtomicBool>,
+    /// Told of every committed write, so the sync loop sends it.
+    pub(crate) sync_signal: Arc<crate::sync::worker::SyncSignal>,
 }
 
 impl std::fmt::Debug for Store {
@@ -137,9 +141,7 @@ impl Store {
         self.conn
             .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)?;
         let set = self.conn.execute_batch(sql);
-        let gate = self.writing.clone();
-        self.conn
-            .authorizer(Some(move |ctx: AuthContext<'_>| authorize(&gate, &ctx)))?;
+        self.install_authorizer()?;
         Ok(set?)
     }
 
@@ -215,14 +217,41 @@ impl Store {
             migrations.to_version(&mut conn, target as usize)?;
         }
 
-        let writing = Arc::new(AtomicBool::new(false));
-        let gate = writing.clone();
-        conn.authorizer(Some(move |ctx: AuthContext<'_>| authorize(&gate, &ctx)))?;
-        Ok(Store {
+        let store = Store {
             conn,
             path: path.to_path_buf(),
-            writing,
-        })
+            writing: Arc::new(AtomicBool::new(false)),
+            bookkeeping: Arc::new(AtomicBool::new(false)),
+            sync_signal: Arc::default(),
+        };
+        store.install_authorizer()?;
+        Ok(store)
+    }
+
+    fn install_authorizer(&self) -> Result<()> {
+        let (writing, bookkeeping) = (self.writing.clone(), self.bookkeeping.clone());
+        self.conn.authorizer(Some(move |ctx: AuthContext<'_>| {
+            authorize(&writing, &bookkeeping, &ctx)
+        }))?;
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction that may write only the sync loop's own records: its
+    /// state, its alarms, and which outbox entries the server acknowledged. Everything else
+    /// stays refused, so this is no second way to change shop data (DESIGN.md invariant 1),
+    /// and a sync does not make a new audit record (which would be one more thing to sync).
+    pub(crate) fn bookkeeping<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.bookkeeping.store(true, Ordering::SeqCst);
+        let _closed_after = WriteGate(self.bookkeeping.clone());
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     pub fn path(&self) -> &Path {
@@ -258,11 +287,33 @@ impl Drop for WriteGate {
 /// PRAGMAs that may set a value at run time; all others may only be read.
 const SETTABLE_PRAGMAS: &[&str] = &["wal_checkpoint", "optimize"];
 
-fn authorize(writing: &AtomicBool, ctx: &AuthContext<'_>) -> Authorization {
+/// Tables only the sync loop's bookkeeping writes (besides `outbox.sent_at_ms`).
+const BOOKKEEPING_TABLES: &[&str] = &["sync_state", "sync_alarm"];
+
+fn is_bookkeeping(action: &AuthAction<'_>) -> bool {
+    match *action {
+        AuthAction::Insert { table_name } => BOOKKEEPING_TABLES.contains(&table_name),
+        AuthAction::Update {
+            table_name,
+            column_name,
+        } => {
+            (table_name == "sync_state") || (table_name == "outbox" && column_name == "sent_at_ms")
+        }
+        _ => false,
+    }
+}
+
+fn authorize(
+    writing: &AtomicBool,
+    bookkeeping: &AtomicBool,
+    ctx: &AuthContext<'_>,
+) -> Authorization {
     use AuthAction as A;
     match ctx.action {
         A::Insert { .. } | A::Update { .. } | A::Delete { .. } => {
-            if writing.load(Ordering::SeqCst) {
+            if writing.load(Ordering::SeqCst)
+                || (bookkeeping.load(Ordering::SeqCst) && is_bookkeeping(&ctx.action))
+            {
                 Authorization::Allow
             } else {
                 Authorization::Deny
@@ -305,5 +356,54 @@ fn authorize(writing: &AtomicBool, ctx: &AuthContext<'_>) -> Authorization {
         | A::Detach { .. }
         | A::Reindex { .. } => Authorization::Deny,
         _ => Authorization::Allow,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SecretKey::random().unwrap();
+        let store = Store::create(&dir.path().join("t.db"), &key).unwrap();
+        (dir, store)
+    }
+
+    /// The sync loop's bookkeeping gate opens its own tables and `outbox.sent_at_ms`, and
+    /// nothing else: it is not a second way to change shop data.
+    #[test]
+    fn bookkeeping_writes_only_the_sync_records() {
+        let (_dir, mut store) = store();
+        store
+            .bookkeeping(|tx| {
+                tx.execute("UPDATE sync_state SET last_error = 'x' WHERE id = 1", [])?;
+                tx.execute(
+                    "INSERT INTO sync_alarm (kind, detail, evidence, raised_at_ms)
+                     VALUES ('bad_checkpoint', 'd', 'e', 1)",
+                    [],
+                )?;
+                tx.execute("UPDATE outbox SET sent_at_ms = 1 WHERE seq = 1", [])?;
+                Ok(())
+            })
+            .unwrap();
+        for sql in [
+            "INSERT INTO tenant (id, name, created_at_ms) VALUES ('t', 'n', 1)",
+            "UPDATE outbox SET payload = x'00' WHERE seq = 1",
+            "DELETE FROM outbox WHERE seq = 1",
+            "UPDATE audit_log SET role = 'x'",
+            "INSERT INTO cloud_link (id, server_url, ca_pem, log_origin, log_vkey, linked_at_ms)
+             VALUES (1, 'https://x', 'pem', 'o', 'v', 1)",
+        ] {
+            let refused = store.bookkeeping(|tx| Ok(tx.execute(sql, [])?));
+            assert!(refused.is_err(), "bookkeeping ran: {sql}");
+        }
+        // Closed again afterwards: not even the sync tables outside it.
+        assert!(
+            store
+                .conn
+                .execute("UPDATE sync_state SET last_error = NULL", [])
+                .is_err()
+        );
     }
 }

@@ -169,27 +169,43 @@ pub struct Status {
 }
 
 /// What the sync status area shows. A standalone shop keeps every change in its outbox, in
-/// order, ready for the day it links to a cloud tenant (the sync issue sends them).
+/// order, ready for the day it links to a cloud tenant.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncState {
     /// Linked to a cloud tenant; false for a standalone shop.
     pub linked: bool,
-    /// Changes not yet sent.
+    /// The tenant server, when linked.
+    pub server_url: Option<String>,
+    /// The last contact succeeded (false before the first, or after a failure).
+    pub online: bool,
+    /// Changes not yet acknowledged by the server.
     pub queued_operations: u64,
     /// When the oldest of them was made (Unix ms).
     pub oldest_queued_at_ms: Option<i64>,
+    pub last_attempt_ms: Option<i64>,
+    pub last_success_ms: Option<i64>,
+    /// Why the last attempt failed, in words for the shop.
+    pub last_error: Option<String>,
+    /// `active`, or `revoked` / `quarantined` as the server last said.
+    pub standing: String,
+    /// Alarms about the cloud's log (rewritten, forged, a record missing): the owner must look.
+    pub alarms: u64,
+    /// The size of the cloud log's newest checkpoint this terminal verified.
+    pub checkpoint_size: u64,
 }
 
 /// An open terminal: the store, its keys, the tenant's column cipher and the live sessions.
 pub struct Terminal {
     store: Mutex<Store>,
-    keys: TerminalKeys,
+    pub(crate) keys: TerminalKeys,
     pub(crate) cipher: ColumnCipher,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sessions: Mutex<Sessions>,
     /// Mirrors `device.disabled_at_ms`, read on every call.
     pub(crate) disabled: AtomicBool,
+    /// Set when the owner's wipe erased this terminal's keys: nothing more is served.
+    pub(crate) wiped: AtomicBool,
     dir: DataDir,
     install_id: Uuid,
     pub(crate) tenant_id: Uuid,
@@ -469,6 +485,7 @@ impl Terminal {
             clock,
             sessions: Mutex::new(Sessions::default()),
             disabled: AtomicBool::new(false),
+            wiped: AtomicBool::new(false),
             dir: dir.clone(),
             install_id,
             tenant_id,
@@ -580,6 +597,7 @@ impl Terminal {
             clock,
             sessions: Mutex::new(Sessions::default()),
             disabled: AtomicBool::new(disabled_at.is_some()),
+            wiped: AtomicBool::new(false),
             dir: dir.clone(),
             install_id,
             tenant_id,
@@ -594,6 +612,11 @@ impl Terminal {
 
     pub(crate) fn shop_name(&self) -> std::sync::RwLockReadGuard<'_, String> {
         self.shop_name.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The signal the sync loop waits on; every committed write rings it.
+    pub fn sync_signal(&self) -> Arc<crate::sync::worker::SyncSignal> {
+        self.store().sync_signal.clone()
     }
 
     pub(crate) fn is_disabled(&self) -> bool {
@@ -656,18 +679,41 @@ impl Terminal {
             (Some(first), Some(last)) => (last - first + 1).max(0) as u64,
             _ => 0,
         };
+        let schema_version = store.schema_version()?;
+        // Only a test's store, capped at an older schema, lacks the sync tables.
+        let (link, state, alarms) = if schema_version >= crate::sync::SCHEMA_VERSION {
+            let alarms: i64 =
+                store
+                    .reader()
+                    .query_row("SELECT count(*) FROM sync_alarm", [], |r| r.get(0))?;
+            (
+                crate::sync::load_link(store.reader())?,
+                crate::sync::load_state(store.reader())?,
+                alarms,
+            )
+        } else {
+            (None, Default::default(), 0)
+        };
         Ok(Status {
             sync: SyncState {
-                linked: false,
+                linked: link.is_some(),
+                server_url: link.map(|l| l.server_url),
+                online: state.last_success_ms.is_some() && state.last_error.is_none(),
                 queued_operations: queued,
                 oldest_queued_at_ms: oldest_ms,
+                last_attempt_ms: state.last_attempt_ms,
+                last_success_ms: state.last_success_ms,
+                last_error: state.last_error,
+                standing: state.standing,
+                alarms: alarms as u64,
+                checkpoint_size: state.checkpoint_size,
             },
             shop_name: self.shop_name().clone(),
             terminal_name: self.terminal_name.clone(),
             series_code: self.series_code.clone(),
             tenant_id: self.tenant_id,
             device_id: self.device_id,
-            schema_version: store.schema_version()?,
+            schema_version,
             supported_schema_version: store::supported_schema_version(),
             keychain_backend: self.keychain_backend.clone(),
             audit_records: audit_records as u64,

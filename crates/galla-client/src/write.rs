@@ -341,6 +341,7 @@ impl Store {
             out
         };
         tx.commit()?;
+        self.sync_signal.wrote();
         Ok(out)
     }
 }

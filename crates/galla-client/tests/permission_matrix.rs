@@ -72,6 +72,9 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::AuditEntries,             "YY.Y.YY"),
     (Op::VerifyAudit,              "YY.Y.YY"),
     (Op::ExportAudit,              "Y..Y..."),
+    (Op::LinkCloud,                "Y......"),
+    (Op::SyncNow,                  "YYYYYYY"),
+    (Op::SyncAlarms,               "YY.Y.YY"),
 ];
 
 const ROLES: [Role; 7] = [
@@ -470,6 +473,20 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
         Op::AuditEntries => t.audit_entries(&c.who, &Default::default()).map(drop),
         Op::VerifyAudit => t.verify_audit(&c.who).map(drop),
         Op::ExportAudit => t.export_audit_csv(&c.who, std::io::sink()).map(drop),
+        // Past the gate, the request itself is refused before anything leaves the terminal.
+        Op::LinkCloud => match t.link_cloud(
+            &c.who,
+            &galla_client::LinkRequest {
+                server_url: "https://localhost:1".into(),
+                ca_pem: "not a certificate".into(),
+                owner_passphrase: secret("a long enough passphrase"),
+            },
+        ) {
+            Err(Error::Invalid(_)) => Ok(()),
+            other => other.map(drop),
+        },
+        Op::SyncNow => t.sync_now(&c.who),
+        Op::SyncAlarms => t.sync_alarms(&c.who).map(drop),
     }
 }
 

@@ -20,6 +20,8 @@ pub mod pg_cluster;
 mod random;
 pub mod rate_limit;
 pub mod server;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod tlog;
 pub mod tls;
 

@@ -23,7 +23,7 @@ export type CommandError = { code: ErrorCode, message: string, };
  * What went wrong, for the page to branch on (a union of string literals in TypeScript); the
  * message beside it is for people.
  */
-export type ErrorCode = "already_initialised" | "credit_limit" | "database_damaged" | "database_too_new" | "discount_above_limit" | "internal" | "invalid_input" | "key_missing" | "keychain_unavailable" | "locked" | "locked_out" | "not_found" | "not_initialised" | "permission_denied" | "reauth_required" | "second_factor_required" | "second_factor_setup_required" | "signed_out" | "storage" | "tampered" | "terminal_disabled" | "wrong_key" | "wrong_secret";
+export type ErrorCode = "already_initialised" | "already_linked" | "cloud_refused" | "credit_limit" | "database_damaged" | "database_too_new" | "discount_above_limit" | "internal" | "invalid_input" | "key_missing" | "keychain_unavailable" | "locked" | "locked_out" | "not_found" | "not_initialised" | "not_linked" | "offline" | "permission_denied" | "reauth_required" | "second_factor_required" | "second_factor_setup_required" | "signed_out" | "storage" | "sync_alarm" | "tampered" | "terminal_disabled" | "terminal_wiped" | "wrong_key" | "wrong_secret";
 
 /**
  * What the status bar shows.
@@ -32,7 +32,7 @@ export type Status = { shop_name: string, terminal_name: string, series_code: st
 
 /**
  * What the sync status area shows. A standalone shop keeps every change in its outbox, in
- * order, ready for the day it links to a cloud tenant (the sync issue sends them).
+ * order, ready for the day it links to a cloud tenant.
  */
 export type SyncState = { 
 /**
@@ -40,13 +40,37 @@ export type SyncState = {
  */
 linked: boolean, 
 /**
- * Changes not yet sent.
+ * The tenant server, when linked.
+ */
+server_url: string | null, 
+/**
+ * The last contact succeeded (false before the first, or after a failure).
+ */
+online: boolean, 
+/**
+ * Changes not yet acknowledged by the server.
  */
 queued_operations: number, 
 /**
  * When the oldest of them was made (Unix ms).
  */
-oldest_queued_at_ms: number | null, };
+oldest_queued_at_ms: number | null, last_attempt_ms: number | null, last_success_ms: number | null, 
+/**
+ * Why the last attempt failed, in words for the shop.
+ */
+last_error: string | null, 
+/**
+ * `active`, or `revoked` / `quarantined` as the server last said.
+ */
+standing: string, 
+/**
+ * Alarms about the cloud's log (rewritten, forged, a record missing): the owner must look.
+ */
+alarms: number, 
+/**
+ * The size of the cloud log's newest checkpoint this terminal verified.
+ */
+checkpoint_size: number, };
 
 /**
  * What the first-run screen or `galla-cli init` asks for.

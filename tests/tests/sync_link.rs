@@ -1,0 +1,487 @@
+//! A standalone shop links to a real cloud (private PostgreSQL, TLS 1.3, the dev CA pinned) and
+//! syncs: its whole history arrives once and in order, a retry sends nothing twice, a long
+//! stretch offline loses nothing, a forged checkpoint or a rewritten log raises an alarm on the
+//! terminal, a revoked terminal stops, and a wiped one erases its keys from the real keychain.
+//!
+//! Run through `scripts/keyring-session.sh` (the README's test command does): the terminals'
+//! keys live in a real Secret Service.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use galla_client::keys::TerminalKeys;
+use galla_client::{
+    DataDir, Error, LinkRequest, ManualClock, NewCustomer, NewShop, OsKeychain, SecretString,
+    SessionToken, SyncSchedule, SyncWorker, Terminal,
+};
+use galla_cloud::clock::Clock as _;
+use galla_cloud::testing::TestCloud;
+use galla_proto::api::ErrorCode;
+use uuid::Uuid;
+
+/// 2026-11-21 10:00 IST.
+const START_MS: i64 = 1_795_240_800_000;
+const OWNER_PASSPHRASE: &str = "owner passphrase 1";
+const CLOUD_PASSPHRASE: &str = "cloud owner passphrase";
+
+struct World {
+    rt: tokio::runtime::Runtime,
+    cloud: TestCloud,
+    clock: Arc<ManualClock>,
+    keychain: Arc<OsKeychain>,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cloud = rt.block_on(TestCloud::start(&dir.path().join("cloud"), START_MS));
+        World {
+            rt,
+            cloud,
+            clock: Arc::new(ManualClock::at(START_MS)),
+            keychain: Arc::new(OsKeychain::connect().unwrap_or_else(|e| {
+                panic!("run through scripts/keyring-session.sh: a real keychain is needed ({e})")
+            })),
+            dir,
+        }
+    }
+
+    /// Moves the terminals' and the cloud's clocks together.
+    fn advance(&self, ms: i64) {
+        self.clock.advance_ms(ms);
+        self.cloud.clock.advance_ms(ms);
+    }
+
+    /// A standalone shop and its owner's session.
+    fn shop(&self, name: &str) -> (Arc<Terminal>, SessionToken, DataDir) {
+        let data = DataDir::new(self.dir.path().join(name));
+        let (t, token) = Terminal::init(
+            &data,
+            self.keychain.as_ref(),
+            self.clock.clone(),
+            &NewShop {
+                shop_name: "Sharma Mobiles".into(),
+                gstin: Some("27AAPFU0939F1ZV".into()),
+                state_code: None,
+                owner_name: "Ravi Sharma".into(),
+                owner_passphrase: SecretString::new(OWNER_PASSPHRASE),
+                terminal_name: "Counter 1".into(),
+                series_code: "T1".into(),
+            },
+        )
+        .unwrap();
+        (Arc::new(t), token, data)
+    }
+
+    fn link_request(&self) -> LinkRequest {
+        LinkRequest {
+            server_url: self.cloud.url(),
+            ca_pem: self.cloud.ca_pem.clone(),
+            owner_passphrase: SecretString::new(CLOUD_PASSPHRASE),
+        }
+    }
+
+    fn link(&self, t: &Terminal, token: &SessionToken) -> totp_rs::Totp {
+        let outcome = t.link_cloud(token, &self.link_request()).unwrap();
+        assert_eq!(outcome.tenant_id, t.tenant_id());
+        totp_rs::Totp::from_url(&outcome.owner_totp_uri).unwrap()
+    }
+
+    fn count(&self, tenant: Uuid, sql: &str) -> i64 {
+        let sql = sql.to_owned();
+        self.rt
+            .block_on(
+                self.cloud
+                    .db
+                    .in_tenant(tenant, async |tx| Ok(tx.query_one(&sql, &[]).await?.get(0))),
+            )
+            .unwrap()
+    }
+
+    /// The owner, on the cloud's owner API: signs in with passphrase and TOTP, then POSTs.
+    fn owner_post(&self, tenant: Uuid, totp: &totp_rs::Totp, path: &str) -> reqwest::StatusCode {
+        self.advance(30_000); // each TOTP step is accepted once
+        let code = totp
+            .generate((self.cloud.clock.now_ms() / 1000) as u64)
+            .to_string();
+        let http = https_client(&self.cloud.ca_pem);
+        let base = self.cloud.url();
+        self.rt.block_on(async {
+            let session: serde_json::Value = http
+                .post(format!("{base}{}", galla_proto::api::PATH_OWNER_SESSION))
+                .json(&serde_json::json!({
+                    "tenant_id": tenant, "passphrase": CLOUD_PASSPHRASE, "totp_code": code
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let token = session["token"]
+                .as_str()
+                .expect("an owner session")
+                .to_owned();
+            http.post(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    }
+}
+
+fn https_client(ca_pem: &str) -> reqwest::Client {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .unwrap()
+}
+
+fn add_customers(t: &Terminal, token: &SessionToken, from: usize, n: usize) {
+    for i in from..from + n {
+        t.add_customer(
+            token,
+            &NewCustomer {
+                name: format!("Customer {i}"),
+                phone: Some(format!("98{:08}", i)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+}
+
+fn local_records(t: &Terminal) -> i64 {
+    t.status().unwrap().audit_records as i64
+}
+
+#[test]
+fn a_linked_shop_sends_its_whole_history_once_and_in_order() {
+    let w = World::new();
+    let (t, owner, _) = w.shop("a");
+    add_customers(&t, &owner, 0, 25);
+    assert!(matches!(
+        t.sync_pass(w.keychain.as_ref()),
+        Err(Error::NotLinked)
+    ));
+    let before = t.status().unwrap().sync;
+    assert!(!before.linked && before.queued_operations > 25);
+
+    w.link(&t, &owner);
+    let first = t.sync_pass(w.keychain.as_ref()).unwrap();
+    let n = local_records(&t);
+    assert_eq!(
+        first.pushed as i64, n,
+        "every record, the link itself included"
+    );
+    assert_eq!(first.server_seq as i64, n);
+    assert_eq!(
+        first.checkpoint_size as i64, n,
+        "one terminal: the log is its chain"
+    );
+    assert!(first.alarms.is_empty());
+    let tenant = t.tenant_id();
+    assert_eq!(w.count(tenant, "SELECT count(*) FROM audit_record"), n);
+    assert_eq!(
+        w.count(
+            tenant,
+            "SELECT count(*) FROM audit_record WHERE log_index = seq - 1"
+        ),
+        n,
+        "in order: record k is leaf k-1"
+    );
+    let s = t.status().unwrap().sync;
+    assert!(s.linked && s.online && s.last_error.is_none());
+    assert_eq!((s.queued_operations, s.alarms), (0, 0));
+    assert_eq!(s.server_url.as_deref(), Some(w.cloud.url().as_str()));
+
+    // Again with nothing new: nothing is sent twice.
+    let again = t.sync_pass(w.keychain.as_ref()).unwrap();
+    assert_eq!((again.pushed, again.server_seq as i64), (0, n));
+    assert_eq!(w.count(tenant, "SELECT count(*) FROM audit_record"), n);
+
+    // New writes go next, and the log still extends the checkpoint the terminal kept.
+    add_customers(&t, &owner, 100, 5);
+    let next = t.sync_pass(w.keychain.as_ref()).unwrap();
+    assert_eq!(next.pushed, 5);
+    assert_eq!(next.checkpoint_size as i64, n + 5);
+    assert!(next.alarms.is_empty());
+
+    // Linking twice is refused, and says so.
+    assert!(matches!(
+        t.link_cloud(&owner, &w.link_request()),
+        Err(Error::AlreadyLinked)
+    ));
+}
+
+#[test]
+fn a_server_with_another_ca_is_not_trusted_and_nothing_is_linked() {
+    let w = World::new();
+    let (t, owner, _) = w.shop("a");
+    let other = w.dir.path().join("other-ca");
+    let ca = galla_cloud::tls::DevCa::ensure(&other).unwrap();
+    let request = LinkRequest {
+        ca_pem: std::fs::read_to_string(ca.ca_cert).unwrap(),
+        ..w.link_request()
+    };
+    match t.link_cloud(&owner, &request) {
+        Err(Error::CloudUnreachable { detail }) => {
+            assert!(detail.contains("not signed by the CA pinned"), "{detail}")
+        }
+        other => panic!("linked through an untrusted certificate: {other:?}"),
+    }
+    assert!(t.cloud_link().unwrap().is_none());
+    // Plain HTTP and junk are refused before anything is sent.
+    for (url, ca) in [
+        ("http://localhost:1", w.cloud.ca_pem.as_str()),
+        ("https://localhost:1", "not a certificate"),
+    ] {
+        let r = LinkRequest {
+            server_url: url.into(),
+            ca_pem: ca.into(),
+            ..w.link_request()
+        };
+        assert!(matches!(t.link_cloud(&owner, &r), Err(Error::Invalid(_))));
+    }
+}
+
+#[test]
+fn thousands_of_writes_made_offline_all_arrive_in_order_when_the_cloud_is_back() {
+    let mut w = World::new();
+    let (t, owner, _) = w.shop("a");
+    w.link(&t, &owner);
+    t.sync_pass(w.keychain.as_ref()).unwrap();
+    let linked_at = local_records(&t);
+
+    w.rt.block_on(w.cloud.stop());
+    add_customers(&t, &owner, 0, 2_000);
+    match t.sync_pass(w.keychain.as_ref()) {
+        Err(Error::CloudUnreachable { .. }) => {}
+        other => panic!("synced with the server down: {other:?}"),
+    }
+    let s = t.status().unwrap().sync;
+    assert!(!s.online && s.last_error.is_some());
+    assert!(s.queued_operations >= 2_000);
+
+    w.rt.block_on(w.cloud.restart());
+    let back = t.sync_pass(w.keychain.as_ref()).unwrap();
+    let n = local_records(&t);
+    assert_eq!(back.pushed as i64, n - linked_at);
+    assert!(back.pushed >= 2_000);
+    let tenant = t.tenant_id();
+    assert_eq!(
+        w.count(
+            tenant,
+            "SELECT count(*) FROM audit_record WHERE log_index = seq - 1"
+        ),
+        n
+    );
+    let s = t.status().unwrap().sync;
+    assert!(s.online && s.queued_operations == 0);
+}
+
+#[test]
+fn a_checkpoint_signed_by_another_key_raises_an_alarm() {
+    let mut w = World::new();
+    let (t, owner, _) = w.shop("a");
+    w.link(&t, &owner);
+    let good = t.sync_pass(w.keychain.as_ref()).unwrap();
+
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    w.rt.block_on(w.cloud.restart_with_log_key(forger));
+    add_customers(&t, &owner, 0, 1);
+    match t.sync_pass(w.keychain.as_ref()) {
+        Err(Error::CloudLogAlarm { detail }) => {
+            assert!(detail.contains("did not sign"), "{detail}")
+        }
+        other => panic!("a forged checkpoint passed: {other:?}"),
+    }
+    let alarms = t.sync_alarms(&owner).unwrap();
+    assert_eq!(alarms.len(), 1);
+    assert_eq!(alarms[0].kind, "bad_checkpoint");
+    let s = t.status().unwrap().sync;
+    assert_eq!(s.alarms, 1);
+    assert_eq!(
+        s.checkpoint_size, good.checkpoint_size,
+        "the forged checkpoint is not trusted"
+    );
+    // Every later pass shows the same forgery: one alarm, not one per pass.
+    assert!(t.sync_pass(w.keychain.as_ref()).is_err());
+    assert_eq!(t.sync_alarms(&owner).unwrap().len(), 1);
+}
+
+#[test]
+fn a_rewritten_log_is_caught_at_the_same_size_and_by_the_consistency_proof() {
+    let w = World::new();
+    let (t, owner, _) = w.shop("a");
+    w.link(&t, &owner);
+    let trusted = t.sync_pass(w.keychain.as_ref()).unwrap();
+    assert_eq!(
+        trusted.checkpoint_size, 2,
+        "the shop's creation and its link"
+    );
+
+    // An operator replaces leaf 0 and re-signs the log with the server's own key.
+    w.rt.block_on(
+        w.cloud
+            .rewrite_log(t.tenant_id(), 0, b"history, as it should have been"),
+    );
+    match t.sync_pass(w.keychain.as_ref()) {
+        Err(Error::CloudLogAlarm { detail }) => {
+            assert!(detail.contains("two different logs"), "{detail}")
+        }
+        other => panic!("a rewritten log passed: {other:?}"),
+    }
+    // The log grows on the rewritten history: the proof from the trusted checkpoint fails.
+    add_customers(&t, &owner, 0, 2);
+    match t.sync_pass(w.keychain.as_ref()) {
+        Err(Error::CloudLogAlarm { detail }) => {
+            assert!(detail.contains("consistency proof fails"), "{detail}")
+        }
+        other => panic!("a rewritten log passed: {other:?}"),
+    }
+    let kinds: Vec<String> = t
+        .sync_alarms(&owner)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.kind)
+        .collect();
+    assert_eq!(kinds, ["log_rewritten", "log_rewritten"]);
+    assert_eq!(
+        t.status().unwrap().sync.checkpoint_size,
+        trusted.checkpoint_size
+    );
+}
+
+#[test]
+fn a_revoked_terminal_stops_syncing_and_keeps_its_data() {
+    let w = World::new();
+    let (t, owner, _) = w.shop("a");
+    let totp = w.link(&t, &owner);
+    t.sync_pass(w.keychain.as_ref()).unwrap();
+    let path = format!("/v1/owner/devices/{}/revoke", t.device_id());
+    assert!(w.owner_post(t.tenant_id(), &totp, &path).is_success());
+
+    add_customers(&t, &owner, 0, 3);
+    match t.sync_pass(w.keychain.as_ref()) {
+        Err(Error::CloudRefused {
+            code: ErrorCode::DeviceRevoked,
+            ..
+        }) => {}
+        other => panic!("a revoked terminal synced: {other:?}"),
+    }
+    let s = t.status().unwrap().sync;
+    assert_eq!(s.standing, "revoked");
+    assert!(s.queued_operations >= 3, "nothing unsent is dropped");
+    // It does not keep knocking: the next pass stops before the network.
+    assert!(matches!(
+        t.sync_pass(w.keychain.as_ref()),
+        Err(Error::CloudRefused {
+            code: ErrorCode::DeviceRevoked,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_terminal_marked_for_wipe_erases_its_keys_on_its_next_contact() {
+    let w = World::new();
+    let (t, owner, data) = w.shop("a");
+    let totp = w.link(&t, &owner);
+    t.sync_pass(w.keychain.as_ref()).unwrap();
+    let path = format!("/v1/owner/devices/{}/wipe", t.device_id());
+    assert!(w.owner_post(t.tenant_id(), &totp, &path).is_success());
+
+    assert!(matches!(
+        t.sync_pass(w.keychain.as_ref()),
+        Err(Error::TerminalWiped)
+    ));
+    let install = data.install_id().unwrap().unwrap();
+    assert!(matches!(
+        TerminalKeys::load(w.keychain.as_ref(), install),
+        Err(Error::KeyMissing { .. })
+    ));
+    assert!(matches!(
+        Terminal::open(&data, w.keychain.as_ref(), w.clock.clone()),
+        Err(Error::KeyMissing { .. })
+    ));
+    // The open terminal serves nothing more.
+    assert!(matches!(
+        t.add_customer(
+            &owner,
+            &NewCustomer {
+                name: "After".into(),
+                ..Default::default()
+            }
+        ),
+        Err(Error::TerminalWiped)
+    ));
+}
+
+/// Polls `done` until it holds, failing after a long limit (a hung loop, not a slow machine).
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let limit = Instant::now() + Duration::from_secs(120);
+    while !done() {
+        assert!(Instant::now() < limit, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_loop_sends_new_writes_and_retries_by_itself_after_an_outage() {
+    let mut w = World::new();
+    let (t, owner, _) = w.shop("a");
+    w.link(&t, &owner);
+    let schedule = SyncSchedule {
+        period: Duration::from_secs(3600),
+        backoff_base: Duration::from_millis(50),
+        backoff_cap: Duration::from_millis(400),
+        settle: Duration::from_millis(10),
+    };
+    let worker = SyncWorker::start(t.clone(), w.keychain.clone(), schedule);
+    eventually("the first pass sends the history", || {
+        t.status().unwrap().sync.queued_operations == 0
+    });
+
+    // A write wakes the loop (the period is an hour: only the write can have).
+    add_customers(&t, &owner, 0, 3);
+    eventually("the write is sent", || {
+        t.status().unwrap().sync.queued_operations == 0
+    });
+
+    // With the cloud down, writes queue and the loop fails and backs off...
+    w.rt.block_on(w.cloud.stop());
+    add_customers(&t, &owner, 10, 3);
+    eventually("a failure is seen", || {
+        worker.state().failures_in_a_row >= 2
+    });
+    assert!(t.status().unwrap().sync.queued_operations >= 3);
+    // ...and when it is back, the loop sends them with no new write to prompt it.
+    w.rt.block_on(w.cloud.restart());
+    eventually("the queued writes are sent after the outage", || {
+        t.status().unwrap().sync.queued_operations == 0
+    });
+    assert_eq!(worker.state().failures_in_a_row, 0);
+    drop(worker);
+}
