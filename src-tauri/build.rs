@@ -61,5 +61,8 @@ fn galla_commands() -> &'static [&'static str] {
         "add_product",
         "update_product",
         "import_products",
+        "link_cloud",
+        "sync_now",
+        "sync_alarms",
     ]
 }

@@ -96,6 +96,9 @@ fn generate() -> String {
         c::NewProduct,
         c::ImportReport,
         c::RowError,
+        c::LinkRequest,
+        c::LinkOutcome,
+        c::SyncAlarm,
     );
     let commands = commands_interface(&out);
     out.push_str(&commands);
@@ -103,10 +106,11 @@ fn generate() -> String {
 }
 
 /// The files that hold `#[tauri::command]` functions.
-const COMMAND_FILES: [&str; 3] = [
+const COMMAND_FILES: [&str; 4] = [
     "src-tauri/src/commands.rs",
     "src-tauri/src/admin_commands.rs",
     "src-tauri/src/counter_commands.rs",
+    "src-tauri/src/sync_commands.rs",
 ];
 
 /// A Rust type of a command's argument or result as TypeScript, by the same rules ts-rs uses

@@ -327,7 +327,9 @@ pub async fn create_shop(
         };
         let (t, owner) = Terminal::init(dir, keychain.as_ref(), Arc::new(SystemClock), &shop)?;
         let owner_seat = t.session_info(&owner)?.seat_id;
-        shell.engine = Engine::Ready(Arc::new(t));
+        let t = Arc::new(t);
+        shell.sync = crate::start_sync(&t);
+        shell.engine = Engine::Ready(t);
         shell.current = Some((owner_seat, owner));
         describe(&mut shell)
     })

@@ -8,6 +8,7 @@ mod commands;
 mod counter_commands;
 #[cfg(test)]
 mod surface;
+mod sync_commands;
 
 use std::sync::{Arc, Mutex};
 
@@ -35,6 +36,24 @@ pub struct Shell {
     pub current: Option<(uuid::Uuid, galla_client::SessionToken)>,
     /// Sessions switched away from (locked, sales held); the engine ends them on time.
     pub parked: Vec<galla_client::SessionToken>,
+    /// The background sync with the shop's cloud (idle until the shop links).
+    pub sync: Option<galla_client::SyncWorker>,
+}
+
+/// Starts the sync loop of an open shop. It waits quietly while the shop is standalone and
+/// sends from the moment it links; a keychain is opened of its own for a wipe to erase from.
+pub fn start_sync(terminal: &Arc<Terminal>) -> Option<galla_client::SyncWorker> {
+    match OsKeychain::connect() {
+        Ok(k) => Some(galla_client::SyncWorker::start(
+            terminal.clone(),
+            Arc::new(k),
+            galla_client::SyncSchedule::default(),
+        )),
+        Err(e) => {
+            tracing::warn!("sync not started: {e}");
+            None
+        }
+    }
 }
 
 pub type AppState = Arc<Mutex<Shell>>;
@@ -102,10 +121,16 @@ pub fn run() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("GALLA_LOG"))
         .with_writer(std::io::stderr)
         .init();
+    let engine = start_engine();
+    let sync = match &engine {
+        Engine::Ready(t) => start_sync(t),
+        _ => None,
+    };
     let state: AppState = Arc::new(Mutex::new(Shell {
-        engine: start_engine(),
+        engine,
         current: None,
         parked: Vec::new(),
+        sync,
     }));
     spawn_idle_sweeper(state.clone());
     let result = tauri::Builder::default()
@@ -170,6 +195,9 @@ pub fn run() {
             counter_commands::add_product,
             counter_commands::update_product,
             counter_commands::import_products,
+            sync_commands::link_cloud,
+            sync_commands::sync_now,
+            sync_commands::sync_alarms,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

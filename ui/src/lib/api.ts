@@ -9,6 +9,7 @@ import type {
   ErrorCode,
   FinalizeRequest,
   LedgerPayment,
+  LinkRequest,
   NewCreditNote,
   NewCustomer,
   NewProduct,
@@ -119,6 +120,10 @@ export const api = {
   updateProduct: (productId: string, product: NewProduct) =>
     call("update_product", { productId, product }),
   importProducts: (csv: string) => call("import_products", { csv }),
+
+  linkCloud: (request: LinkRequest) => call("link_cloud", { request }),
+  syncNow: () => call("sync_now"),
+  syncAlarms: () => call("sync_alarms"),
 };
 
 export function errorMessage(e: unknown): string {

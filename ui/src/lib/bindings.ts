@@ -504,6 +504,42 @@ imported: number, rows: number, errors: Array<RowError>, };
 export type RowError = { line: number, field: string, message: string, };
 
 /**
+ * What the owner gives to link a standalone shop to a new cloud tenant.
+ */
+export type LinkRequest = { 
+/**
+ * `https://host[:port]` of the tenant server.
+ */
+server_url: string, 
+/**
+ * The server's CA certificate (PEM), pinned from now on.
+ */
+ca_pem: string, 
+/**
+ * The owner's passphrase for the cloud (signing in there takes it and a TOTP code).
+ */
+owner_passphrase: string, };
+
+/**
+ * What linking gives back, shown once.
+ */
+export type LinkOutcome = { tenant_id: string, 
+/**
+ * `otpauth://` URI of the owner's cloud TOTP secret, for an authenticator app. Shown once;
+ * never logged.
+ */
+owner_totp_uri: string, };
+
+/**
+ * Something the owner must see about the cloud's log.
+ */
+export type SyncAlarm = { id: number, 
+/**
+ * `bad_checkpoint`, `log_rewritten` or `record_missing`.
+ */
+kind: string, detail: string, raised_at_ms: number, };
+
+/**
  * Every command the page may call: its arguments (camelCase, as Tauri names them) and
  * what it returns. Read from the `#[tauri::command]` functions' signatures.
  */
@@ -560,4 +596,7 @@ export interface Commands {
   add_product: { args: { product: NewProduct }; returns: string };
   update_product: { args: { productId: string; product: NewProduct }; returns: null };
   import_products: { args: { csv: string }; returns: ImportReport };
+  link_cloud: { args: { request: LinkRequest }; returns: LinkOutcome };
+  sync_now: { args: Record<string, never>; returns: null };
+  sync_alarms: { args: Record<string, never>; returns: Array<SyncAlarm> };
 }
