@@ -485,3 +485,56 @@ fn the_loop_sends_new_writes_and_retries_by_itself_after_an_outage() {
     assert_eq!(worker.state().failures_in_a_row, 0);
     drop(worker);
 }
+
+#[test]
+fn a_database_missing_records_the_cloud_holds_raises_an_alarm_and_sends_nothing() {
+    let w = World::new();
+    let (t, owner, data) = w.shop("a");
+    w.link(&t, &owner);
+    add_customers(&t, &owner, 0, 3);
+    let synced = t.sync_pass(w.keychain.as_ref()).unwrap();
+    let tenant = t.tenant_id();
+    drop(t);
+
+    // Someone with the database key cuts the newest two records (tail truncation: what is
+    // left is a valid, shorter chain, which nothing local can tell).
+    let install = data.install_id().unwrap().unwrap();
+    let keys = TerminalKeys::load(w.keychain.as_ref(), install).unwrap();
+    let raw = rusqlite::Connection::open(data.db_path()).unwrap();
+    raw.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; DROP TRIGGER audit_log_no_delete;
+         DELETE FROM outbox WHERE seq > {n}; DELETE FROM audit_log WHERE seq > {n};",
+        keys.db.to_hex().as_str(),
+        n = synced.server_seq - 2
+    ))
+    .unwrap();
+    drop(raw);
+
+    let t = Terminal::open(&data, w.keychain.as_ref(), w.clock.clone()).unwrap();
+    assert!(
+        t.verify_audit_unchecked().unwrap().is_intact(),
+        "locally it looks whole"
+    );
+    match t.sync_pass(w.keychain.as_ref()) {
+        Err(Error::HistoryBehindCloud {
+            local_head,
+            server_seq,
+        }) => assert_eq!(
+            (local_head, server_seq),
+            (synced.server_seq - 2, synced.server_seq)
+        ),
+        other => panic!("a truncated history went unnoticed: {other:?}"),
+    }
+    let s = t.status().unwrap().sync;
+    assert_eq!(s.alarms, 1);
+    assert!(
+        s.last_error
+            .unwrap()
+            .contains("restored from an older copy")
+    );
+    assert_eq!(
+        w.count(tenant, "SELECT count(*) FROM audit_record") as u64,
+        synced.server_seq,
+        "the cloud keeps what it had"
+    );
+}

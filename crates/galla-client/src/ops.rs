@@ -123,9 +123,9 @@ ops! {
 
     /// Linking a standalone shop to a cloud tenant makes the signed-in seat the cloud's owner
     /// and shares the shop's keys with it.
-    LinkCloud => Needs(P::ManageSeats), "link the shop to its cloud";
-    /// Any seat may ask for a sync at once (the loop runs anyway).
-    SyncNow => SignedIn, "sync now";
+    LinkCloud => Needs(P::EnrollDevice), "link the shop to its cloud";
+    /// Ask for a sync at once (the loop runs anyway, for every seat).
+    SyncNow => Needs(P::Sync), "sync now";
     /// The cloud log's alarms are for whoever reads the audit trail.
     SyncAlarms => Needs(P::ViewAudit), "see sync alarms";
 }

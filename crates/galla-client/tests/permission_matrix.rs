@@ -73,7 +73,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::VerifyAudit,              "YY.Y.YY"),
     (Op::ExportAudit,              "Y..Y..."),
     (Op::LinkCloud,                "Y......"),
-    (Op::SyncNow,                  "YYYYYYY"),
+    (Op::SyncNow,                  "YYYYY.Y"),
     (Op::SyncAlarms,               "YY.Y.YY"),
 ];
 
