@@ -39,22 +39,29 @@ pub struct TestCloud {
     handle: Option<axum_server::Handle<SocketAddr>>,
 }
 
+/// A private cluster under `root` with the roles made and the schema migrated, and a pool of
+/// `pool_size` logged in as the server's role.
+pub async fn migrated_cluster(root: &Path, pool_size: usize) -> (PgCluster, Db) {
+    let root = root.to_owned();
+    let cluster = tokio::task::spawn_blocking(move || PgCluster::start(&root, free_port()))
+        .await
+        .expect("the cluster task")
+        .expect("the private cluster starts");
+    db::bootstrap(&cluster.connection_string(SUPERUSER, "postgres"))
+        .await
+        .expect("roles and database");
+    db::migrate(&cluster.connection_string(OWNER_ROLE, DATABASE))
+        .await
+        .expect("migrations");
+    let db = Db::connect(&cluster.connection_string(APP_ROLE, DATABASE), pool_size).expect("pool");
+    (cluster, db)
+}
+
 impl TestCloud {
     /// Starts a cloud in `dir` (which must outlive it) with the clock at `now_ms`. Call from
     /// inside a multi-threaded tokio runtime.
     pub async fn start(dir: &Path, now_ms: i64) -> TestCloud {
-        let root = dir.join("pg");
-        let cluster = tokio::task::spawn_blocking(move || PgCluster::start(&root, free_port()))
-            .await
-            .expect("the cluster task")
-            .expect("the private cluster starts");
-        db::bootstrap(&cluster.connection_string(SUPERUSER, "postgres"))
-            .await
-            .expect("roles and database");
-        db::migrate(&cluster.connection_string(OWNER_ROLE, DATABASE))
-            .await
-            .expect("migrations");
-        let db = Db::connect(&cluster.connection_string(APP_ROLE, DATABASE), 16).expect("pool");
+        let (cluster, db) = migrated_cluster(&dir.join("pg"), 16).await;
         let clock = ManualClock::new(now_ms);
         let (kms, log_key) = (dir.join("keys/kms.key"), dir.join("keys/log.key"));
         crate::config::init_keys(&kms, &log_key).expect("keys");

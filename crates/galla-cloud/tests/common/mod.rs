@@ -3,12 +3,9 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
-use std::net::TcpListener;
 use std::path::Path;
 
-use galla_cloud::db::{self, APP_ROLE, DATABASE, OWNER_ROLE};
-use galla_cloud::pg_cluster::SUPERUSER;
-use galla_cloud::{Db, PgCluster};
+use galla_cloud::Db;
 
 /// Every table with tenant rows; `every_table_but_the_route_is_a_tenant_table` keeps it whole.
 pub const TENANT_TABLES: [&str; 14] = [
@@ -28,29 +25,9 @@ pub const TENANT_TABLES: [&str; 14] = [
     "owner_sign_in_source",
 ];
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A migrated private cluster under `root`, and a pool of `pool_size` as `galla_app`.
-pub async fn migrated_cluster(root: &Path, pool_size: usize) -> (PgCluster, Db) {
-    let root = root.to_owned();
-    let cluster = tokio::task::spawn_blocking(move || PgCluster::start(&root, free_port()))
-        .await
-        .unwrap()
-        .expect("the private cluster starts");
-    db::bootstrap(&cluster.connection_string(SUPERUSER, "postgres"))
-        .await
-        .expect("roles and database");
-    db::migrate(&cluster.connection_string(OWNER_ROLE, DATABASE))
-        .await
-        .expect("migrations");
-    let db = Db::connect(&cluster.connection_string(APP_ROLE, DATABASE), pool_size).expect("pool");
-    (cluster, db)
-}
+// Shared with other crates' tests through `galla_cloud::testing`.
+#[allow(unused_imports)]
+pub use galla_cloud::testing::{free_port, migrated_cluster};
 
 /// The app state a test server runs with: a manual clock, a file KMS and a log key in `dir`.
 pub fn app_state(
