@@ -12,7 +12,7 @@
 //! Sizes: `GALLA_BENCH_RECORDS` (per ingestion configuration, default 50,000) and
 //! `GALLA_BENCH_LEAVES` (the Merkle log's final size, default 1,000,000; a multiple of 1,000).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signer as _, SigningKey};
 use galla_cloud::clock::{Clock as _, SystemClock};
-use galla_cloud::db::{self, APP_ROLE, DATABASE, OWNER_ROLE};
-use galla_cloud::pg_cluster::SUPERUSER;
 use galla_cloud::rate_limit::{RateLimitConfig, RateLimits};
 use galla_cloud::server::{self, AppState};
 use galla_cloud::tls::DevCa;
@@ -90,28 +88,11 @@ struct Cloud {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 impl Cloud {
     async fn start() -> Cloud {
         let dir = tempfile::tempdir().expect("a temp folder");
-        let pg_root = dir.path().join("pg");
-        let cluster = tokio::task::spawn_blocking(move || PgCluster::start(&pg_root, free_port()))
-            .await
-            .expect("the cluster task")
-            .expect("the private cluster starts");
-        db::bootstrap(&cluster.connection_string(SUPERUSER, "postgres"))
-            .await
-            .expect("roles and database");
-        db::migrate(&cluster.connection_string(OWNER_ROLE, DATABASE))
-            .await
-            .expect("migrations");
-        let db = Db::connect(&cluster.connection_string(APP_ROLE, DATABASE), 16).expect("pool");
+        let (cluster, db) =
+            galla_cloud::testing::migrated_cluster(&dir.path().join("pg"), 16).await;
 
         let (kms, log_key) = (
             dir.path().join("keys/kms.key"),
@@ -140,7 +121,9 @@ impl Cloud {
         });
 
         let ca = DevCa::ensure(&dir.path().join("tls")).expect("dev CA");
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", galla_cloud::testing::free_port())
+            .parse()
+            .unwrap();
         let handle = axum_server::Handle::new();
         let served = tokio::spawn(server::serve(
             addr,

@@ -220,7 +220,8 @@ struct OwnRecord {
     signature: Vec<u8>,
 }
 
-/// This terminal's records after `after`, at most `limit` of them and about `max_bytes`.
+/// This terminal's records after `after`: at most `limit` of them, and no more than
+/// [`MAX_PUSH_RECORD_BYTES`] of records unless the first alone is larger.
 fn own_records(conn: &rusqlite::Connection, after: u64, limit: usize) -> Result<Vec<OwnRecord>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, record, signature FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
