@@ -325,10 +325,11 @@ pub async fn create_shop(
                 message: "this shop is already set up".into(),
             });
         };
+        let keychain = keychain.clone();
         let (t, owner) = Terminal::init(dir, keychain.as_ref(), Arc::new(SystemClock), &shop)?;
         let owner_seat = t.session_info(&owner)?.seat_id;
         let t = Arc::new(t);
-        shell.sync = crate::start_sync(&t);
+        shell.sync = Some(crate::start_sync(&t, keychain));
         shell.engine = Engine::Ready(t);
         shell.current = Some((owner_seat, owner));
         describe(&mut shell)

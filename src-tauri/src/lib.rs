@@ -40,20 +40,15 @@ pub struct Shell {
     pub sync: Option<galla_client::SyncWorker>,
 }
 
-/// Starts the sync loop of an open shop. It waits quietly while the shop is standalone and
-/// sends from the moment it links; a keychain is opened of its own for a wipe to erase from.
-pub fn start_sync(terminal: &Arc<Terminal>) -> Option<galla_client::SyncWorker> {
-    match OsKeychain::connect() {
-        Ok(k) => Some(galla_client::SyncWorker::start(
-            terminal.clone(),
-            Arc::new(k),
-            galla_client::SyncSchedule::default(),
-        )),
-        Err(e) => {
-            tracing::warn!("sync not started: {e}");
-            None
-        }
-    }
+/// Starts the sync loop of an open shop, on the keychain the shop was opened with (a wipe
+/// erases from it). It waits quietly while the shop is standalone and sends from the moment
+/// it links.
+pub fn start_sync(terminal: &Arc<Terminal>, keychain: Arc<OsKeychain>) -> galla_client::SyncWorker {
+    galla_client::SyncWorker::start(
+        terminal.clone(),
+        keychain,
+        galla_client::SyncSchedule::default(),
+    )
 }
 
 pub type AppState = Arc<Mutex<Shell>>;
@@ -65,14 +60,18 @@ fn data_dir() -> galla_client::Result<DataDir> {
     }
 }
 
-/// Decides at start-up what the window shows. Failures become a screen, never a crash.
-pub fn start_engine() -> Engine {
+/// Decides at start-up what the window shows, and starts an open shop's sync loop. Failures
+/// become a screen, never a crash.
+pub fn start_engine() -> (Engine, Option<galla_client::SyncWorker>) {
     let failed = |e: galla_client::Error| {
         eprintln!("galla: {e}");
-        Engine::Failed {
-            code: commands::error_code(&e),
-            message: e.to_string(),
-        }
+        (
+            Engine::Failed {
+                code: commands::error_code(&e),
+                message: e.to_string(),
+            },
+            None,
+        )
     };
     let dir = match data_dir() {
         Ok(d) => d,
@@ -83,14 +82,18 @@ pub fn start_engine() -> Engine {
         Err(e) => return failed(e),
     };
     match dir.install_id() {
-        Ok(None) => Engine::NeedsSetup { dir, keychain },
-        Ok(Some(_)) if !dir.db_path().exists() => Engine::NeedsSetup { dir, keychain },
+        Ok(None) => (Engine::NeedsSetup { dir, keychain }, None),
+        Ok(Some(_)) if !dir.db_path().exists() => (Engine::NeedsSetup { dir, keychain }, None),
         Ok(Some(_)) => match Terminal::open(
             &dir,
             keychain.as_ref() as &dyn SecretStore,
             Arc::new(SystemClock),
         ) {
-            Ok(t) => Engine::Ready(Arc::new(t)),
+            Ok(t) => {
+                let t = Arc::new(t);
+                let sync = start_sync(&t, keychain);
+                (Engine::Ready(t), Some(sync))
+            }
             Err(e) => failed(e),
         },
         Err(e) => failed(e),
@@ -121,11 +124,7 @@ pub fn run() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("GALLA_LOG"))
         .with_writer(std::io::stderr)
         .init();
-    let engine = start_engine();
-    let sync = match &engine {
-        Engine::Ready(t) => start_sync(t),
-        _ => None,
-    };
+    let (engine, sync) = start_engine();
     let state: AppState = Arc::new(Mutex::new(Shell {
         engine,
         current: None,
