@@ -38,12 +38,32 @@ impl Actor {
 
 /// Columns whose values never enter an audit record (which is exported and shown): secret
 /// hashes and second-factor secrets. The audit image holds a digest instead, so a change is
-/// still visible; the outbox, inside the encrypted store, carries the value for sync.
+/// still visible; the outbox, inside the encrypted store, carries only these values for sync
+/// (everything else travels in the signed record itself).
 const REDACTED: &[(&str, &str)] = &[
     ("seat", "secret_hash"),
     ("seat", "totp_ct"),
     ("seat_recovery_code", "code_hash"),
 ];
+
+fn has_redacted_columns(table: &str) -> bool {
+    REDACTED.iter().any(|(t, _)| *t == table)
+}
+
+/// The real values of `table`'s redacted columns in `image` (those present and not null).
+pub(crate) fn redacted_values(table: &str, image: &Json) -> Map<String, Json> {
+    let mut out = Map::new();
+    let Json::Object(row) = image else { return out };
+    for (t, c) in REDACTED {
+        if *t == table
+            && let Some(v) = row.get(*c)
+            && !v.is_null()
+        {
+            out.insert((*c).to_owned(), v.clone());
+        }
+    }
+    out
+}
 
 fn redact(table: &str, image: &mut Json) {
     let Json::Object(row) = image else { return };
@@ -90,8 +110,8 @@ pub struct UnitOfWork<'t> {
     tx: &'t rusqlite::Transaction<'t>,
     before: Map<String, Json>,
     after: Map<String, Json>,
-    /// The after images unredacted, for the outbox.
-    after_full: Map<String, Json>,
+    /// The redacted columns' real values by image key, for the outbox (see [`REDACTED`]).
+    secrets: Map<String, Json>,
     chain: Chain<'t>,
 }
 
@@ -155,12 +175,18 @@ impl UnitOfWork<'_> {
         Ok(())
     }
 
-    fn record_after(&mut self, table: &str, id: &str, image: Json) {
+    fn record_after(&mut self, table: &str, id: &str, mut image: Json) {
         let key = image_key(table, id);
-        let mut redacted = image.clone();
-        redact(table, &mut redacted);
-        self.after.insert(key.clone(), redacted);
-        self.after_full.insert(key, image);
+        if has_redacted_columns(table) {
+            let values = redacted_values(table, &image);
+            if values.is_empty() {
+                self.secrets.remove(&key);
+            } else {
+                self.secrets.insert(key.clone(), Json::Object(values));
+            }
+            redact(table, &mut image);
+        }
+        self.after.insert(key, image);
     }
 
     /// Deletes the row with primary key `id`, recording its last image.
@@ -174,8 +200,8 @@ impl UnitOfWork<'_> {
         let key = image_key(table, id);
         redact(table, &mut image);
         self.before.entry(key.clone()).or_insert(image);
-        self.after.insert(key.clone(), Json::Null);
-        self.after_full.insert(key, Json::Null);
+        self.secrets.remove(&key);
+        self.after.insert(key, Json::Null);
         Ok(())
     }
 
@@ -254,7 +280,7 @@ struct Part {
     op: Operation,
     before: Map<String, Json>,
     after: Map<String, Json>,
-    after_full: Map<String, Json>,
+    secrets: Map<String, Json>,
 }
 
 impl UnitOfWork<'_> {
@@ -270,7 +296,7 @@ impl UnitOfWork<'_> {
             op,
             before: std::mem::take(&mut self.before),
             after: std::mem::take(&mut self.after),
-            after_full: std::mem::take(&mut self.after_full),
+            secrets: std::mem::take(&mut self.secrets),
         };
         let c = &mut self.chain;
         c.prev_hash = append_record(
@@ -320,7 +346,7 @@ impl Store {
                 tx: &tx,
                 before: Map::new(),
                 after: Map::new(),
-                after_full: Map::new(),
+                secrets: Map::new(),
                 chain: Chain {
                     signer,
                     actor,
@@ -360,15 +386,17 @@ fn append_record(
         op,
         before,
         after,
-        after_full,
+        secrets,
     } = part;
-    let payload = serde_json::to_vec(&serde_json::json!({
-        "action": op.action,
-        "entity_type": op.entity_type,
-        "entity_id": op.entity_id,
-        "after": after_full,
-    }))
-    .map_err(|e| Error::Storage(e.to_string()))?;
+    // The signed record carries the operation and its images; the outbox entry only what the
+    // record may not: the redacted columns' values, and nothing at all for most operations,
+    // which keeps a sale's write to the pages it must touch.
+    let payload = if secrets.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::to_vec(&serde_json::json!({ "secrets": secrets }))
+            .map_err(|e| Error::Storage(e.to_string()))?
+    };
     let signed = AuditRecord {
         tenant_id: signer.tenant_id,
         device_id: signer.device_id,
@@ -488,7 +516,7 @@ mod tests {
     }
 
     #[test]
-    fn an_update_records_the_whole_row_before_and_after_and_the_outbox_gets_the_after() {
+    fn an_update_records_the_whole_row_before_and_after_and_the_outbox_entry_stays_empty() {
         let mut fx = Fixture::new(1_000);
         let tenant = fx.tenant();
         fx.write("shop.create", |uow| {
@@ -528,9 +556,28 @@ mod tests {
             .reader()
             .query_row("SELECT payload FROM outbox WHERE seq = 2", [], |r| r.get(0))
             .unwrap();
-        let payload: Json = serde_json::from_slice(&payload).unwrap();
-        assert_eq!(payload["after"], after);
-        assert_eq!(payload["action"], "shop.rename");
+        assert!(
+            payload.is_empty(),
+            "the record carries the images; nothing is redacted here"
+        );
+    }
+
+    #[test]
+    fn only_the_redacted_columns_real_values_are_kept_for_the_outbox() {
+        let image = serde_json::json!({
+            "id": "s1", "name": "Asha", "secret_hash": "$argon2id$x", "totp_ct": null,
+        });
+        let values = redacted_values("seat", &image);
+        assert_eq!(
+            Json::Object(values),
+            serde_json::json!({"secret_hash": "$argon2id$x"})
+        );
+        assert!(redacted_values("customer", &image).is_empty());
+        let mut shown = image.clone();
+        redact("seat", &mut shown);
+        assert_eq!(shown["name"], "Asha");
+        assert!(shown["secret_hash"]["$redacted"].is_string());
+        assert!(shown["totp_ct"].is_null());
     }
 
     #[test]

@@ -638,6 +638,17 @@ fn secret_hashes_never_enter_the_audit_trail_but_the_outbox_carries_them_for_syn
     assert!(!audit.iter().any(|r| common::contains(r, b"$argon2id")));
     assert!(audit.iter().any(|r| common::contains(r, b"$redacted")));
     assert!(outbox.iter().any(|r| common::contains(r, b"$argon2id")));
+    // The reset's entry holds the staff seat's new hash and nothing else of the row.
+    let reset: serde_json::Value = serde_json::from_slice(outbox.last().unwrap()).unwrap();
+    let secrets = reset["secrets"].as_object().unwrap();
+    let seat = &secrets[&format!("seat/{}", s.staff)];
+    assert_eq!(seat.as_object().unwrap().len(), 1, "{seat}");
+    assert!(
+        seat["secret_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("$argon2id")
+    );
     assert!(s.t.verify_audit(&s.owner).unwrap().is_intact());
 }
 
