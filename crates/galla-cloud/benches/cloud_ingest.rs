@@ -309,6 +309,7 @@ impl Device {
                             seq: r.record.seq,
                             record: BASE64.encode(&r.encoded),
                             signature: BASE64.encode(r.signature),
+                            secrets: None,
                         })
                         .collect(),
                 })
@@ -500,6 +501,7 @@ fn per_record_cpu(records: u64) {
                 seq: r.record.seq,
                 record: BASE64.encode(&r.encoded),
                 signature: BASE64.encode(r.signature),
+                secrets: None,
             })
             .collect(),
     })

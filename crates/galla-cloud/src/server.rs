@@ -130,6 +130,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(wire::PATH_LOG_CHECKPOINT, get(api::log::checkpoint))
         .route(wire::PATH_LOG_INCLUSION, get(api::log::inclusion))
         .route(wire::PATH_LOG_CONSISTENCY, get(api::log::consistency))
+        .route(wire::PATH_SYNC_CHANGES, get(api::changes::changes))
         .fallback(not_found)
         .route_layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(

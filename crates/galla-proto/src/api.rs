@@ -21,9 +21,13 @@ pub const PATH_AUDIT: &str = "/v1/audit";
 pub const PATH_LOG_CHECKPOINT: &str = "/v1/log/checkpoint";
 pub const PATH_LOG_INCLUSION: &str = "/v1/log/inclusion";
 pub const PATH_LOG_CONSISTENCY: &str = "/v1/log/consistency";
+pub const PATH_SYNC_CHANGES: &str = "/v1/sync/changes";
 
 /// The most audit records one push may carry.
 pub const MAX_AUDIT_BATCH: usize = 1000;
+
+/// The most rows one `GET /v1/sync/changes` page carries.
+pub const MAX_CHANGES_PAGE: usize = 5000;
 
 /// Prefixed to what a device signs to prove it holds the key it enrolls (domain separation
 /// from audit records and requests).
@@ -213,6 +217,35 @@ pub struct OwnerAlert {
 pub enum AlertKind {
     /// A device sent two different records under one sequence number; it is quarantined.
     Equivocation,
+    /// Two documents (invoices or credit notes) came with the same number in one year: the
+    /// second is kept in the audit log but not taken into the shop's books.
+    DuplicateNumber,
+    /// One IMEI was sold twice (terminals offline at once): both sales stand, the owner decides.
+    ImeiConflict,
+    /// A seat change was made offline by someone who no longer held the right; not applied.
+    SeatChangeRefused,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Equivocation => "equivocation",
+            AlertKind::DuplicateNumber => "duplicate_number",
+            AlertKind::ImeiConflict => "imei_conflict",
+            AlertKind::SeatChangeRefused => "seat_change_refused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertKind> {
+        [
+            AlertKind::Equivocation,
+            AlertKind::DuplicateNumber,
+            AlertKind::ImeiConflict,
+            AlertKind::SeatChangeRefused,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
 }
 
 /// `GET /v1/device/status`: the device's next contact learns here that it must wipe.
@@ -232,6 +265,11 @@ pub struct PushedRecord {
     pub record: String,
     /// Ed25519, base64.
     pub signature: String,
+    /// The values the record shows only as digests (seat secret hashes, second-factor
+    /// ciphertext), by image key then column: `{"seat/<id>": {"secret_hash": "..."}}`. Each
+    /// must match its digest in the signed record, so they cannot be swapped in transit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `POST /v1/audit`: records in sequence order, continuing the device's chain.
@@ -271,6 +309,32 @@ pub struct ConsistencyResponse {
     pub from: u64,
     pub to: u64,
     pub proof: Vec<String>,
+}
+
+/// One row of the tenant's shared state as `GET /v1/sync/changes` gives it: the row as the
+/// terminals store it (column names and values as in their SQLite tables; blobs as
+/// `{"$b64": ...}`; PII columns stay ciphertext under the tenant's data key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedRow {
+    /// Its place in the tenant's change feed: every change gets a larger number, and a row
+    /// appears once, at its latest change.
+    pub change: i64,
+    pub table: String,
+    pub id: String,
+    pub row: serde_json::Value,
+    /// The device whose record last changed it.
+    pub device_id: Uuid,
+}
+
+/// `GET /v1/sync/changes?after=N&limit=L`: the rows changed after `N`, oldest change first.
+/// `complete` is true when nothing later existed when the page was read; a terminal applies
+/// what it gathered only then, so it never stands half-way between two states of the shop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangesResponse {
+    pub rows: Vec<SharedRow>,
+    /// The cursor for the next page (`after` for the next request).
+    pub next: i64,
+    pub complete: bool,
 }
 
 /// Every refusal's body. `code` is what a program acts on; `message` says what to do.

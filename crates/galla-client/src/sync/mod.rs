@@ -218,30 +218,66 @@ struct OwnRecord {
     seq: u64,
     record: Vec<u8>,
     signature: Vec<u8>,
+    secrets: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// This terminal's records after `after`: at most `limit` of them, and no more than
 /// [`MAX_PUSH_RECORD_BYTES`] of records unless the first alone is larger.
 fn own_records(conn: &rusqlite::Connection, after: u64, limit: usize) -> Result<Vec<OwnRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, record, signature FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+        "SELECT a.seq, a.record, a.signature, o.payload
+         FROM audit_log a LEFT JOIN outbox o ON o.seq = a.seq
+         WHERE a.seq > ? ORDER BY a.seq LIMIT ?",
     )?;
     let mut rows = stmt.query(rusqlite::params![after as i64, limit as i64])?;
     let mut out = Vec::new();
     let mut bytes = 0usize;
     while let Some(r) = rows.next()? {
         let record: Vec<u8> = r.get(1)?;
-        bytes += record.len() + 128;
+        let payload: Option<Vec<u8>> = r.get(3)?;
+        bytes += record.len() + 128 + payload.as_ref().map_or(0, Vec::len);
         if !out.is_empty() && bytes > MAX_PUSH_RECORD_BYTES {
             break;
         }
+        let seq = r.get::<_, i64>(0)? as u64;
         out.push(OwnRecord {
-            seq: r.get::<_, i64>(0)? as u64,
+            seq,
             record,
             signature: r.get(2)?,
+            secrets: outbox_secrets(seq, payload.as_deref())?,
         });
     }
     Ok(out)
+}
+
+/// The redacted values an outbox entry keeps for its record (see `write::REDACTED`).
+fn outbox_secrets(
+    seq: u64,
+    payload: Option<&[u8]>,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    let Some(payload) = payload.filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let damaged = || Error::DatabaseDamaged {
+        detail: format!("the outbox entry of audit record {seq} is not what this build wrote"),
+    };
+    let mut v: serde_json::Value = serde_json::from_slice(payload).map_err(|_| damaged())?;
+    if let Some(serde_json::Value::Object(m)) = v.get_mut("secrets").map(serde_json::Value::take) {
+        return Ok(Some(m));
+    }
+    // Entries written before schema 13 copied the whole after images.
+    let Some(serde_json::Value::Object(images)) = v.get("after") else {
+        return Err(damaged());
+    };
+    let secrets: serde_json::Map<_, _> = images
+        .iter()
+        .filter_map(|(key, image)| {
+            let table = key.split('/').next()?;
+            let values = crate::write::redacted_values(table, image);
+            (!values.is_empty()).then(|| (key.clone(), serde_json::Value::Object(values)))
+        })
+        .collect();
+    Ok((!secrets.is_empty()).then_some(secrets))
 }
 
 fn protocol(detail: impl Into<String>) -> Error {
@@ -603,6 +639,7 @@ impl Terminal {
                         seq: r.seq,
                         record: BASE64.encode(&r.record),
                         signature: BASE64.encode(&r.signature),
+                        secrets: r.secrets.clone(),
                     })
                     .collect(),
             };

@@ -10,8 +10,9 @@
 //! (its pushes are refused until the owner deals with it) and the owner gets an alert that keeps
 //! the second record as evidence.
 //!
-//! Accepted records go to `audit_record` and to the tenant's Merkle log in the same transaction,
-//! and the response carries the new signed checkpoint.
+//! Accepted records go to `audit_record` and to the tenant's Merkle log, and their effect to
+//! the shared state (`crate::shared`), in the same transaction; the response carries the new
+//! signed checkpoint.
 
 use std::sync::Arc;
 
@@ -30,12 +31,13 @@ use uuid::Uuid;
 use super::device_auth::{AuthedDevice, SignedRequest};
 use super::{ApiError, ApiResult, parse_json};
 use crate::server::AppState;
-use crate::tlog;
+use crate::{shared, tlog};
 
 struct Incoming {
     seq: u64,
     encoded: Vec<u8>,
     signature: [u8; 64],
+    secrets: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 enum Pushed {
@@ -82,10 +84,16 @@ fn decode(push: AuditPush) -> ApiResult<Vec<Incoming>> {
                 "records[{i}].seq is out of range"
             )));
         }
+        if r.secrets.as_ref().is_some_and(|s| s.len() > 1000) {
+            return Err(ApiError::bad_request(format!(
+                "records[{i}].secrets has too many rows"
+            )));
+        }
         out.push(Incoming {
             seq: r.seq,
             encoded,
             signature,
+            secrets: r.secrets,
         });
     }
     Ok(out)
@@ -181,7 +189,22 @@ pub async fn push(
                 }
             }
 
+            // The records' effect on the shop's shared books, in this same transaction.
+            let decoded: Vec<AuditRecord> = fresh
+                .iter()
+                .map(|r| AuditRecord::decode(&r.encoded))
+                .collect::<Result<_, _>>()
+                .map_err(|e| chain_broken(format!("a verified record does not decode: {e}")))?;
+            let pushed: Vec<shared::Pushed<'_>> = decoded
+                .iter()
+                .zip(fresh.iter())
+                .map(|(record, r)| shared::Pushed {
+                    record,
+                    secrets: r.secrets.as_ref(),
+                })
+                .collect();
             let mut frontier = tlog::lock(tx, tenant).await?;
+            shared::derive(tx, tenant, device_id, &pushed, now).await?;
             let leaves: Vec<&[u8]> = fresh.iter().map(|r| r.encoded.as_slice()).collect();
             let (first_index, nodes) = tlog::append(&mut frontier, &leaves)?;
             let seqs: Vec<i64> = fresh.iter().map(|r| r.seq as i64).collect();

@@ -4,6 +4,7 @@
 //! failures are logged for the operator and reach the client as a bare 500.
 
 pub mod audit;
+pub mod changes;
 pub mod device_auth;
 pub mod enroll;
 pub mod log;

@@ -416,14 +416,8 @@ pub async fn alerts(
                 .await?;
             rows.iter()
                 .map(|r| {
-                    let kind = match r.get::<_, &str>(1) {
-                        "equivocation" => AlertKind::Equivocation,
-                        _ => {
-                            return Err(
-                                crate::Error::Integrity("an alert of an unknown kind").into()
-                            );
-                        }
-                    };
+                    let kind = AlertKind::parse(r.get::<_, &str>(1))
+                        .ok_or(crate::Error::Integrity("an alert of an unknown kind"))?;
                     Ok(OwnerAlert {
                         alert_id: r.get(0),
                         kind,

@@ -219,7 +219,15 @@ pub async fn create(
             }
             tlog::create(tx, tenant_id, &state.log, now).await?;
             match &linked_device {
-                Some(device) => Ok(Some(enroll::enroll_device(&state, tx, tenant_id, device).await?)),
+                Some(device) => {
+                    let enrolled = enroll::enroll_device(&state, tx, tenant_id, device).await?;
+                    tx.execute(
+                        "UPDATE device SET pre_link_history = true WHERE tenant_id = $1 AND device_id = $2",
+                        &[&tenant_id, &device.device_id],
+                    )
+                    .await?;
+                    Ok(Some(enrolled))
+                }
                 None => Ok(None),
             }
         })

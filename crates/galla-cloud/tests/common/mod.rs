@@ -8,7 +8,7 @@ use std::path::Path;
 use galla_cloud::Db;
 
 /// Every table with tenant rows; `every_table_but_the_route_is_a_tenant_table` keeps it whole.
-pub const TENANT_TABLES: [&str; 14] = [
+pub const TENANT_TABLES: [&str; 18] = [
     "tenant",
     "device",
     "audit_record",
@@ -23,6 +23,10 @@ pub const TENANT_TABLES: [&str; 14] = [
     "log_checkpoint",
     "owner_alert",
     "owner_sign_in_source",
+    "shared_row",
+    "change_feed",
+    "doc_number",
+    "imei_sale",
 ];
 
 // Shared with other crates' tests through `galla_cloud::testing`.

@@ -357,11 +357,55 @@ impl Terminal {
                 entity_type: "invoice".into(),
                 entity_id: format!("A1/26-27/{seq:06}"),
                 before: None,
-                after: Some(format!("{{\"total_paise\":{}}}", seq * 100).into_bytes()),
+                // A sale as a terminal records it: the invoice and the phone's IMEI, so every
+                // push also derives shared state.
+                after: Some(
+                    serde_json::to_vec(&serde_json::json!({
+                        format!("invoice/inv-{seq}"): {
+                            "id": format!("inv-{seq}"), "number": format!("A1/26-27/{seq:06}"),
+                            "fy": 2026, "total_paise": seq * 100,
+                        },
+                        format!("invoice_imei/imei-{seq}"): {
+                            "id": format!("imei-{seq}"), "invoice_id": format!("inv-{seq}"),
+                            "imei": format!("35{seq:013}"),
+                        },
+                    }))
+                    .unwrap(),
+                ),
             };
             self.chain.push(record.sign(&self.key).expect("a record"));
         }
         start..self.chain.len()
+    }
+
+    /// Appends one record with these images (`{"table/id": row}` objects, or null), made by
+    /// `seat` at the cloud's start time plus its sequence number; returns its index.
+    pub fn write_op(
+        &mut self,
+        seat: Option<Uuid>,
+        action: &str,
+        before: serde_json::Value,
+        after: serde_json::Value,
+    ) -> usize {
+        let seq = self.chain.len() as u64 + 1;
+        let prev_hash = self.chain.last().map_or(GENESIS_HASH, |r| r.hash);
+        let image = |v: serde_json::Value| (!v.is_null()).then(|| serde_json::to_vec(&v).unwrap());
+        let record = AuditRecord {
+            tenant_id: self.tenant_id,
+            device_id: self.device_id,
+            seq,
+            prev_hash,
+            time_ms: START_MS + seq as i64,
+            seat_id: seat,
+            role: "owner".into(),
+            action: action.into(),
+            entity_type: action.split('.').next().unwrap_or("x").into(),
+            entity_id: seq.to_string(),
+            before: image(before),
+            after: image(after),
+        };
+        self.chain.push(record.sign(&self.key).expect("a record"));
+        self.chain.len() - 1
     }
 
     pub fn push_body(records: &[SignedAuditRecord]) -> Vec<u8> {
@@ -372,6 +416,7 @@ impl Terminal {
                     seq: r.record.seq,
                     record: BASE64.encode(&r.encoded),
                     signature: BASE64.encode(r.signature),
+                    secrets: None,
                 })
                 .collect(),
         })
