@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use galla_client::keys::TerminalKeys;
 use galla_client::{
-    DataDir, Error, LinkRequest, ManualClock, NewCustomer, NewShop, OsKeychain, SecretString,
-    SessionToken, SyncSchedule, SyncWorker, Terminal,
+    DataDir, Error, LinkRequest, ManualClock, NewCustomer, NewSeat, NewShop, OsKeychain, Role,
+    SecretKind, SecretString, SessionToken, SyncSchedule, SyncWorker, Terminal,
 };
 use galla_cloud::clock::Clock as _;
 use galla_cloud::testing::TestCloud;
@@ -101,6 +101,49 @@ impl World {
                     .db
                     .in_tenant(tenant, async |tx| Ok(tx.query_one(&sql, &[]).await?.get(0))),
             )
+            .unwrap()
+    }
+
+    /// A row of the cloud's shared state, as the change feed serves it.
+    fn shared_row(&self, tenant: Uuid, table: &str, id: &str) -> serde_json::Value {
+        let (table, id) = (table.to_owned(), id.to_owned());
+        self.rt
+            .block_on(self.cloud.db.in_tenant(tenant, async |tx| {
+                Ok(tx
+                    .query_one(
+                        "SELECT data FROM shared_row WHERE tbl = $1 AND row_id = $2",
+                        &[&table, &id],
+                    )
+                    .await?
+                    .get(0))
+            }))
+            .unwrap()
+    }
+
+    /// Another terminal's change as the cloud derives it from that terminal's push (the
+    /// derivation itself is tested in galla-cloud's shared_state tests): the row is replaced
+    /// and takes the next place in the change feed.
+    fn change_elsewhere(&self, tenant: Uuid, table: &str, id: &str, row: serde_json::Value) {
+        let (table, id) = (table.to_owned(), id.to_owned());
+        let device = Uuid::now_v7();
+        self.rt
+            .block_on(self.cloud.db.in_tenant(tenant, async |tx| {
+                let change: i64 = tx
+                    .query_one(
+                        "UPDATE change_feed SET last_change = last_change + 1
+                         WHERE tenant_id = $1 RETURNING last_change",
+                        &[&tenant],
+                    )
+                    .await?
+                    .get(0);
+                tx.execute(
+                    "UPDATE shared_row SET data = $3, device_id = $4, change = $5
+                     WHERE tbl = $1 AND row_id = $2",
+                    &[&table, &id, &row, &device, &change],
+                )
+                .await?;
+                Ok(())
+            }))
             .unwrap()
     }
 
@@ -537,4 +580,85 @@ fn a_database_missing_records_the_cloud_holds_raises_an_alarm_and_sends_nothing(
         synced.server_seq,
         "the cloud keeps what it had"
     );
+}
+
+#[test]
+fn shared_state_comes_back_a_seat_revoked_elsewhere_ends_its_sessions_here() {
+    let w = World::new();
+    let (t, owner, _) = w.shop("a");
+    let staff = t
+        .add_seat(
+            &owner,
+            &NewSeat {
+                display_name: "Asha".into(),
+                roles: vec![Role::CounterStaff],
+                overrides: vec![],
+                secret_kind: SecretKind::Pin,
+                secret: SecretString::new("482916"),
+            },
+        )
+        .unwrap();
+    add_customers(&t, &owner, 0, 2);
+    let clerk = t
+        .sign_in(staff, &SecretString::new("482916"), None)
+        .unwrap()
+        .token;
+    w.link(&t, &owner);
+    let first = t.sync_pass(w.keychain.as_ref()).unwrap();
+    assert!(
+        first.pulled.written > 0,
+        "the shop's own state came back: {first:?}"
+    );
+    let tenant = t.tenant_id();
+
+    // The seat reached the cloud with its real PIN hash (sent beside the record, which only
+    // shows a digest), so other terminals can sign it in.
+    let mut seat = w.shared_row(tenant, "seat", &staff.to_string());
+    assert!(
+        seat["secret_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("$argon2id$")
+    );
+
+    // Terminal B revokes the seat and renames a customer.
+    w.advance(60_000);
+    seat["revoked_at_ms"] = serde_json::json!(t.now_ms());
+    w.change_elsewhere(tenant, "seat", &staff.to_string(), seat);
+    let customer_id: String = t
+        .with_reader(|c| Ok(c.query_row("SELECT id FROM customer LIMIT 1", [], |r| r.get(0))?))
+        .unwrap();
+    let mut customer = w.shared_row(tenant, "customer", &customer_id);
+    customer["name"] = serde_json::json!("Renamed on B");
+    w.change_elsewhere(tenant, "customer", &customer_id, customer);
+
+    let report = t.sync_pass(w.keychain.as_ref()).unwrap();
+    assert_eq!(report.pulled.written, 2, "{report:?}");
+    assert!(
+        t.customer(&owner, customer_id.parse().unwrap())
+            .unwrap()
+            .name
+            == "Renamed on B",
+        "the customer edit arrived"
+    );
+    assert!(
+        matches!(
+            t.add_customer(
+                &clerk,
+                &NewCustomer {
+                    name: "x".into(),
+                    ..Default::default()
+                }
+            ),
+            Err(Error::SeatRevoked | Error::NotSignedIn)
+        ),
+        "the revoked seat's live session ended"
+    );
+    assert!(
+        t.sign_in(staff, &SecretString::new("482916"), None)
+            .is_err()
+    );
+    // Nothing more to apply: a pass with no news writes nothing.
+    assert_eq!(t.sync_pass(w.keychain.as_ref()).unwrap().pulled.written, 0);
+    assert!(t.verify_audit(&owner).unwrap().is_intact());
 }

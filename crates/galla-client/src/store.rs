@@ -50,6 +50,12 @@ pub struct Store {
     writing: Arc<AtomicBool>,
     /// Open while the sync loop records what it did (see [`Store::bookkeeping`]).
     bookkeeping: Arc<AtomicBool>,
+    /// Open while the sync loop applies pulled shared state (see [`Store::apply_pulled`]).
+    applying: Arc<AtomicBool>,
+    /// Stamps edits of rows merged across terminals (`write::MERGED_TABLES`); resumed from the
+    /// newest stamp in the store at the first write, and after every pull.
+    pub(crate) hlc: Option<galla_proto::hlc::Hlc>,
+    stamping: bool,
     /// Told of every committed write, so the sync loop sends it.
     pub(crate) sync_signal: Arc<crate::sync::worker::SyncSignal>,
 }
@@ -222,6 +228,9 @@ impl Store {
             path: path.to_path_buf(),
             writing: Arc::new(AtomicBool::new(false)),
             bookkeeping: Arc::new(AtomicBool::new(false)),
+            applying: Arc::new(AtomicBool::new(false)),
+            hlc: None,
+            stamping: target.max(found) >= 13,
             sync_signal: Arc::default(),
         };
         store.install_authorizer()?;
@@ -229,9 +238,13 @@ impl Store {
     }
 
     fn install_authorizer(&self) -> Result<()> {
-        let (writing, bookkeeping) = (self.writing.clone(), self.bookkeeping.clone());
+        let (writing, bookkeeping, applying) = (
+            self.writing.clone(),
+            self.bookkeeping.clone(),
+            self.applying.clone(),
+        );
         self.conn.authorizer(Some(move |ctx: AuthContext<'_>| {
-            authorize(&writing, &bookkeeping, &ctx)
+            authorize(&writing, &bookkeeping, &applying, &ctx)
         }))?;
         Ok(())
     }
@@ -252,6 +265,34 @@ impl Store {
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// Runs `f` in one transaction that may write the shop's shared tables as the cloud has
+    /// them, and the pull's own bookkeeping, but never this terminal's own records: its audit
+    /// chain and outbox, its keys, its series counters, its carts, its sign-in guards. Pulled
+    /// rows are other terminals' audited operations (in their chains, and the cloud's log); so
+    /// applying them is not an operation of this terminal and makes no record of its own.
+    /// Foreign keys are checked at commit, since a whole feed lands at once.
+    pub(crate) fn apply_pulled<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.applying.store(true, Ordering::SeqCst);
+        let _closed_after = WriteGate(self.applying.clone());
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        // The clock resumes from the newest stamp, pulled ones included.
+        self.hlc = None;
+        Ok(out)
+    }
+
+    /// Whether the schema has the merged tables' `hlc` columns (13 on).
+    pub(crate) fn stamps_merged_rows(&self) -> bool {
+        self.stamping
     }
 
     pub fn path(&self) -> &Path {
@@ -285,13 +326,43 @@ impl Drop for WriteGate {
 }
 
 /// PRAGMAs that may set a value at run time; all others may only be read.
-const SETTABLE_PRAGMAS: &[&str] = &["wal_checkpoint", "optimize"];
+/// (`table_info` only reads, with an argument; `defer_foreign_keys` lasts one transaction.)
+const SETTABLE_PRAGMAS: &[&str] = &[
+    "wal_checkpoint",
+    "optimize",
+    "table_info",
+    "defer_foreign_keys",
+];
 
 /// Tables only the sync loop's bookkeeping writes (besides `outbox.sent_at_ms`).
-const BOOKKEEPING_TABLES: &[&str] = &["sync_state", "sync_alarm"];
+const BOOKKEEPING_TABLES: &[&str] = &["sync_state", "sync_alarm", "pull_inbox"];
+
+/// Tables applying pulled state never writes: this terminal's own records and secrets.
+const NEVER_PULLED: &[&str] = &[
+    "audit_log",
+    "outbox",
+    "cloud_link",
+    "tenant_key",
+    "doc_series",
+    "cart",
+    "cart_line",
+    "seat_guard",
+    "security_event",
+    "sync_alarm",
+];
+
+fn is_applying(action: &AuthAction<'_>) -> bool {
+    match *action {
+        AuthAction::Insert { table_name }
+        | AuthAction::Delete { table_name }
+        | AuthAction::Update { table_name, .. } => !NEVER_PULLED.contains(&table_name),
+        _ => false,
+    }
+}
 
 fn is_bookkeeping(action: &AuthAction<'_>) -> bool {
     match *action {
+        AuthAction::Delete { table_name } => table_name == "pull_inbox",
         AuthAction::Insert { table_name } => BOOKKEEPING_TABLES.contains(&table_name),
         AuthAction::Update {
             table_name,
@@ -306,6 +377,7 @@ fn is_bookkeeping(action: &AuthAction<'_>) -> bool {
 fn authorize(
     writing: &AtomicBool,
     bookkeeping: &AtomicBool,
+    applying: &AtomicBool,
     ctx: &AuthContext<'_>,
 ) -> Authorization {
     use AuthAction as A;
@@ -313,6 +385,7 @@ fn authorize(
         A::Insert { .. } | A::Update { .. } | A::Delete { .. } => {
             if writing.load(Ordering::SeqCst)
                 || (bookkeeping.load(Ordering::SeqCst) && is_bookkeeping(&ctx.action))
+                || (applying.load(Ordering::SeqCst) && is_applying(&ctx.action))
             {
                 Authorization::Allow
             } else {

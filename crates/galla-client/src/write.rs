@@ -86,6 +86,29 @@ fn redact(table: &str, image: &mut Json) {
     }
 }
 
+/// Tables merged across terminals column by column (the cloud's `shared::Policy::Merged`
+/// with a stamp column): every insert and update stamps the row's `hlc` column with this
+/// terminal's hybrid logical clock, so the cloud can tell which edit of a field came last.
+pub(crate) const MERGED_TABLES: &[&str] = &["customer", "product"];
+
+/// Columns each terminal keeps for itself (the cloud does not merge them): changing only
+/// these is no edit of the shared row, so a sale's stock count leaves the stamp alone.
+const UNSHARED_COLUMNS: &[&str] = &["stock", "updated_at_ms"];
+
+fn stamped(table: &str, fields: &[Field], stamp: Option<&str>) -> Option<Vec<Field>> {
+    let stamp = stamp.filter(|_| MERGED_TABLES.contains(&table))?;
+    if fields.iter().all(|(c, _)| UNSHARED_COLUMNS.contains(c)) {
+        return None;
+    }
+    let mut out: Vec<Field> = fields
+        .iter()
+        .filter(|(c, _)| *c != "hlc")
+        .cloned()
+        .collect();
+    out.push(("hlc", Value::Text(stamp.to_owned())));
+    Some(out)
+}
+
 /// What is being done, as the audit trail names it.
 #[derive(Debug, Clone)]
 pub struct Operation {
@@ -112,6 +135,8 @@ pub struct UnitOfWork<'t> {
     after: Map<String, Json>,
     /// The redacted columns' real values by image key, for the outbox (see [`REDACTED`]).
     secrets: Map<String, Json>,
+    /// This operation's HLC stamp for merged rows (`None` on a store older than schema 13).
+    stamp: Option<String>,
     chain: Chain<'t>,
 }
 
@@ -161,6 +186,8 @@ fn row_json(row: &Row<'_>) -> rusqlite::Result<Json> {
 impl UnitOfWork<'_> {
     /// Inserts a row; `id` names it in the audit images (its primary key, or a composite).
     pub fn insert(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
+        let with_stamp = stamped(table, fields, self.stamp.as_deref());
+        let fields = with_stamp.as_deref().unwrap_or(fields);
         let cols: Vec<&str> = fields.iter().map(|(c, _)| *c).collect();
         let marks = vec!["?"; fields.len()].join(", ");
         let sql = format!("INSERT INTO {table} ({}) VALUES ({marks})", cols.join(", "));
@@ -207,6 +234,8 @@ impl UnitOfWork<'_> {
 
     /// Updates columns of the row with primary key `id`, recording the whole row before and after.
     pub fn update(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
+        let with_stamp = stamped(table, fields, self.stamp.as_deref());
+        let fields = with_stamp.as_deref().unwrap_or(fields);
         let mut image = self
             .row_image(table, id)?
             .ok_or_else(|| Error::NotFound(format!("{table} {id}")))?;
@@ -315,6 +344,32 @@ impl UnitOfWork<'_> {
 }
 
 impl Store {
+    /// The next HLC stamp of this terminal, resuming the clock from the newest stamp in the
+    /// store (pulled ones too) when it has none yet.
+    fn next_stamp(&mut self, device: uuid::Uuid, now_ms: i64) -> Result<Option<String>> {
+        use galla_proto::hlc::{Hlc, HlcTimestamp};
+        if !self.stamps_merged_rows() {
+            return Ok(None);
+        }
+        if self.hlc.is_none() {
+            let newest: Option<String> = self.conn.query_row(
+                "SELECT max(m) FROM (SELECT max(hlc) AS m FROM customer
+                                     UNION ALL SELECT max(hlc) FROM product)",
+                [],
+                |r| r.get(0),
+            )?;
+            self.hlc = Some(match newest.as_deref().and_then(HlcTimestamp::decode) {
+                Some(t) => Hlc::resume(HlcTimestamp { device, ..t }),
+                None => Hlc::new(device),
+            });
+        }
+        let hlc = self.hlc.as_mut().expect("set above");
+        let stamp = hlc
+            .now(now_ms)
+            .map_err(|e| Error::Storage(format!("the edit clock: {e}")))?;
+        Ok(stamp.encode())
+    }
+
     /// Runs `f` as one audited, signed, outboxed transaction. On any error nothing is written.
     pub fn write<T>(
         &mut self,
@@ -324,6 +379,8 @@ impl Store {
         op: Operation,
         f: impl FnOnce(&mut UnitOfWork<'_>) -> Result<T>,
     ) -> Result<T> {
+        let time_ms = clock.now_ms();
+        let stamp = self.next_stamp(signer.device_id, time_ms)?;
         let _gate = self.open_gate();
         let tx = self
             .conn
@@ -347,10 +404,11 @@ impl Store {
                 before: Map::new(),
                 after: Map::new(),
                 secrets: Map::new(),
+                stamp,
                 chain: Chain {
                     signer,
                     actor,
-                    time_ms: clock.now_ms(),
+                    time_ms,
                     seq,
                     prev_hash,
                     appended: 0,

@@ -14,6 +14,7 @@
 //! till go on billing while the request is out, and then records the answer.
 
 pub mod cloud_client;
+pub mod pull;
 pub mod worker;
 
 use base64::Engine as _;
@@ -99,6 +100,8 @@ pub struct SyncReport {
     pub checkpoint_size: u64,
     /// Alarms raised in this pass.
     pub alarms: Vec<SyncAlarm>,
+    /// What applying the cloud's shared state did (nothing when the feed had no news).
+    pub pulled: pull::Applied,
 }
 
 /// How the server stands with this terminal (what `sync_state.standing` holds).
@@ -702,6 +705,8 @@ impl Terminal {
                     )?;
                     Ok(())
                 })?;
+                // Only from a server whose log checked out: its shared state comes next.
+                report.pulled = self.pull(&client, &who, report.server_seq)?;
                 Ok(report)
             }
             Verdict::Alarm {
@@ -718,6 +723,51 @@ impl Terminal {
                 Err(Error::CloudLogAlarm { detail })
             }
         }
+    }
+
+    /// Stages the change feed from where the last pull stopped until it is complete, then
+    /// applies it in one transaction (see `pull`).
+    fn pull(
+        &self,
+        client: &CloudClient,
+        who: &DeviceIdentity<'_>,
+        server_seq: u64,
+    ) -> Result<pull::Applied> {
+        let (mut staged, cursor): (i64, i64) = self.store().reader().query_row(
+            "SELECT pull_staged, pull_cursor FROM sync_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        loop {
+            let path = format!("{}?after={staged}", api::PATH_SYNC_CHANGES);
+            let page: api::ChangesResponse =
+                client.signed(who, self.now_ms(), "GET", &path, Vec::new())?;
+            self.store()
+                .bookkeeping(|tx| pull::stage(tx, staged, &page))?;
+            staged = page.next;
+            if page.complete {
+                break;
+            }
+        }
+        if staged == cursor {
+            return Ok(pull::Applied::default());
+        }
+        let now = self.now_ms();
+        let mut store = self.store();
+        // Read under the same lock as the apply: a sale made since the push is kept as it is.
+        let unsynced = pull::unsynced_keys(store.reader(), server_seq)?;
+        let applied = store.apply_pulled(|tx| {
+            let applied = pull::apply(tx, &unsynced)?;
+            tx.execute("UPDATE sync_state SET last_pull_ms = ? WHERE id = 1", [now])?;
+            Ok(applied)
+        })?;
+        tracing::info!(
+            written = applied.written,
+            kept_local = applied.kept_local,
+            skipped = applied.skipped,
+            "applied the cloud's shared state"
+        );
+        Ok(applied)
     }
 
     /// Checks `note` against the pinned key, the last trusted checkpoint and this terminal's

@@ -1,0 +1,389 @@
+//! Pulling the shop's shared state from the cloud's change feed (issue 7).
+//!
+//! Pages are staged in `pull_inbox` as they arrive (bookkeeping: a pull cut off half-way
+//! resumes where it stopped), and applied only once the feed is complete, all in one
+//! transaction, so the till never stands between two states of the shop. Applying never
+//! reverts this terminal's unsynced writes: a row that one of its own records not yet held by
+//! the cloud changed is left as it is here (the next push takes the local edit to the cloud,
+//! which merges it, and a later pull brings the merged row back).
+//!
+//! What a pulled row does, by table (the cloud's `shared::policy` decides what it sends):
+//! facts (invoices, ledger entries, ...) are inserted if new and never changed; other rows
+//! (customers, products, seats, the shop's settings, other terminals) replace the local row,
+//! except for the columns each terminal keeps for itself (a product's stock), and a null row
+//! deletes it. Column names are checked against the local table, values against its types
+//! by SQLite's STRICT tables, and a row without a value for a required column is skipped, not
+//! guessed: a cloud running a newer schema cannot make this terminal write nonsense.
+
+use std::collections::{HashMap, HashSet};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use galla_proto::api::ChangesResponse;
+use rusqlite::types::Value;
+use serde_json::Value as Json;
+
+use crate::error::{Error, Result};
+
+/// Tables whose rows are facts: inserted once, never changed by a pull.
+const FACT_TABLES: &[&str] = &[
+    "invoice",
+    "invoice_line",
+    "invoice_imei",
+    "payment",
+    "credit_note",
+    "credit_note_line",
+    "credit_note_imei",
+    "ledger_entry",
+    "day_close",
+];
+
+/// Tables whose rows a pull replaces (or deletes), keeping the local-only columns.
+const REPLACED_TABLES: &[(&str, &[&str])] = &[
+    ("customer", &[]),
+    ("product", &["stock"]),
+    ("product_barcode", &[]),
+    ("tenant", &[]),
+    ("shop_policy", &[]),
+    ("device", &[]),
+    ("seat", &[]),
+    ("seat_recovery_code", &[]),
+];
+
+/// What one apply did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Rows written (inserted, replaced or deleted).
+    pub written: u64,
+    /// Rows left alone because this terminal's unsynced writes changed them.
+    pub kept_local: u64,
+    /// Rows this terminal cannot take (an unknown table, a required column missing).
+    pub skipped: u64,
+}
+
+fn protocol(detail: String) -> Error {
+    Error::CloudProtocol { detail }
+}
+
+/// Checks a page against the cursor it was asked from and stages it.
+pub(crate) fn stage(
+    tx: &rusqlite::Transaction<'_>,
+    after: i64,
+    page: &ChangesResponse,
+) -> Result<()> {
+    let mut last = after;
+    for r in &page.rows {
+        if r.change <= last {
+            return Err(protocol(format!(
+                "the change feed went backwards ({} after {last})",
+                r.change
+            )));
+        }
+        last = r.change;
+        let row = serde_json::to_string(&r.row).map_err(|e| protocol(e.to_string()))?;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO pull_inbox (change, tbl, row_id, row, device_id)
+             VALUES (?, ?, ?, ?, ?)",
+        )?
+        .execute(rusqlite::params![
+            r.change,
+            r.table,
+            r.id,
+            row,
+            r.device_id.to_string()
+        ])?;
+    }
+    if page.next < last {
+        return Err(protocol(format!(
+            "the change feed's cursor {} is behind its rows ({last})",
+            page.next
+        )));
+    }
+    tx.execute(
+        "UPDATE sync_state SET pull_staged = ? WHERE id = 1",
+        [page.next],
+    )?;
+    Ok(())
+}
+
+/// The columns of a local table and whether each needs a value (NOT NULL without default).
+fn columns(
+    tx: &rusqlite::Transaction<'_>,
+    cache: &mut HashMap<String, Vec<(String, bool)>>,
+    table: &str,
+) -> Result<Vec<(String, bool)>> {
+    if let Some(c) = cache.get(table) {
+        return Ok(c.clone());
+    }
+    let mut stmt = tx.prepare(&format!("PRAGMA table_info({table})"))?;
+    let cols: Vec<(String, bool)> = stmt
+        .query_map([], |r| {
+            let name: String = r.get(1)?;
+            let not_null: bool = r.get(3)?;
+            let default: Option<String> = r.get(4)?;
+            let pk: i64 = r.get(5)?;
+            Ok((name, (not_null && default.is_none()) || pk > 0))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    cache.insert(table.to_owned(), cols.clone());
+    Ok(cols)
+}
+
+fn to_value(v: &Json) -> Option<Value> {
+    Some(match v {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Integer(i64::from(*b)),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Real(n.as_f64()?),
+        },
+        Json::String(s) => Value::Text(s.clone()),
+        Json::Object(m) => Value::Blob(BASE64.decode(m.get("$b64")?.as_str()?).ok()?),
+        Json::Array(_) => return None,
+    })
+}
+
+/// Applies everything staged, in change order, and moves the applied cursor to the staged one.
+/// `unsynced` holds the `table/id` keys this terminal's records not yet held by the cloud
+/// changed.
+pub(crate) fn apply(tx: &rusqlite::Transaction<'_>, unsynced: &HashSet<String>) -> Result<Applied> {
+    let mut out = Applied::default();
+    let mut cache = HashMap::new();
+    let staged: Vec<(i64, String, String, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT change, tbl, row_id, row FROM pull_inbox ORDER BY change")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for (_, table, id, row) in staged {
+        let fact = FACT_TABLES.contains(&table.as_str());
+        let local: &[&str] = match REPLACED_TABLES.iter().find(|(t, _)| *t == table) {
+            Some((_, local)) => local,
+            None if fact => &[],
+            None => {
+                out.skipped += 1;
+                continue;
+            }
+        };
+        if !fact && unsynced.contains(&format!("{table}/{id}")) {
+            out.kept_local += 1;
+            continue;
+        }
+        let row: Json = serde_json::from_str(&row).map_err(|e| Error::DatabaseDamaged {
+            detail: format!("a staged pulled row is not JSON: {e}"),
+        })?;
+        let cols = columns(tx, &mut cache, &table)?;
+        let Json::Object(row) = row else {
+            if !fact {
+                out.written +=
+                    tx.execute(&format!("DELETE FROM {table} WHERE id = ?"), [&id])? as u64;
+            }
+            continue;
+        };
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        let mut complete = true;
+        for (name, required) in &cols {
+            if local.contains(&name.as_str()) {
+                continue;
+            }
+            match row.get(name).map(to_value) {
+                Some(Some(v)) => {
+                    if *required && v == Value::Null {
+                        complete = false;
+                    }
+                    names.push(name.as_str());
+                    values.push(v);
+                }
+                Some(None) => complete = false,
+                None if *required => complete = false,
+                None => {}
+            }
+        }
+        if !complete || names.is_empty() || row.get("id").and_then(Json::as_str) != Some(&id) {
+            out.skipped += 1;
+            continue;
+        }
+        let marks = vec!["?"; names.len()].join(", ");
+        let sql = if fact {
+            format!(
+                "INSERT OR IGNORE INTO {table} ({}) VALUES ({marks})",
+                names.join(", ")
+            )
+        } else {
+            let sets: Vec<String> = names
+                .iter()
+                .filter(|n| **n != "id")
+                .map(|n| format!("{n} = excluded.{n}"))
+                .collect();
+            format!(
+                "INSERT INTO {table} ({}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {}",
+                names.join(", "),
+                sets.join(", ")
+            )
+        };
+        out.written += tx
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values))? as u64;
+    }
+    tx.execute("DELETE FROM pull_inbox", [])?;
+    tx.execute(
+        "UPDATE sync_state SET pull_cursor = pull_staged WHERE id = 1",
+        [],
+    )?;
+    Ok(out)
+}
+
+/// The `table/id` keys changed by this terminal's records after `server_seq` (not yet held by
+/// the cloud, so not yet in what it sends back).
+pub(crate) fn unsynced_keys(
+    conn: &rusqlite::Connection,
+    server_seq: u64,
+) -> Result<HashSet<String>> {
+    let mut stmt = conn.prepare("SELECT record FROM audit_log WHERE seq > ? ORDER BY seq")?;
+    let mut rows = stmt.query([server_seq as i64])?;
+    let mut keys = HashSet::new();
+    while let Some(r) = rows.next()? {
+        let bytes: Vec<u8> = r.get(0)?;
+        let record = galla_proto::audit::AuditRecord::decode(&bytes).map_err(|e| {
+            Error::DatabaseDamaged {
+                detail: format!("an audit record does not decode: {e}"),
+            }
+        })?;
+        for image in [record.before, record.after].into_iter().flatten() {
+            if let Ok(Json::Object(m)) = serde_json::from_slice::<Json>(&image) {
+                keys.extend(m.into_iter().map(|(k, _)| k));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SecretKey;
+    use crate::store::Store;
+    use galla_proto::api::SharedRow;
+    use serde_json::json;
+
+    fn page(rows: Vec<(i64, &str, &str, Json)>) -> ChangesResponse {
+        let next = rows.last().map_or(0, |r| r.0);
+        ChangesResponse {
+            rows: rows
+                .into_iter()
+                .map(|(change, table, id, row)| SharedRow {
+                    change,
+                    table: table.into(),
+                    id: id.into(),
+                    row,
+                    device_id: uuid::Uuid::nil(),
+                })
+                .collect(),
+            next,
+            complete: true,
+        }
+    }
+
+    fn names(store: &Store) -> Vec<String> {
+        let mut stmt = store
+            .reader()
+            .prepare("SELECT name FROM tenant ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_pull_replaces_shared_rows_but_keeps_unsynced_ones_and_skips_what_it_cannot_take() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            Store::create(&dir.path().join("t.db"), &SecretKey::random().unwrap()).unwrap();
+        let shop = |id: &str, name: &str| json!({"id": id, "name": name, "created_at_ms": 1});
+        store
+            .bookkeeping(|tx| {
+                stage(
+                    tx,
+                    0,
+                    &page(vec![
+                        (1, "tenant", "t1", shop("t1", "First")),
+                        (2, "tenant", "t2", shop("t2", "Second")),
+                        (3, "tenant", "t3", json!({"id": "t3"})),
+                        (4, "cart", "c1", json!({"id": "c1"})),
+                        (5, "audit_log", "1", json!({"id": "1"})),
+                    ]),
+                )
+            })
+            .unwrap();
+        let applied = store.apply_pulled(|tx| apply(tx, &HashSet::new())).unwrap();
+        assert_eq!(
+            applied,
+            Applied {
+                written: 2,
+                kept_local: 0,
+                skipped: 3
+            }
+        );
+        assert_eq!(names(&store), ["First", "Second"]);
+
+        // t1 was edited here and the edit is not in the cloud yet: it is kept.
+        store
+            .bookkeeping(|tx| {
+                stage(
+                    tx,
+                    5,
+                    &page(vec![
+                        (6, "tenant", "t1", shop("t1", "Cloud's t1")),
+                        (7, "tenant", "t2", shop("t2", "Cloud's t2")),
+                    ]),
+                )
+            })
+            .unwrap();
+        let unsynced: HashSet<String> = ["tenant/t1".to_owned()].into();
+        let applied = store.apply_pulled(|tx| apply(tx, &unsynced)).unwrap();
+        assert_eq!(
+            applied,
+            Applied {
+                written: 1,
+                kept_local: 1,
+                skipped: 0
+            }
+        );
+        assert_eq!(names(&store), ["First", "Cloud's t2"]);
+        let (cursor, inbox): (i64, i64) = store
+            .reader()
+            .query_row(
+                "SELECT pull_cursor, (SELECT count(*) FROM pull_inbox) FROM sync_state",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((cursor, inbox), (7, 0));
+
+        // A feed that goes backwards is refused and stages nothing.
+        let err = store
+            .bookkeeping(|tx| stage(tx, 7, &page(vec![(3, "tenant", "t1", shop("t1", "x"))])))
+            .unwrap_err();
+        assert!(matches!(err, Error::CloudProtocol { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn applying_never_touches_this_terminals_own_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            Store::create(&dir.path().join("t.db"), &SecretKey::random().unwrap()).unwrap();
+        for sql in [
+            "INSERT INTO audit_log (seq) VALUES (1)",
+            "DELETE FROM outbox",
+            "DELETE FROM doc_series",
+            "INSERT INTO cloud_link (id) VALUES (1)",
+            "UPDATE sync_alarm SET detail = ''",
+        ] {
+            let refused = store.apply_pulled(|tx| Ok(tx.execute(sql, [])?));
+            let message = format!("{:?}", refused.expect_err(sql));
+            assert!(message.contains("not authorized"), "{sql}: {message}");
+        }
+    }
+}
