@@ -90,6 +90,18 @@ struct Row {
     dirty: bool,
 }
 
+impl Row {
+    /// A row the cloud does not have yet, about to be written by `device`'s record.
+    fn new(device: Uuid) -> Row {
+        Row {
+            data: None,
+            stamps: Map::new(),
+            device,
+            dirty: false,
+        }
+    }
+}
+
 /// A seat as the roster has it, for the rights check.
 #[derive(Debug, Clone)]
 struct RosterSeat {
@@ -449,12 +461,7 @@ pub async fn derive(
                     {
                         continue;
                     }
-                    let entry = rows.entry(slot).or_insert_with(|| Row {
-                        data: None,
-                        stamps: Map::new(),
-                        device: r.device_id,
-                        dirty: false,
-                    });
+                    let entry = rows.entry(slot).or_insert_with(|| Row::new(r.device_id));
                     if entry.data.is_some() {
                         continue;
                     }
@@ -497,12 +504,7 @@ pub async fn derive(
                         Some(row) => stamp_of(stamp, row, r)?,
                         None => continue,
                     };
-                    let entry = rows.entry(slot).or_insert_with(|| Row {
-                        data: None,
-                        stamps: Map::new(),
-                        device: r.device_id,
-                        dirty: false,
-                    });
+                    let entry = rows.entry(slot).or_insert_with(|| Row::new(r.device_id));
                     merge(entry, before, after, &stamp_text, stamp, local, r.device_id);
                 }
                 Policy::Seat => {
@@ -537,12 +539,7 @@ pub async fn derive(
                         seat_refused = true;
                         continue;
                     }
-                    let entry = rows.entry(slot).or_insert_with(|| Row {
-                        data: None,
-                        stamps: Map::new(),
-                        device: r.device_id,
-                        dirty: false,
-                    });
+                    let entry = rows.entry(slot).or_insert_with(|| Row::new(r.device_id));
                     match after {
                         None => entry.data = None,
                         Some(after) => {
@@ -886,12 +883,7 @@ mod tests {
     }
 
     fn empty() -> Row {
-        Row {
-            data: None,
-            stamps: Map::new(),
-            device: Uuid::nil(),
-            dirty: false,
-        }
+        Row::new(Uuid::nil())
     }
 
     const CUSTOMER: Policy = Policy::Merged {

@@ -12,7 +12,7 @@ use galla_proto::api::{ChangesResponse, MAX_CHANGES_PAGE, SharedRow};
 use serde::Deserialize;
 
 use super::device_auth::SignedRequest;
-use super::{ApiError, ApiResult};
+use super::{ApiError, ApiResult, query};
 use crate::server::AppState;
 
 #[derive(Deserialize)]
@@ -26,7 +26,7 @@ pub async fn changes(
     q: Result<Query<ChangesQuery>, QueryRejection>,
     signed: SignedRequest,
 ) -> ApiResult<Json<ChangesResponse>> {
-    let Query(q) = q.map_err(|_| ApiError::bad_request("this request takes ?after=N[&limit=L]"))?;
+    let q = query(q, "after=N[&limit=L]")?;
     if q.after < 0 {
         return Err(ApiError::bad_request("after is a change number, 0 or more"));
     }

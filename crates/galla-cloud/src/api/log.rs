@@ -11,14 +11,9 @@ use galla_proto::api::{CheckpointResponse, ConsistencyResponse, InclusionRespons
 use serde::Deserialize;
 
 use super::device_auth::SignedRequest;
-use super::{ApiError, ApiResult, encode};
+use super::{ApiError, ApiResult, encode, query};
 use crate::server::AppState;
 use crate::tlog;
-
-fn query<T>(q: Result<Query<T>, QueryRejection>, takes: &str) -> ApiResult<T> {
-    q.map(|Query(t)| t)
-        .map_err(|_| ApiError::bad_request(format!("this request takes ?{takes}")))
-}
 
 /// `GET /v1/log/checkpoint`.
 pub async fn checkpoint(

@@ -118,6 +118,15 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A query string parsed, or a refusal naming what the route takes.
+pub(crate) fn query<T>(
+    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+    takes: &str,
+) -> ApiResult<T> {
+    q.map(|axum::extract::Query(t)| t)
+        .map_err(|_| ApiError::bad_request(format!("this request takes ?{takes}")))
+}
+
 /// Parses a JSON body. The error names the place, never the value (which may be a passphrase).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| {
