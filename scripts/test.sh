@@ -52,4 +52,9 @@ ensure_npm_deps "$GALLA_ROOT/tests/e2e"
 export GALLA_DESKTOP_BIN="$target/debug/galla-desktop" GALLA_CLI_BIN="$target/debug/galla-cli"
 cargo build --locked -p galla-desktop -p galla-cli # the E2E specs drive both binaries
 (cd tests/e2e && xvfb-run -a -s "-screen 0 1366x768x24" "$GALLA_ROOT/scripts/keyring-session.sh" npm test --silent)
+# The specs end each app's process group; anything still running here is a runner defect, and
+# would keep this script waiting, so say so and end it.
+if pkill -KILL -f "^$GALLA_DESKTOP_BIN" 2>/dev/null; then
+  echo "warning: an end-to-end app outlived its spec and was killed" >&2
+fi
 say "all tests passed"

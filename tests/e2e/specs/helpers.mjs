@@ -37,6 +37,21 @@ async function waitForPort(port, ms) {
   throw new Error(`tauri-driver did not listen on ${port}`);
 }
 
+const live = new Set();
+const signalGroup = (pid, signal) => {
+  try { process.kill(-pid, signal); return true; } catch { return false; }
+};
+// A spec that throws before stop() must not leave its app behind either.
+process.on("exit", () => { for (const pid of live) signalGroup(pid, "SIGKILL"); });
+
+/** Ends a driver's whole process group: politely, then for certain. */
+async function endGroup(driver) {
+  signalGroup(driver.pid, "SIGTERM");
+  for (let i = 0; i < 30 && signalGroup(driver.pid, 0); i++) await new Promise((r) => setTimeout(r, 100));
+  signalGroup(driver.pid, "SIGKILL");
+  live.delete(driver.pid);
+}
+
 /** Launches the app on a fresh data folder; returns { browser, dataDir, stop }. */
 export async function launch({ dataDir, env = {} } = {}) {
   const dir = dataDir ?? join(mkdtempSync(join(tmpdir(), "galla-e2e-")), "shop");
@@ -45,21 +60,32 @@ export async function launch({ dataDir, env = {} } = {}) {
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     env: { ...process.env, GALLA_DATA_DIR: dir, ...env },
     stdio: ["ignore", "inherit", "inherit"],
+    // Its own process group, so stop() can end the driver, WebKitWebDriver and the app together;
+    // an app left running keeps xvfb-run (and so CI) waiting.
+    detached: true,
   });
-  await waitForPort(port, 15000);
-  const browser = await remote({
-    hostname: "127.0.0.1",
-    port,
-    logLevel: "warn",
-    capabilities: { "tauri:options": { application: appBinary } },
-  });
+  live.add(driver.pid);
+  driver.unref(); // the exit hook below ends it; a live driver must not keep the runner waiting
+  let browser;
+  try {
+    await waitForPort(port, 15000);
+    browser = await remote({
+      hostname: "127.0.0.1",
+      port,
+      logLevel: "warn",
+      capabilities: { "tauri:options": { application: appBinary } },
+    });
+  } catch (e) {
+    await endGroup(driver);
+    throw e;
+  }
   mkdirSync(screenshotDir, { recursive: true });
   return {
     browser,
     dataDir: dir,
     async stop() {
       try { await browser.deleteSession(); } catch { /* the app may already be gone */ }
-      driver.kill("SIGTERM");
+      await endGroup(driver);
     },
   };
 }
