@@ -11,6 +11,7 @@ fn galla_commands() -> &'static [&'static str] {
     &[
         "app_status",
         "create_shop",
+        "enroll_terminal",
         "sign_in",
         "unlock",
         "lock_screen",

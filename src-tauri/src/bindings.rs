@@ -36,6 +36,7 @@ fn generate() -> String {
         c::Status,
         c::SyncState,
         c::NewShop,
+        c::EnrollTerminal,
         c::AuditReport,
         c::RosterEntry,
         c::SecretKind,

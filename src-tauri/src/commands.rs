@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use galla_client::{
-    AuditReport, Cart, Error, FinalizeRequest, Invoice, NewShop, Product, ProductRef, Quote,
-    RosterEntry, SaleTerms, SecondFactor, SecretString, SessionInfo, Status, SystemClock, Terminal,
+    AuditReport, Cart, EnrollTerminal, Error, FinalizeRequest, Invoice, NewShop, Product,
+    ProductRef, Quote, RosterEntry, SaleTerms, SecondFactor, SecretString, SessionInfo, Status,
+    SystemClock, Terminal,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -332,6 +333,33 @@ pub async fn create_shop(
         shell.sync = Some(crate::start_sync(&t, keychain));
         shell.engine = Engine::Ready(t);
         shell.current = Some((owner_seat, owner));
+        describe(&mut shell)
+    })
+    .await
+}
+
+/// Joins this terminal to a shop that already has a cloud, with the owner's one-time code.
+/// Nobody is signed in afterwards: the shop's seats (pulled with their credentials) sign in.
+#[tauri::command]
+pub async fn enroll_terminal(
+    state: tauri::State<'_, AppState>,
+    request: EnrollTerminal,
+) -> Result<AppStatus, CommandError> {
+    let state = state.inner().clone();
+    blocking(move || {
+        let mut shell = lock(&state);
+        let Engine::NeedsSetup { dir, keychain } = &shell.engine else {
+            return Err(CommandError {
+                code: ErrorCode::AlreadyInitialised,
+                message: "this shop is already set up".into(),
+            });
+        };
+        let keychain = keychain.clone();
+        let t = Terminal::enroll(dir, keychain.as_ref(), Arc::new(SystemClock), &request)?;
+        let t = Arc::new(t);
+        shell.sync = Some(crate::start_sync(&t, keychain));
+        shell.engine = Engine::Ready(t);
+        shell.current = None;
         describe(&mut shell)
     })
     .await

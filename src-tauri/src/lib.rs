@@ -144,6 +144,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::create_shop,
+            commands::enroll_terminal,
             commands::sign_in,
             commands::unlock,
             commands::lock_screen,

@@ -86,7 +86,7 @@ impl DataDir {
         }
     }
 
-    fn create(&self) -> Result<()> {
+    pub(crate) fn create(&self) -> Result<()> {
         std::fs::create_dir_all(&self.root)?;
         #[cfg(unix)]
         {
@@ -96,7 +96,7 @@ impl DataDir {
         Ok(())
     }
 
-    fn write_install(&self, install_id: Uuid) -> Result<()> {
+    pub(crate) fn write_install(&self, install_id: Uuid) -> Result<()> {
         let tmp = self.root.join(format!("{INSTALL_FILE}.tmp"));
         let body = serde_json::to_vec_pretty(&InstallFile {
             format: 1,
@@ -110,12 +110,12 @@ impl DataDir {
         Ok(())
     }
 
-    fn unfinished_db_path(&self) -> PathBuf {
+    pub(crate) fn unfinished_db_path(&self) -> PathBuf {
         self.root.join(format!("{DB_FILE}.new"))
     }
 
     /// Removes what an interrupted or failed init left behind (never `galla.db` itself).
-    fn remove_unfinished(&self) {
+    pub(crate) fn remove_unfinished(&self) {
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let _ = std::fs::remove_file(self.root.join(format!("{DB_FILE}.new{suffix}")));
         }
@@ -129,7 +129,7 @@ fn pragma_rows(conn: &rusqlite::Connection, pragma: &str) -> Result<Vec<String>>
 }
 
 /// Makes a rename in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     std::fs::File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]
@@ -548,22 +548,31 @@ impl Terminal {
         let (tenant_id, shop_name) = tenant.ok_or_else(not_initialised)?;
         let damaged = |detail: String| Error::DatabaseDamaged { detail };
         let tenant_id = Uuid::parse_str(&tenant_id).map_err(|_| damaged("tenant id".into()))?;
-        type DeviceRow = (String, String, String, Vec<u8>, Option<i64>);
-        let (device_id, terminal_name, series_code, public_key, disabled_at): DeviceRow = conn
+        // A linked shop's database also holds the other terminals' device rows (pulled): this
+        // terminal is the one whose key the keychain holds.
+        type DeviceRow = (String, String, String, Option<i64>);
+        let own: Option<DeviceRow> = conn
             .query_row(
-                "SELECT id, name, series_code, public_key, disabled_at_ms FROM device WHERE tenant_id = ? ORDER BY created_at_ms LIMIT 1",
-                [tenant_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                "SELECT id, name, series_code, disabled_at_ms FROM device
+                 WHERE tenant_id = ? AND public_key = ?",
+                rusqlite::params![tenant_id.to_string(), keys.device_public().as_bytes()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
-            .optional()?
-            .ok_or_else(|| damaged("this terminal's device row is missing".into()))?;
-        let device_id = Uuid::parse_str(&device_id).map_err(|_| damaged("device id".into()))?;
-        if public_key != keys.device_public().as_bytes() {
-            return Err(damaged(
+            .optional()?;
+        let Some((device_id, terminal_name, series_code, disabled_at)) = own else {
+            let devices: i64 = conn.query_row(
+                "SELECT count(*) FROM device WHERE tenant_id = ?",
+                [tenant_id.to_string()],
+                |r| r.get(0),
+            )?;
+            return Err(damaged(if devices == 0 {
+                "this terminal's device row is missing".into()
+            } else {
                 "the device key in the keychain is not the one this database was created with"
-                    .into(),
-            ));
-        }
+                    .into()
+            }));
+        };
+        let device_id = Uuid::parse_str(&device_id).map_err(|_| damaged("device id".into()))?;
         let mut data_keys = BTreeMap::new();
         let mut blind = None;
         let mut stmt =

@@ -54,12 +54,30 @@ pub fn link_proof_message(
     m
 }
 
-/// Enrollment codes are read aloud and typed: case, spaces and dashes do not matter.
+/// Enrollment codes are read aloud and typed: case, spaces and dashes do not matter, and the
+/// letters Crockford base32 leaves out read as the digits they look like (O as 0; I and L as 1).
 pub fn normalise_code(code: &str) -> String {
     code.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| c.to_ascii_uppercase())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
         .collect()
+}
+
+/// The characters an enrollment code is made of (Crockford base32).
+pub const CODE_ALPHABET: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The number of characters in an enrollment code.
+pub const CODE_CHARS: usize = 10;
+
+/// Whether `code`, once normalised, can be an enrollment code at all (so a typo is caught
+/// before it costs one of the server's rate-limited attempts).
+pub fn is_code_shaped(code: &str) -> bool {
+    let n = normalise_code(code);
+    n.chars().count() == CODE_CHARS && n.chars().all(|c| CODE_ALPHABET.contains(c))
 }
 
 /// A tenant key as it travels: purpose `data` (column encryption, versioned) or `blind_index`.
@@ -366,4 +384,35 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_reads_the_same_however_it_is_typed() {
+        let issued = "7K2M0-QX1RS";
+        for typed in ["7k2m0qx1rs", " 7K2MO-QXIRS ", "7k2m o qxlrs", "7K2M0-QX1RS"] {
+            assert_eq!(normalise_code(typed), "7K2M0QX1RS", "{typed}");
+            assert!(is_code_shaped(typed), "{typed}");
+        }
+        assert_eq!(
+            enroll_proof_message(issued, &[1; 32]),
+            enroll_proof_message("7k2mo qxirs", &[1; 32])
+        );
+    }
+
+    #[test]
+    fn a_code_of_the_wrong_shape_is_caught_before_it_is_sent() {
+        for typed in [
+            "",
+            "7K2M0-QX1R",
+            "7K2M0-QX1RSS",
+            "7K2M0-QX1R!",
+            "7K2M0-QX1RU",
+        ] {
+            assert!(!is_code_shaped(typed), "{typed:?}");
+        }
+    }
 }

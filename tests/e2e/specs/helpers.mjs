@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import net from "node:net";
 import { remote } from "webdriverio";
 
-const root = resolve(import.meta.dirname, "../../..");
+export const root = resolve(import.meta.dirname, "../../..");
 export const appBinary =
   process.env.GALLA_DESKTOP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "galla-desktop");
 export const screenshotDir = process.env.GALLA_SCREENSHOT_DIR ?? join(root, "target", "e2e-screenshots");

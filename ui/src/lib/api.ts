@@ -6,6 +6,7 @@ import type {
   Commands,
   AuditQuery,
   CommandError,
+  EnrollTerminal,
   ErrorCode,
   FinalizeRequest,
   LedgerPayment,
@@ -58,6 +59,7 @@ async function call<K extends keyof Commands>(command: K, ...args: ArgsOf<K>): P
 export const api = {
   appStatus: () => call("app_status"),
   createShop: (shop: NewShop) => call("create_shop", { shop }),
+  enrollTerminal: (request: EnrollTerminal) => call("enroll_terminal", { request }),
   signIn: (seatId: string, secret: string, secondFactor: SecondFactor | null) =>
     call("sign_in", { seatId, secret, secondFactor }),
   unlock: (secret: string) => call("unlock", { secret }),

@@ -78,6 +78,27 @@ checkpoint_size: number, };
 export type NewShop = { shop_name: string, gstin: string | null, state_code: number | null, owner_name: string, owner_passphrase: string, terminal_name: string, series_code: string, };
 
 /**
+ * What the first-run screen or `galla-cli enroll` asks for.
+ */
+export type EnrollTerminal = { 
+/**
+ * `https://host[:port]` of the shop's cloud.
+ */
+server_url: string, 
+/**
+ * The cloud's CA certificate (PEM), pinned from now on.
+ */
+ca_pem: string, 
+/**
+ * The code the owner issued, as typed (case, spaces and dashes do not matter).
+ */
+code: string, 
+/**
+ * What this till is called in the shop (for example "Counter 2").
+ */
+terminal_name: string, };
+
+/**
  * The outcome of walking the whole chain.
  */
 export type AuditReport = { 
@@ -551,6 +572,7 @@ export interface Commands {
   sign_out: { args: Record<string, never>; returns: AppStatus };
   touch: { args: Record<string, never>; returns: SessionInfo };
   create_shop: { args: { shop: NewShop }; returns: AppStatus };
+  enroll_terminal: { args: { request: EnrollTerminal }; returns: AppStatus };
   verify_audit: { args: Record<string, never>; returns: AuditReport };
   find_products: { args: { query: string }; returns: Array<Product> };
   scan: { args: { code: string; quantity: number }; returns: Cart };

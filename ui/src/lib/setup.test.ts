@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptySetupForm, toNewShop, validateSetup } from "./setup";
+import { emptyJoinForm, emptySetupForm, toEnrollTerminal, toNewShop, validateJoin, validateSetup } from "./setup";
 
 const filled = () => ({
   ...emptySetupForm(),
@@ -36,5 +36,27 @@ describe("first-run form", () => {
     const clash = { ...filled(), gstin: "27AAPFU0939F1ZV", stateCode: "29" };
     expect(validateSetup(clash).stateCode).toMatch(/state 27/);
     expect(validateSetup({ ...clash, stateCode: "27" })).toEqual({});
+  });
+});
+
+describe("joining a shop's cloud", () => {
+  const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const join = () => ({ ...emptyJoinForm(), serverUrl: " https://cloud.example.in/ ", caPem: pem, code: "7k2mo qxirs" });
+
+  it("reads a code however it was typed and sends it in the shown form", () => {
+    expect(validateJoin(join())).toEqual({});
+    expect(toEnrollTerminal(join())).toEqual({
+      server_url: "https://cloud.example.in",
+      ca_pem: pem.trim(),
+      code: "7K2M0-QX1RS",
+      terminal_name: "Counter 2",
+    });
+  });
+
+  it("names each field that cannot be right", () => {
+    const e = validateJoin({ serverUrl: "http://cloud.example.in", caPem: "", code: "7K2M0-QX1R", terminalName: " " });
+    expect(Object.keys(e).sort()).toEqual(["caPem", "code", "serverUrl", "terminalName"]);
+    expect(validateJoin({ ...join(), code: "7K2M0-QX1RU" }).code).toMatch(/Ten letters/);
+    expect(validateJoin({ ...join(), serverUrl: "https://cloud.example.in/api" }).serverUrl).toMatch(/no path/);
   });
 });

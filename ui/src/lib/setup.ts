@@ -1,6 +1,6 @@
 // First-run form rules, checked as the owner types. The engine checks them again: this only
 // saves a round trip and puts the message next to the field.
-import type { NewShop } from "./api";
+import type { EnrollTerminal, NewShop } from "./api";
 
 export interface SetupForm {
   shopName: string;
@@ -55,5 +55,51 @@ export function toNewShop(f: SetupForm): NewShop {
     owner_passphrase: f.passphrase,
     terminal_name: f.terminalName.trim(),
     series_code: f.seriesCode.trim().toUpperCase(),
+  };
+}
+
+// ---- Joining a shop that already has a cloud: the owner issued a one-time code.
+
+export interface JoinForm {
+  serverUrl: string;
+  caPem: string;
+  code: string;
+  terminalName: string;
+}
+
+export type JoinErrors = Partial<Record<keyof JoinForm, string>>;
+
+export const emptyJoinForm = (): JoinForm => ({ serverUrl: "", caPem: "", code: "", terminalName: "Counter 2" });
+
+/** Crockford base32, as the cloud issues codes; O reads as 0 and I or L as 1, as the engine reads them. */
+const CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export function normaliseCode(code: string): string {
+  return code
+    .replace(/[\s-]/g, "")
+    .toUpperCase()
+    .replace(/O/g, "0")
+    .replace(/[IL]/g, "1");
+}
+
+export function validateJoin(f: JoinForm): JoinErrors {
+  const e: JoinErrors = {};
+  const url = f.serverUrl.trim();
+  if (!/^https:\/\/[^\s/]+\/?$/i.test(url)) e.serverUrl = "The cloud's address, like https://cloud.example.in (https only, no path).";
+  if (!f.caPem.includes("-----BEGIN CERTIFICATE-----")) e.caPem = "Choose or paste the cloud's CA certificate (PEM) the owner gave you.";
+  const code = normaliseCode(f.code);
+  if (code.length !== 10 || [...code].some((c) => !CODE_ALPHABET.includes(c)))
+    e.code = "Ten letters and digits, like 7K2M0-QX1RS, as the owner's screen shows it.";
+  if (!f.terminalName.trim()) e.terminalName = "Name this counter, e.g. Counter 2.";
+  return e;
+}
+
+export function toEnrollTerminal(f: JoinForm): EnrollTerminal {
+  const code = normaliseCode(f.code);
+  return {
+    server_url: f.serverUrl.trim().replace(/\/$/, ""),
+    ca_pem: f.caPem.trim(),
+    code: `${code.slice(0, 5)}-${code.slice(5)}`,
+    terminal_name: f.terminalName.trim(),
   };
 }

@@ -14,6 +14,7 @@
 //! till go on billing while the request is out, and then records the answer.
 
 pub mod cloud_client;
+pub mod enroll;
 pub mod pull;
 pub mod worker;
 

@@ -28,8 +28,8 @@ use crate::api::tenants::key_aad;
 use crate::server::AppState;
 
 pub const CODE_LIFETIME_MS: i64 = 15 * 60 * 1000;
-pub const CODE_CHARS: usize = 10;
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub const CODE_CHARS: usize = wire::CODE_CHARS;
+const ALPHABET: &[u8] = wire::CODE_ALPHABET.as_bytes();
 /// Live codes a tenant may hold at once.
 const MAX_LIVE_CODES: i64 = 20;
 
