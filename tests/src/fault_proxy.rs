@@ -84,6 +84,7 @@ pub struct Tally {
 pub struct FaultProxy {
     pub addr: SocketAddr,
     pub tally: Arc<Tally>,
+    plan: Arc<Mutex<Plan>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -101,7 +102,9 @@ impl FaultProxy {
         let tally = Arc::new(Tally::default());
         let plan = Arc::new(Mutex::new(plan));
         let counts = tally.clone();
+        let fates = plan.clone();
         let task = tokio::spawn(async move {
+            let plan = fates;
             while let Ok((client, _)) = listener.accept().await {
                 let (fate, delay_ms) = plan.lock().await.next_fate();
                 counts.connections.fetch_add(1, Ordering::Relaxed);
@@ -123,7 +126,18 @@ impl FaultProxy {
                 });
             }
         });
-        Ok(FaultProxy { addr, tally, task })
+        Ok(FaultProxy {
+            addr,
+            tally,
+            plan,
+            task,
+        })
+    }
+
+    /// Changes the faults for connections from now on (the seeded sequence goes on), so a test
+    /// can let the network heal before it checks the outcome.
+    pub async fn set_faults(&self, faults: Faults) {
+        self.plan.lock().await.faults = faults;
     }
 }
 
