@@ -63,6 +63,7 @@ fn galla_commands() -> &'static [&'static str] {
         "update_product",
         "import_products",
         "link_cloud",
+        "cloud_alerts",
         "sync_now",
         "sync_alarms",
     ]

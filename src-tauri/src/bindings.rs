@@ -98,6 +98,7 @@ fn generate() -> String {
         c::ImportReport,
         c::RowError,
         c::LinkRequest,
+        c::CloudAlert,
         c::LinkOutcome,
         c::SyncAlarm,
     );

@@ -196,6 +196,7 @@ pub fn run() {
             counter_commands::update_product,
             counter_commands::import_products,
             sync_commands::link_cloud,
+            sync_commands::cloud_alerts,
             sync_commands::sync_now,
             sync_commands::sync_alarms,
         ])

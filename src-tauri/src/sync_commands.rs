@@ -2,7 +2,7 @@
 //! now; the owner reads the alarms about the cloud's log. The sync loop itself runs beside the
 //! window (`start_sync`); these only talk to the engine.
 
-use galla_client::{LinkOutcome, LinkRequest, SyncAlarm};
+use galla_client::{CloudAlert, LinkOutcome, LinkRequest, SyncAlarm};
 
 use crate::AppState;
 use crate::commands::{CommandError, with_session};
@@ -31,4 +31,13 @@ pub async fn sync_alarms(
     state: tauri::State<'_, AppState>,
 ) -> Result<Vec<SyncAlarm>, CommandError> {
     with_session(state.inner(), |t, s| t.sync_alarms(s)).await
+}
+
+/// The cloud's alerts (conflicts between counters, refused changes) as the last pull brought
+/// them.
+#[tauri::command]
+pub async fn cloud_alerts(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<CloudAlert>, CommandError> {
+    with_session(state.inner(), |t, s| t.cloud_alerts(s)).await
 }

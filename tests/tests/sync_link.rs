@@ -842,3 +842,127 @@ fn a_terminal_enrolled_with_a_code_gets_the_whole_shop_and_sells_beside_the_firs
     let b = Terminal::open(&b_dir, w.keychain.as_ref(), w.clock.clone()).unwrap();
     assert_eq!(b.status().unwrap().terminal_name, "Counter 2");
 }
+
+/// Sells one phone with `imei` for cash on `t`; the invoice number.
+fn sell_phone(t: &Terminal, who: &SessionToken, imei: &str) -> String {
+    let cart = t
+        .add_product_to_cart(who, &ProductRef::Sku("PHONE".into()), 1)
+        .unwrap();
+    t.set_line_imeis(who, cart.lines[0].line_id, &[imei.to_owned()])
+        .unwrap();
+    t.finalize(
+        who,
+        &FinalizeRequest {
+            payments: vec![PaymentInput::Cash {
+                amount_paise: 1_499_900,
+                tendered_paise: None,
+            }],
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .number
+}
+
+#[test]
+fn one_imei_sold_on_two_offline_counters_stands_twice_and_every_counter_shows_the_conflict() {
+    let w = World::new();
+    let (a, owner, _) = w.shop("a");
+    let manager = a
+        .add_seat(
+            &owner,
+            &NewSeat {
+                display_name: "Manager".into(),
+                roles: vec![Role::Manager],
+                overrides: vec![],
+                secret_kind: SecretKind::Pin,
+                secret: SecretString::new("482916"),
+            },
+        )
+        .unwrap();
+    a.add_product(
+        &owner,
+        &NewProduct {
+            sku: "PHONE".into(),
+            name: "Redmi Note 13".into(),
+            hsn: Some("8517".into()),
+            gst_rate_bp: 1800,
+            price_paise: 1_499_900,
+            serialized: true,
+            imeis_per_unit: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let totp = w.link(&a, &owner);
+    a.sync_pass(w.keychain.as_ref()).unwrap();
+    let code = w.enrollment_code(a.tenant_id(), &totp);
+    let b = Terminal::enroll(
+        &DataDir::new(w.dir.path().join("b")),
+        w.keychain.as_ref(),
+        w.clock.clone(),
+        &EnrollTerminal {
+            server_url: w.cloud.url(),
+            ca_pem: w.cloud.ca_pem.clone(),
+            code,
+            terminal_name: "Counter 2".into(),
+        },
+    )
+    .unwrap();
+    let on_b = b
+        .sign_in(manager, &SecretString::new("482916"), None)
+        .unwrap()
+        .token;
+
+    // Both counters are offline: each sells the same phone.
+    let imei = "490154203237518";
+    let sold_on_b = sell_phone(&b, &on_b, imei);
+    let sold_on_a = sell_phone(&a, &owner, imei);
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+    a.sync_pass(w.keychain.as_ref()).unwrap();
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+
+    // Both sales stand, on the server and on both counters.
+    let tenant = a.tenant_id();
+    assert_eq!(
+        w.count(
+            tenant,
+            "SELECT count(*) FROM shared_row WHERE tbl = 'invoice'"
+        ),
+        2
+    );
+    for (t, who) in [(&*a, &owner), (&b, &on_b)] {
+        assert!(t.invoice_by_number(who, &sold_on_a).is_ok());
+        assert!(t.invoice_by_number(who, &sold_on_b).is_ok());
+    }
+    // The owner sees the conflict at either counter, naming the phone and the counter whose
+    // sale came second.
+    for (t, who) in [(&*a, &owner), (&b, &on_b)] {
+        let alerts = t.cloud_alerts(who).unwrap();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].kind, "imei_conflict");
+        assert!(alerts[0].detail.contains(imei), "{}", alerts[0].detail);
+        assert_eq!(alerts[0].terminal.as_deref(), Some("Counter 1"));
+    }
+    // A clerk does not read them.
+    let clerk = a
+        .add_seat(
+            &owner,
+            &NewSeat {
+                display_name: "Asha".into(),
+                roles: vec![Role::CounterStaff],
+                overrides: vec![],
+                secret_kind: SecretKind::Pin,
+                secret: SecretString::new("551234"),
+            },
+        )
+        .unwrap();
+    let clerk = a
+        .sign_in(clerk, &SecretString::new("551234"), None)
+        .unwrap()
+        .token;
+    assert!(matches!(
+        a.cloud_alerts(&clerk),
+        Err(Error::PermissionDenied { .. })
+    ));
+}

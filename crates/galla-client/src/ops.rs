@@ -128,6 +128,8 @@ ops! {
     SyncNow => Needs(P::Sync), "sync now";
     /// The cloud log's alarms are for whoever reads the audit trail.
     SyncAlarms => Needs(P::ViewAudit), "see sync alarms";
+    /// So are the cloud's alerts (conflicts between counters, refused changes).
+    CloudAlerts => Needs(P::ViewAudit), "see the cloud's alerts";
 }
 
 impl Op {

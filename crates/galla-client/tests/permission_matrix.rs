@@ -75,6 +75,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::LinkCloud,                "Y......"),
     (Op::SyncNow,                  "YYYYY.Y"),
     (Op::SyncAlarms,               "YY.Y.YY"),
+    (Op::CloudAlerts,              "YY.Y.YY"),
 ];
 
 const ROLES: [Role; 7] = [
@@ -487,6 +488,7 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
         },
         Op::SyncNow => t.sync_now(&c.who),
         Op::SyncAlarms => t.sync_alarms(&c.who).map(drop),
+        Op::CloudAlerts => t.cloud_alerts(&c.who).map(drop),
     }
 }
 

@@ -49,11 +49,25 @@ pub enum Policy {
     Seat,
 }
 
+/// The tables whose rows are facts (see [`Policy::Fact`]).
+pub const FACT_TABLES: &[&str] = &[
+    "invoice",
+    "invoice_line",
+    "invoice_imei",
+    "payment",
+    "credit_note",
+    "credit_note_line",
+    "credit_note_imei",
+    "ledger_entry",
+    "day_close",
+];
+
 /// The policy of a terminal table, or `None` for tables that are not shared.
 pub fn policy(table: &str) -> Option<Policy> {
+    if FACT_TABLES.contains(&table) {
+        return Some(Policy::Fact);
+    }
     Some(match table {
-        "invoice" | "invoice_line" | "invoice_imei" | "payment" | "credit_note"
-        | "credit_note_line" | "credit_note_imei" | "ledger_entry" | "day_close" => Policy::Fact,
         "customer" => Policy::Merged {
             stamp: Some("hlc"),
             local: &[],
@@ -843,12 +857,13 @@ async fn write(
     }
     for alert in alerts {
         tracing::warn!(%tenant, %device, kind = alert.kind, "owner alert raised by a push");
+        let alert_id = Uuid::now_v7();
         tx.execute(
             "INSERT INTO owner_alert (tenant_id, alert_id, kind, device_id, detail, raised_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 &tenant,
-                &Uuid::now_v7(),
+                &alert_id,
                 &alert.kind,
                 &device,
                 &alert.detail,
@@ -856,7 +871,59 @@ async fn write(
             ],
         )
         .await?;
+        publish_alert(
+            tx,
+            tenant,
+            alert_id,
+            alert.kind,
+            device,
+            &alert.detail,
+            now_ms,
+        )
+        .await?;
     }
+    Ok(())
+}
+
+/// Sends an owner alert to the tenant's terminals through the change feed (table
+/// `owner_alert`), so the owner sees it at any counter without signing in to the cloud; the
+/// `owner_alert` table beside it is what the owner API lists, with any evidence.
+pub(crate) async fn publish_alert(
+    tx: &Transaction<'_>,
+    tenant: Uuid,
+    alert_id: Uuid,
+    kind: &str,
+    device: Uuid,
+    detail: &str,
+    now_ms: i64,
+) -> ApiResult<()> {
+    tx.execute(
+        "INSERT INTO change_feed (tenant_id, last_change) VALUES ($1, 0)
+         ON CONFLICT (tenant_id) DO NOTHING",
+        &[&tenant],
+    )
+    .await?;
+    let change: i64 = tx
+        .query_one(
+            "UPDATE change_feed SET last_change = last_change + 1 WHERE tenant_id = $1
+             RETURNING last_change",
+            &[&tenant],
+        )
+        .await?
+        .get(0);
+    let data = serde_json::json!({
+        "id": alert_id.to_string(),
+        "kind": kind,
+        "device_id": device.to_string(),
+        "detail": detail,
+        "raised_at_ms": now_ms,
+    });
+    tx.execute(
+        "INSERT INTO shared_row (tenant_id, tbl, row_id, data, stamps, device_id, change)
+         VALUES ($1, 'owner_alert', $2, $3, NULL, $4, $5)",
+        &[&tenant, &alert_id.to_string(), &data, &device, &change],
+    )
+    .await?;
     Ok(())
 }
 

@@ -21,6 +21,8 @@ struct Shop {
     owner: Uuid,
     a: Terminal,
     b: Terminal,
+    /// A third terminal that only reads the feed (a terminal is not sent its own facts).
+    reader: Terminal,
 }
 
 async fn shop() -> Shop {
@@ -29,7 +31,8 @@ async fn shop() -> Shop {
     let token = cloud.owner_sign_in(created.tenant_id, &totp).await;
     let mut a = Terminal::new(11);
     let mut b = Terminal::new(12);
-    for (t, series) in [(&mut a, "A1"), (&mut b, "B1")] {
+    let mut reader = Terminal::new(19);
+    for (t, series) in [(&mut a, "A1"), (&mut b, "B1"), (&mut reader, "R1")] {
         let code = cloud.issue_code(&token, Some(series)).await;
         let answer = t.enroll(&cloud, &code.code).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
@@ -40,6 +43,7 @@ async fn shop() -> Shop {
         owner: created.owner_seat_id,
         a,
         b,
+        reader,
     }
 }
 
@@ -54,14 +58,18 @@ impl Shop {
         t.push(&self.cloud, from..to).await
     }
 
-    /// The whole feed, paging `limit` rows at a time.
+    /// The whole feed as the reading terminal gets it, paging `limit` rows at a time.
     async fn feed(&mut self, limit: usize) -> (Vec<SharedRow>, usize) {
+        Self::feed_of(&mut self.reader, &self.cloud, limit).await
+    }
+
+    /// The whole feed as `t` gets it.
+    async fn feed_of(t: &mut Terminal, cloud: &Cloud, limit: usize) -> (Vec<SharedRow>, usize) {
         let (mut rows, mut after, mut pages) = (vec![], 0, 0);
         loop {
-            let answer = self
-                .a
+            let answer = t
                 .get(
-                    &self.cloud,
+                    cloud,
                     &format!("{PATH_SYNC_CHANGES}?after={after}&limit={limit}"),
                 )
                 .await;
@@ -415,6 +423,16 @@ async fn the_feed_pages_in_change_order_to_a_complete_state() {
     changes.dedup();
     assert_eq!(changes.len(), 21, "each row once");
     assert!(all.iter().all(|r| r.device_id == da));
+    // The terminal that wrote them is not sent its own facts back, but its cursor moves past
+    // them all the same.
+    let (own, _) = Shop::feed_of(&mut s.a, &s.cloud, 4).await;
+    assert!(own.is_empty(), "{own:?}");
+    let answer =
+        s.a.get(&s.cloud, &format!("{PATH_SYNC_CHANGES}?after=0"))
+            .await;
+    let page: ChangesResponse = answer.json();
+    assert!(page.complete && page.rows.is_empty());
+    assert_eq!(page.next, all.last().unwrap().change);
 
     // A bad cursor is a clear refusal.
     let answer =

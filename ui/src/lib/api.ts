@@ -124,6 +124,7 @@ export const api = {
   importProducts: (csv: string) => call("import_products", { csv }),
 
   linkCloud: (request: LinkRequest) => call("link_cloud", { request }),
+  cloudAlerts: () => call("cloud_alerts"),
   syncNow: () => call("sync_now"),
   syncAlarms: () => call("sync_alarms"),
 };

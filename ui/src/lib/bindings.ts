@@ -542,6 +542,16 @@ ca_pem: string,
 owner_passphrase: string, };
 
 /**
+ * Something the cloud found while taking in the counters' records, for the owner to resolve:
+ * `duplicate_number`, `imei_conflict`, `seat_change_refused` or `equivocation`.
+ */
+export type CloudAlert = { id: string, kind: string, 
+/**
+ * The counter whose records raised it, by name when this terminal knows it.
+ */
+terminal: string | null, detail: string, raised_at_ms: number, };
+
+/**
  * What linking gives back, shown once.
  */
 export type LinkOutcome = { tenant_id: string, 
@@ -621,4 +631,5 @@ export interface Commands {
   link_cloud: { args: { request: LinkRequest }; returns: LinkOutcome };
   sync_now: { args: Record<string, never>; returns: null };
   sync_alarms: { args: Record<string, never>; returns: Array<SyncAlarm> };
+  cloud_alerts: { args: Record<string, never>; returns: Array<CloudAlert> };
 }

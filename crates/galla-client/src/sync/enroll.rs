@@ -187,24 +187,32 @@ fn build_enrolled_database(
         device_id,
         key: &keys.device,
     };
-    let mut staged = 0;
-    loop {
-        let path = format!("{}?after={staged}", api::PATH_SYNC_CHANGES);
-        let page: api::ChangesResponse =
-            client.signed(&who, clock.now_ms(), "GET", &path, Vec::new())?;
-        store.bookkeeping(|tx| pull::stage(tx, staged, &page))?;
-        staged = page.next;
-        if page.complete {
-            break;
-        }
-    }
+    // The database is not in place until the end, so nothing needs staging for a resumed pull:
+    // pages are applied as they come, in one transaction (foreign keys are checked once the
+    // whole feed is in, since a row may come before one it refers to).
+    let nothing_unsynced = HashSet::new();
     let applied = store.apply_pulled(|tx| {
-        let applied = pull::apply(tx, &HashSet::new())?;
+        let mut applier = pull::Applier::new(&nothing_unsynced);
+        let mut cursor = 0;
+        loop {
+            let path = format!("{}?after={cursor}", api::PATH_SYNC_CHANGES);
+            let page: api::ChangesResponse =
+                client.signed(&who, clock.now_ms(), "GET", &path, Vec::new())?;
+            pull::check_page(cursor, &page)?;
+            for r in &page.rows {
+                applier.row(tx, &r.table, &r.id, &r.row)?;
+            }
+            cursor = page.next;
+            if page.complete {
+                break;
+            }
+        }
         tx.execute(
-            "UPDATE sync_state SET last_pull_ms = ? WHERE id = 1",
-            [clock.now_ms()],
+            "UPDATE sync_state SET pull_staged = ?1, pull_cursor = ?1, last_pull_ms = ?2
+             WHERE id = 1",
+            rusqlite::params![cursor, clock.now_ms()],
         )?;
-        Ok(applied)
+        Ok(applier.applied)
     })?;
     let shop: i64 = store.reader().query_row(
         "SELECT count(*) FROM tenant WHERE id = ?",

@@ -90,6 +90,19 @@ pub struct SyncAlarm {
     pub raised_at_ms: i64,
 }
 
+/// Something the cloud found while taking in the counters' records, for the owner to resolve:
+/// `duplicate_number`, `imei_conflict`, `seat_change_refused` or `equivocation`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CloudAlert {
+    pub id: String,
+    pub kind: String,
+    /// The counter whose records raised it, by name when this terminal knows it.
+    pub terminal: Option<String>,
+    pub detail: String,
+    pub raised_at_ms: i64,
+}
+
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -369,6 +382,26 @@ impl Terminal {
     pub fn sync_alarms(&self, token: &SessionToken) -> Result<Vec<SyncAlarm>> {
         let (_auth, store) = self.authorize(token, Op::SyncAlarms)?;
         alarms(store.reader())
+    }
+
+    /// The cloud's alerts, newest first, as the last pull brought them.
+    pub fn cloud_alerts(&self, token: &SessionToken) -> Result<Vec<CloudAlert>> {
+        let (_auth, store) = self.authorize(token, Op::CloudAlerts)?;
+        let mut stmt = store.reader().prepare(
+            "SELECT a.id, a.kind, d.name, a.detail, a.raised_at_ms
+             FROM owner_alert a LEFT JOIN device d ON d.id = a.device_id
+             ORDER BY a.raised_at_ms DESC, a.id DESC LIMIT 200",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CloudAlert {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                terminal: r.get(2)?,
+                detail: r.get(3)?,
+                raised_at_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Links this standalone shop to a new tenant on the server at `request.server_url`: the

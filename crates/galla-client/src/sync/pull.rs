@@ -16,6 +16,7 @@
 //! guessed: a cloud running a newer schema cannot make this terminal write nonsense.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -48,6 +49,7 @@ const REPLACED_TABLES: &[(&str, &[&str])] = &[
     ("device", &[]),
     ("seat", &[]),
     ("seat_recovery_code", &[]),
+    ("owner_alert", &[]),
 ];
 
 /// What one apply did.
@@ -65,12 +67,9 @@ fn protocol(detail: String) -> Error {
     Error::CloudProtocol { detail }
 }
 
-/// Checks a page against the cursor it was asked from and stages it.
-pub(crate) fn stage(
-    tx: &rusqlite::Transaction<'_>,
-    after: i64,
-    page: &ChangesResponse,
-) -> Result<()> {
+/// Checks a page against the cursor it was asked from: its changes ascend from after it, and
+/// its next cursor is not behind them.
+pub(crate) fn check_page(after: i64, page: &ChangesResponse) -> Result<()> {
     let mut last = after;
     for r in &page.rows {
         if r.change <= last {
@@ -80,6 +79,24 @@ pub(crate) fn stage(
             )));
         }
         last = r.change;
+    }
+    if page.next < last {
+        return Err(protocol(format!(
+            "the change feed's cursor {} is behind its rows ({last})",
+            page.next
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a page against the cursor it was asked from and stages it.
+pub(crate) fn stage(
+    tx: &rusqlite::Transaction<'_>,
+    after: i64,
+    page: &ChangesResponse,
+) -> Result<()> {
+    check_page(after, page)?;
+    for r in &page.rows {
         let row = serde_json::to_string(&r.row).map_err(|e| protocol(e.to_string()))?;
         tx.prepare_cached(
             "INSERT OR REPLACE INTO pull_inbox (change, tbl, row_id, row, device_id)
@@ -93,12 +110,6 @@ pub(crate) fn stage(
             r.device_id.to_string()
         ])?;
     }
-    if page.next < last {
-        return Err(protocol(format!(
-            "the change feed's cursor {} is behind its rows ({last})",
-            page.next
-        )));
-    }
     tx.execute(
         "UPDATE sync_state SET pull_staged = ? WHERE id = 1",
         [page.next],
@@ -106,28 +117,8 @@ pub(crate) fn stage(
     Ok(())
 }
 
-/// The columns of a local table and whether each needs a value (NOT NULL without default).
-fn columns(
-    tx: &rusqlite::Transaction<'_>,
-    cache: &mut HashMap<String, Vec<(String, bool)>>,
-    table: &str,
-) -> Result<Vec<(String, bool)>> {
-    if let Some(c) = cache.get(table) {
-        return Ok(c.clone());
-    }
-    let mut stmt = tx.prepare(&format!("PRAGMA table_info({table})"))?;
-    let cols: Vec<(String, bool)> = stmt
-        .query_map([], |r| {
-            let name: String = r.get(1)?;
-            let not_null: bool = r.get(3)?;
-            let default: Option<String> = r.get(4)?;
-            let pk: i64 = r.get(5)?;
-            Ok((name, (not_null && default.is_none()) || pk > 0))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    cache.insert(table.to_owned(), cols.clone());
-    Ok(cols)
-}
+/// A local table's columns: each name and whether it needs a value (NOT NULL without default).
+type Columns = Rc<Vec<(String, bool)>>;
 
 fn to_value(v: &Json) -> Option<Value> {
     Some(match v {
@@ -143,48 +134,83 @@ fn to_value(v: &Json) -> Option<Value> {
     })
 }
 
-/// Applies everything staged, in change order, and moves the applied cursor to the staged one.
-/// `unsynced` holds the `table/id` keys this terminal's records not yet held by the cloud
-/// changed.
-pub(crate) fn apply(tx: &rusqlite::Transaction<'_>, unsynced: &HashSet<String>) -> Result<Applied> {
-    let mut out = Applied::default();
-    let mut cache = HashMap::new();
-    let staged: Vec<(i64, String, String, String)> = {
-        let mut stmt =
-            tx.prepare("SELECT change, tbl, row_id, row FROM pull_inbox ORDER BY change")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    for (_, table, id, row) in staged {
-        let fact = FACT_TABLES.contains(&table.as_str());
+/// Applies pulled rows, one at a time, inside the caller's transaction. Table shapes and the
+/// statements for each set of columns a row carries are worked out once per pull, not per row
+/// (an initial pull is a million rows of a few tables).
+pub(crate) struct Applier<'u> {
+    /// The `table/id` keys this terminal's records not yet held by the cloud changed.
+    unsynced: &'u HashSet<String>,
+    columns: HashMap<String, Columns>,
+    statements: HashMap<(String, Vec<bool>), String>,
+    pub applied: Applied,
+}
+
+impl<'u> Applier<'u> {
+    pub(crate) fn new(unsynced: &'u HashSet<String>) -> Applier<'u> {
+        Applier {
+            unsynced,
+            columns: HashMap::new(),
+            statements: HashMap::new(),
+            applied: Applied::default(),
+        }
+    }
+
+    fn columns(&mut self, tx: &rusqlite::Transaction<'_>, table: &str) -> Result<Columns> {
+        if let Some(c) = self.columns.get(table) {
+            return Ok(c.clone());
+        }
+        let mut stmt = tx.prepare(&format!("PRAGMA table_info({table})"))?;
+        let cols: Vec<(String, bool)> = stmt
+            .query_map([], |r| {
+                let name: String = r.get(1)?;
+                let not_null: bool = r.get(3)?;
+                let default: Option<String> = r.get(4)?;
+                let pk: i64 = r.get(5)?;
+                Ok((name, (not_null && default.is_none()) || pk > 0))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let cols = Rc::new(cols);
+        self.columns.insert(table.to_owned(), cols.clone());
+        Ok(cols)
+    }
+
+    /// Applies one row of `table` (a null `row` deletes a replaced table's row).
+    pub(crate) fn row(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        table: &str,
+        id: &str,
+        row: &Json,
+    ) -> Result<()> {
+        let out = &mut self.applied;
+        let fact = FACT_TABLES.contains(&table);
         let local: &[&str] = match REPLACED_TABLES.iter().find(|(t, _)| *t == table) {
             Some((_, local)) => local,
             None if fact => &[],
             None => {
                 out.skipped += 1;
-                continue;
+                return Ok(());
             }
         };
-        if !fact && unsynced.contains(&format!("{table}/{id}")) {
+        if !fact && !self.unsynced.is_empty() && self.unsynced.contains(&format!("{table}/{id}")) {
             out.kept_local += 1;
-            continue;
+            return Ok(());
         }
-        let row: Json = serde_json::from_str(&row).map_err(|e| Error::DatabaseDamaged {
-            detail: format!("a staged pulled row is not JSON: {e}"),
-        })?;
-        let cols = columns(tx, &mut cache, &table)?;
         let Json::Object(row) = row else {
             if !fact {
                 out.written +=
-                    tx.execute(&format!("DELETE FROM {table} WHERE id = ?"), [&id])? as u64;
+                    tx.execute(&format!("DELETE FROM {table} WHERE id = ?"), [id])? as u64;
             }
-            continue;
+            return Ok(());
         };
-        let mut names = Vec::new();
-        let mut values = Vec::new();
+        let cols = self.columns(tx, table)?;
+        let out = &mut self.applied;
+        let mut present = Vec::with_capacity(cols.len());
+        let mut values = Vec::with_capacity(cols.len());
         let mut complete = true;
-        for (name, required) in &cols {
+        for (name, required) in cols.iter() {
             if local.contains(&name.as_str()) {
+                present.push(false);
                 continue;
             }
             match row.get(name).map(to_value) {
@@ -192,46 +218,83 @@ pub(crate) fn apply(tx: &rusqlite::Transaction<'_>, unsynced: &HashSet<String>) 
                     if *required && v == Value::Null {
                         complete = false;
                     }
-                    names.push(name.as_str());
+                    present.push(true);
                     values.push(v);
                 }
-                Some(None) => complete = false,
-                None if *required => complete = false,
-                None => {}
+                Some(None) => {
+                    complete = false;
+                    present.push(false);
+                }
+                None => {
+                    if *required {
+                        complete = false;
+                    }
+                    present.push(false);
+                }
             }
         }
-        if !complete || names.is_empty() || row.get("id").and_then(Json::as_str) != Some(&id) {
+        if !complete || values.is_empty() || row.get("id").and_then(Json::as_str) != Some(id) {
             out.skipped += 1;
-            continue;
+            return Ok(());
         }
-        let marks = vec!["?"; names.len()].join(", ");
-        let sql = if fact {
-            format!(
-                "INSERT OR IGNORE INTO {table} ({}) VALUES ({marks})",
-                names.join(", ")
-            )
-        } else {
-            let sets: Vec<String> = names
+        let key = (table.to_owned(), present);
+        if !self.statements.contains_key(&key) {
+            let names: Vec<&str> = cols
                 .iter()
-                .filter(|n| **n != "id")
-                .map(|n| format!("{n} = excluded.{n}"))
+                .zip(&key.1)
+                .filter(|(_, p)| **p)
+                .map(|((n, _), _)| n.as_str())
                 .collect();
-            format!(
-                "INSERT INTO {table} ({}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {}",
-                names.join(", "),
-                sets.join(", ")
-            )
-        };
-        out.written += tx
-            .prepare_cached(&sql)?
+            let marks = vec!["?"; names.len()].join(", ");
+            let sql = if fact {
+                format!(
+                    "INSERT OR IGNORE INTO {table} ({}) VALUES ({marks})",
+                    names.join(", ")
+                )
+            } else {
+                let sets: Vec<String> = names
+                    .iter()
+                    .filter(|n| **n != "id")
+                    .map(|n| format!("{n} = excluded.{n}"))
+                    .collect();
+                format!(
+                    "INSERT INTO {table} ({}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {}",
+                    names.join(", "),
+                    sets.join(", ")
+                )
+            };
+            self.statements.insert(key.clone(), sql);
+        }
+        let sql = &self.statements[&key];
+        self.applied.written += tx
+            .prepare_cached(sql)?
             .execute(rusqlite::params_from_iter(values))? as u64;
+        Ok(())
+    }
+}
+
+/// Applies everything staged, in change order, and moves the applied cursor to the staged one.
+/// `unsynced` holds the `table/id` keys this terminal's records not yet held by the cloud
+/// changed.
+pub(crate) fn apply(tx: &rusqlite::Transaction<'_>, unsynced: &HashSet<String>) -> Result<Applied> {
+    let mut applier = Applier::new(unsynced);
+    {
+        let mut stmt = tx.prepare("SELECT tbl, row_id, row FROM pull_inbox ORDER BY change")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (table, id, row): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let row: Json = serde_json::from_str(&row).map_err(|e| Error::DatabaseDamaged {
+                detail: format!("a staged pulled row is not JSON: {e}"),
+            })?;
+            applier.row(tx, &table, &id, &row)?;
+        }
     }
     tx.execute("DELETE FROM pull_inbox", [])?;
     tx.execute(
         "UPDATE sync_state SET pull_cursor = pull_staged WHERE id = 1",
         [],
     )?;
-    Ok(out)
+    Ok(applier.applied)
 }
 
 /// The `table/id` keys changed by this terminal's records after `server_seq` (not yet held by
