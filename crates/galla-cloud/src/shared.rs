@@ -293,10 +293,15 @@ pub async fn derive(
     let mut rows: HashMap<(String, String), Row> = HashMap::new();
     for r in tx
         .query(
-            "SELECT s.tbl, s.row_id, s.data, s.stamps, s.device_id FROM shared_row s
-             JOIN unnest($2::text[], $3::text[]) AS k(tbl, row_id)
-               ON s.tbl = k.tbl AND s.row_id = k.row_id
-             WHERE s.tenant_id = $1",
+            // One primary-key lookup per key (LIMIT keeps the planner from flattening this
+            // into a hash join over the tenant's whole shared state, which grows with every
+            // sale and, unanalyzed, is costed as tiny).
+            "SELECT s.tbl, s.row_id, s.data, s.stamps, s.device_id
+             FROM unnest($2::text[], $3::text[]) AS k(tbl, row_id)
+             CROSS JOIN LATERAL (
+                 SELECT tbl, row_id, data, stamps, device_id FROM shared_row
+                 WHERE tenant_id = $1 AND tbl = k.tbl AND row_id = k.row_id LIMIT 1
+             ) s",
             &[&tenant, &tables, &ids],
         )
         .await?
@@ -363,10 +368,13 @@ pub async fn derive(
     let mut taken: HashMap<(String, i32, String), String> = HashMap::new();
     for r in tx
         .query(
-            "SELECT d.kind, d.fy, d.number, d.row_id FROM doc_number d
-             JOIN unnest($2::text[], $3::int[], $4::text[]) AS k(kind, fy, number)
-               ON d.kind = k.kind AND d.fy = k.fy AND d.number = k.number
-             WHERE d.tenant_id = $1",
+            "SELECT d.kind, d.fy, d.number, d.row_id
+             FROM unnest($2::text[], $3::int[], $4::text[]) AS k(kind, fy, number)
+             CROSS JOIN LATERAL (
+                 SELECT kind, fy, number, row_id FROM doc_number
+                 WHERE tenant_id = $1 AND kind = k.kind AND fy = k.fy AND number = k.number
+                 LIMIT 1
+             ) d",
             &[&tenant, &kinds, &fys, &nums],
         )
         .await?

@@ -188,6 +188,28 @@ async fn chain_breaks_are_refused_and_nothing_is_written() {
     // The honest continuation is still welcome.
     let a = terminal.push(&cloud, 5..8).await;
     assert_eq!(a.json::<AuditPushResponse>().head_seq, 8);
+
+    // A big batch has its signatures checked on several threads: one bad signature deep in it
+    // still refuses the whole batch, naming the record.
+    let more = terminal.write(300);
+    let mut batch = terminal.chain[more.clone()].to_vec();
+    batch[250].signature[10] ^= 1;
+    let r = terminal.signed(
+        &cloud,
+        Method::POST,
+        PATH_AUDIT,
+        &Terminal::push_body(&batch),
+    );
+    let a = cloud.send(r).await;
+    assert_eq!(a.code(), "chain_broken", "{}", a.body);
+    assert!(
+        a.body["message"].as_str().unwrap().contains("259"),
+        "{}",
+        a.body
+    );
+    assert_eq!(cloud.count(tenant, "audit_record").await, 8);
+    let a = terminal.push(&cloud, more).await;
+    assert_eq!(a.json::<AuditPushResponse>().head_seq, 308);
 }
 
 #[tokio::test]

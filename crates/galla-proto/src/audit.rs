@@ -383,6 +383,31 @@ impl ChainVerifier {
         encoded: &[u8],
         signature: &[u8],
     ) -> Result<AuditRecord, ChainBreak> {
+        let key = self.key;
+        self.check(stored_seq, encoded, || {
+            verify_signature(&key, encoded, signature)
+        })
+    }
+
+    /// [`ChainVerifier::push`] for a caller that checked the record's signature already, with
+    /// [`verify_signature`] and this chain's device key (the cloud does a batch's signatures on
+    /// all its cores before it takes the tenant's lock): `signature_valid` is that verdict.
+    /// Every other check is made here, in the same order as `push`.
+    pub fn push_verified(
+        &mut self,
+        stored_seq: u64,
+        encoded: &[u8],
+        signature_valid: bool,
+    ) -> Result<AuditRecord, ChainBreak> {
+        self.check(stored_seq, encoded, || signature_valid)
+    }
+
+    fn check(
+        &mut self,
+        stored_seq: u64,
+        encoded: &[u8],
+        signature_valid: impl FnOnce() -> bool,
+    ) -> Result<AuditRecord, ChainBreak> {
         if stored_seq != self.next_seq {
             return Err(ChainBreak::Gap {
                 expected: self.next_seq,
@@ -404,7 +429,7 @@ impl ChainVerifier {
         if record.prev_hash != self.prev_hash {
             return Err(ChainBreak::BrokenLink { seq });
         }
-        if !verify_signature(&self.key, encoded, signature) {
+        if !signature_valid() {
             return Err(ChainBreak::BadSignature { seq });
         }
         self.prev_hash = record_hash(encoded);

@@ -591,6 +591,29 @@ impl Terminal {
         result
     }
 
+    /// The push body of this terminal's records after `after` (a batch bounded by count and
+    /// bytes) and the last sequence number in it; `None` when there are none.
+    fn push_batch_after(&self, after: u64) -> Result<Option<(u64, Vec<u8>)>> {
+        let batch = own_records(self.store().reader(), after, api::MAX_AUDIT_BATCH)?;
+        let Some(last) = batch.last() else {
+            return Ok(None);
+        };
+        let last_seq = last.seq;
+        let push = api::AuditPush {
+            records: batch
+                .into_iter()
+                .map(|r| api::PushedRecord {
+                    seq: r.seq,
+                    record: BASE64.encode(&r.record),
+                    signature: BASE64.encode(&r.signature),
+                    secrets: r.secrets,
+                })
+                .collect(),
+        };
+        let body = serde_json::to_vec(&push).map_err(|e| Error::Storage(e.to_string()))?;
+        Ok(Some((last_seq, body)))
+    }
+
     fn sync_with(&self, link: &CloudLink, keychain: &dyn SecretStore) -> Result<SyncReport> {
         let client = CloudClient::new(&link.server_url, &link.ca_pem)?;
         let who = self.identity();
@@ -659,30 +682,29 @@ impl Terminal {
             });
         }
 
-        // Push in batches until the server holds everything.
+        // Push in batches until the server holds everything. The next batch is read and encoded
+        // while the current one is on its way and being checked (the store is locked only for
+        // the read), so the terminal's share of the work overlaps the server's.
         let mut latest_note: Option<String> = None;
-        loop {
-            let batch = own_records(
-                self.store().reader(),
-                report.server_seq,
-                api::MAX_AUDIT_BATCH,
-            )?;
-            let Some(last) = batch.last() else { break };
-            let last_seq = last.seq;
-            let push = api::AuditPush {
-                records: batch
-                    .iter()
-                    .map(|r| api::PushedRecord {
-                        seq: r.seq,
-                        record: BASE64.encode(&r.record),
-                        signature: BASE64.encode(&r.signature),
-                        secrets: r.secrets.clone(),
-                    })
-                    .collect(),
-            };
-            let body = serde_json::to_vec(&push).map_err(|e| Error::Storage(e.to_string()))?;
-            let answer: api::AuditPushResponse =
-                client.signed(&who, self.now_ms(), "POST", api::PATH_AUDIT, body)?;
+        let mut next = self.push_batch_after(report.server_seq)?;
+        while let Some((last_seq, body)) = next.take() {
+            let (answer, following) = std::thread::scope(|scope| {
+                let sending = scope.spawn(|| {
+                    client.signed::<api::AuditPushResponse>(
+                        &who,
+                        self.now_ms(),
+                        "POST",
+                        api::PATH_AUDIT,
+                        body,
+                    )
+                });
+                let following = self.push_batch_after(last_seq);
+                let answer = sending
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Storage("the upload thread failed".into())));
+                (answer, following)
+            });
+            let answer = answer?;
             if answer.head_seq < last_seq {
                 return Err(protocol(format!(
                     "the server acknowledged up to {} after being sent up to {last_seq}",
@@ -701,6 +723,13 @@ impl Terminal {
             })?;
             report.server_seq = answer.head_seq;
             latest_note = Some(answer.checkpoint);
+            next = if answer.head_seq == last_seq {
+                following?
+            } else {
+                // The server holds more than was sent (records an earlier, unanswered push
+                // delivered): go on from its head instead.
+                self.push_batch_after(answer.head_seq)?
+            };
         }
 
         let note = match latest_note {
