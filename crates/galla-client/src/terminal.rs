@@ -96,7 +96,17 @@ impl DataDir {
         Ok(())
     }
 
-    pub(crate) fn write_install(&self, install_id: Uuid) -> Result<()> {
+    /// This folder's install id, made and written now if it has none yet.
+    pub(crate) fn install_id_or_new(&self) -> Result<Uuid> {
+        if let Some(existing) = self.install_id()? {
+            return Ok(existing);
+        }
+        let new = Uuid::now_v7();
+        self.write_install(new)?;
+        Ok(new)
+    }
+
+    fn write_install(&self, install_id: Uuid) -> Result<()> {
         let tmp = self.root.join(format!("{INSTALL_FILE}.tmp"));
         let body = serde_json::to_vec_pretty(&InstallFile {
             format: 1,
@@ -341,14 +351,7 @@ impl Terminal {
         // Hashing can fail; do it before anything touches the disk or the keychain.
         valid.owner_secret_hash = secret_hash::hash(shop.owner_passphrase.expose())?;
         dir.create()?;
-        let install_id = match dir.install_id()? {
-            Some(existing) => existing,
-            None => {
-                let new = Uuid::now_v7();
-                dir.write_install(new)?;
-                new
-            }
-        };
+        let install_id = dir.install_id_or_new()?;
         // No galla.db exists, so any keys filed for this install belong to an interrupted
         // init that never completed a database: replacing them loses nothing.
         let keys = TerminalKeys::create(keychain, install_id)?;

@@ -128,14 +128,7 @@ impl Terminal {
         }
         let client = CloudClient::new(&valid.server_url, &valid.ca_pem)?;
         dir.create()?;
-        let install_id = match dir.install_id()? {
-            Some(existing) => existing,
-            None => {
-                let new = Uuid::now_v7();
-                dir.write_install(new)?;
-                new
-            }
-        };
+        let install_id = dir.install_id_or_new()?;
         // As in `init`: keys filed for an install without a database belong to an attempt that
         // never finished, and replacing them loses nothing.
         let keys = TerminalKeys::create(keychain, install_id)?;
