@@ -52,7 +52,10 @@ ensure_npm_deps "$GALLA_ROOT/tests/e2e"
 export GALLA_DESKTOP_BIN="$target/debug/galla-desktop" GALLA_CLI_BIN="$target/debug/galla-cli"
 export GALLA_E2E_CLOUD_BIN="$target/debug/galla-e2e-cloud"
 # The specs drive the app and the CLI, and start a cloud with a shop on it for the join spec.
-cargo build --locked -p galla-desktop -p galla-cli -p galla-tests --bin galla-e2e-cloud
+# Each binary is named: `--bin` selects only the named targets, so a package without one in the
+# list would be left as an earlier build made it (an app one migration short once came of that).
+cargo build --locked -p galla-desktop -p galla-cli -p galla-tests \
+  --bin galla-desktop --bin galla-cli --bin galla-e2e-cloud
 (cd tests/e2e && xvfb-run -a -s "-screen 0 1366x768x24" "$GALLA_ROOT/scripts/keyring-session.sh" npm test --silent)
 # The specs end each app's process group; anything still running here is a runner defect, and
 # would keep this script waiting, so say so and end it.
