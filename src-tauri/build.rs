@@ -64,6 +64,7 @@ fn galla_commands() -> &'static [&'static str] {
         "import_products",
         "link_cloud",
         "cloud_alerts",
+        "resolve_cloud_alert",
         "sync_now",
         "sync_alarms",
     ]

@@ -99,6 +99,7 @@ fn generate() -> String {
         c::RowError,
         c::LinkRequest,
         c::CloudAlert,
+        c::AlertResolution,
         c::LinkOutcome,
         c::SyncAlarm,
     );

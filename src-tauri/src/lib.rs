@@ -197,6 +197,7 @@ pub fn run() {
             counter_commands::import_products,
             sync_commands::link_cloud,
             sync_commands::cloud_alerts,
+            sync_commands::resolve_cloud_alert,
             sync_commands::sync_now,
             sync_commands::sync_alarms,
         ])

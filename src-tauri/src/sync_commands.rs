@@ -1,5 +1,5 @@
 //! The sync commands: the owner links a standalone shop to its cloud; any seat asks for a sync
-//! now; the owner reads the alarms about the cloud's log. The sync loop itself runs beside the
+//! now; the owner reads the alarms about the cloud's log and resolves the cloud's alerts. The sync loop itself runs beside the
 //! window (`start_sync`); these only talk to the engine.
 
 use galla_client::{CloudAlert, LinkOutcome, LinkRequest, SyncAlarm};
@@ -40,4 +40,19 @@ pub async fn cloud_alerts(
     state: tauri::State<'_, AppState>,
 ) -> Result<Vec<CloudAlert>, CommandError> {
     with_session(state.inner(), |t, s| t.cloud_alerts(s)).await
+}
+
+/// The owner answers a cloud alert with what was done; every counter shows it resolved.
+#[tauri::command]
+pub async fn resolve_cloud_alert(
+    state: tauri::State<'_, AppState>,
+    alert_id: String,
+    note: String,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.resolve_cloud_alert(s, &alert_id, &note)?;
+        t.sync_now(s)?;
+        Ok(())
+    })
+    .await
 }

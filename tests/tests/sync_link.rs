@@ -965,4 +965,47 @@ fn one_imei_sold_on_two_offline_counters_stands_twice_and_every_counter_shows_th
         a.cloud_alerts(&clerk),
         Err(Error::PermissionDenied { .. })
     ));
+
+    // The owner resolves it at counter 1, saying what was done; a blank note is refused.
+    let alert = a.cloud_alerts(&owner).unwrap().remove(0);
+    assert_eq!(alert.resolution, None);
+    assert!(matches!(
+        a.resolve_cloud_alert(&owner, &alert.id, "   "),
+        Err(Error::Invalid(_))
+    ));
+    let note = "Phone was in the drawer: counter 2's sale returned";
+    a.resolve_cloud_alert(&owner, &alert.id, note).unwrap();
+    let here = a
+        .cloud_alerts(&owner)
+        .unwrap()
+        .remove(0)
+        .resolution
+        .unwrap();
+    assert_eq!(
+        (here.resolved_by.as_deref(), here.note.as_str()),
+        (Some("Ravi Sharma"), note)
+    );
+    // Counter 2 shows it resolved, by the same owner, after the two syncs.
+    a.sync_pass(w.keychain.as_ref()).unwrap();
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+    let there = b.cloud_alerts(&on_b).unwrap().remove(0);
+    assert_eq!(there.id, alert.id);
+    assert_eq!(there.resolution.as_ref(), Some(&here));
+    // A manager reads alerts but does not resolve them.
+    assert!(matches!(
+        b.resolve_cloud_alert(&on_b, &alert.id, "not mine to say"),
+        Err(Error::PermissionDenied { .. })
+    ));
+    // A later note from the owner replaces the first everywhere.
+    a.resolve_cloud_alert(&owner, &alert.id, "Customer brought the phone back")
+        .unwrap();
+    a.sync_pass(w.keychain.as_ref()).unwrap();
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+    assert_eq!(
+        b.cloud_alerts(&on_b).unwrap()[0]
+            .resolution
+            .as_ref()
+            .map(|r| r.note.as_str()),
+        Some("Customer brought the phone back")
+    );
 }

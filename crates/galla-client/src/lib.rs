@@ -60,5 +60,7 @@ pub use sessions::{
 pub use shop::{ShopDetails, ShopSettings};
 pub use sync::enroll::EnrollTerminal;
 pub use sync::worker::{SyncSchedule, SyncSignal, SyncWorker};
-pub use sync::{CloudAlert, CloudLink, LinkOutcome, LinkRequest, SyncAlarm, SyncReport};
+pub use sync::{
+    AlertResolution, CloudAlert, CloudLink, LinkOutcome, LinkRequest, SyncAlarm, SyncReport,
+};
 pub use terminal::{DataDir, NewShop, Status, SyncState, Terminal};

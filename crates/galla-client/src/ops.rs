@@ -130,6 +130,8 @@ ops! {
     SyncAlarms => Needs(P::ViewAudit), "see sync alarms";
     /// So are the cloud's alerts (conflicts between counters, refused changes).
     CloudAlerts => Needs(P::ViewAudit), "see the cloud's alerts";
+    /// Answering one is the owner's, like acknowledging a security event.
+    ResolveCloudAlert => Needs(P::ManageSeats), "resolve a cloud alert";
 }
 
 impl Op {

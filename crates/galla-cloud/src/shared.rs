@@ -76,10 +76,13 @@ pub fn policy(table: &str) -> Option<Policy> {
             stamp: Some("hlc"),
             local: &["stock"],
         },
-        "tenant" | "shop_policy" | "product_barcode" | "device" => Policy::Merged {
-            stamp: None,
-            local: &[],
-        },
+        // An owner's answer to an alert: the later one wins on every counter.
+        "tenant" | "shop_policy" | "product_barcode" | "device" | "alert_resolution" => {
+            Policy::Merged {
+                stamp: None,
+                local: &[],
+            }
+        }
         "seat" | "seat_recovery_code" => Policy::Seat,
         _ => return None,
     })
@@ -204,9 +207,11 @@ fn stamp_of(
             .map(|_| text.to_owned())
             .ok_or_else(|| bad(format!("record {}: a malformed HLC stamp", record.seq)));
     }
+    // The record's place in its device's chain orders a device's writes within one
+    // millisecond: the owner's second answer a moment after the first is the later one.
     HlcTimestamp {
         wall_ms: record.time_ms.max(0),
-        counter: 0,
+        counter: u32::try_from(record.seq).unwrap_or(u32::MAX),
         device: record.device_id,
     }
     .encode()
@@ -1025,6 +1030,39 @@ mod tests {
                 "device id breaks the tie"
             );
         }
+    }
+
+    #[test]
+    fn without_a_stamp_column_a_devices_later_record_wins_in_the_same_millisecond() {
+        let record = |seq: u64, device: u128| AuditRecord {
+            tenant_id: Uuid::from_u128(7),
+            device_id: Uuid::from_u128(device),
+            seq,
+            prev_hash: [0; 32],
+            time_ms: 1_000,
+            seat_id: None,
+            role: "owner".into(),
+            action: "cloud_alert.resolve".into(),
+            entity_type: "owner_alert".into(),
+            entity_id: "a1".into(),
+            before: None,
+            after: None,
+        };
+        let row = Map::new();
+        let first = stamp_of(None, &row, &record(41, 1)).unwrap();
+        let second = stamp_of(None, &row, &record(42, 1)).unwrap();
+        assert!(second > first, "{second} after {first}");
+        let mut resolution = empty();
+        for (note, stamp) in [("found it", &second), ("looking", &first)] {
+            apply(
+                &mut resolution,
+                None,
+                Some(json!({"id": "a1", "note": note})),
+                stamp,
+                1,
+            );
+        }
+        assert_eq!(resolution.data.unwrap()["note"], "found it");
     }
 
     #[test]

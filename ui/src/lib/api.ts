@@ -125,6 +125,7 @@ export const api = {
 
   linkCloud: (request: LinkRequest) => call("link_cloud", { request }),
   cloudAlerts: () => call("cloud_alerts"),
+  resolveCloudAlert: (alertId: string, note: string) => call("resolve_cloud_alert", { alertId, note }),
   syncNow: () => call("sync_now"),
   syncAlarms: () => call("sync_alarms"),
 };

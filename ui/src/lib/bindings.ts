@@ -549,7 +549,20 @@ export type CloudAlert = { id: string, kind: string,
 /**
  * The counter whose records raised it, by name when this terminal knows it.
  */
-terminal: string | null, detail: string, raised_at_ms: number, };
+terminal: string | null, detail: string, raised_at_ms: number, 
+/**
+ * The owner's answer, once one was given at any counter.
+ */
+resolution: AlertResolution | null, };
+
+/**
+ * How an alert was resolved: by whom, when, and what was done.
+ */
+export type AlertResolution = { 
+/**
+ * The seat's name, when this terminal knows the seat.
+ */
+resolved_by: string | null, resolved_at_ms: number, note: string, };
 
 /**
  * What linking gives back, shown once.
@@ -632,4 +645,5 @@ export interface Commands {
   sync_now: { args: Record<string, never>; returns: null };
   sync_alarms: { args: Record<string, never>; returns: Array<SyncAlarm> };
   cloud_alerts: { args: Record<string, never>; returns: Array<CloudAlert> };
+  resolve_cloud_alert: { args: { alertId: string; note: string }; returns: null };
 }

@@ -101,7 +101,22 @@ pub struct CloudAlert {
     pub terminal: Option<String>,
     pub detail: String,
     pub raised_at_ms: i64,
+    /// The owner's answer, once one was given at any counter.
+    pub resolution: Option<AlertResolution>,
 }
+
+/// How an alert was resolved: by whom, when, and what was done.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AlertResolution {
+    /// The seat's name, when this terminal knows the seat.
+    pub resolved_by: Option<String>,
+    pub resolved_at_ms: i64,
+    pub note: String,
+}
+
+/// The longest note an alert's resolution takes.
+pub const ALERT_NOTE_MAX: usize = 500;
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -388,20 +403,75 @@ impl Terminal {
     pub fn cloud_alerts(&self, token: &SessionToken) -> Result<Vec<CloudAlert>> {
         let (_auth, store) = self.authorize(token, Op::CloudAlerts)?;
         let mut stmt = store.reader().prepare(
-            "SELECT a.id, a.kind, d.name, a.detail, a.raised_at_ms
+            "SELECT a.id, a.kind, d.name, a.detail, a.raised_at_ms,
+                    r.resolved_at_ms, r.note, s.display_name
              FROM owner_alert a LEFT JOIN device d ON d.id = a.device_id
+             LEFT JOIN alert_resolution r ON r.id = a.id
+             LEFT JOIN seat s ON s.id = r.resolved_by
              ORDER BY a.raised_at_ms DESC, a.id DESC LIMIT 200",
         )?;
         let rows = stmt.query_map([], |r| {
+            let resolved_at_ms: Option<i64> = r.get(5)?;
             Ok(CloudAlert {
                 id: r.get(0)?,
                 kind: r.get(1)?,
                 terminal: r.get(2)?,
                 detail: r.get(3)?,
                 raised_at_ms: r.get(4)?,
+                resolution: match resolved_at_ms {
+                    Some(resolved_at_ms) => Some(AlertResolution {
+                        resolved_by: r.get(7)?,
+                        resolved_at_ms,
+                        note: r.get(6)?,
+                    }),
+                    None => None,
+                },
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The owner resolves a cloud alert with a note saying what was done (the phone was found
+    /// and one sale returned, the duplicate number was explained to the accountant...). An
+    /// audited write, shared through the cloud, so every counter shows it resolved; a later
+    /// resolution replaces an earlier one, here and, through the cloud, everywhere.
+    pub fn resolve_cloud_alert(
+        &self,
+        token: &SessionToken,
+        alert_id: &str,
+        note: &str,
+    ) -> Result<()> {
+        let (auth, mut store) = self.authorize(token, Op::ResolveCloudAlert)?;
+        let note = crate::error::required("note", note, ALERT_NOTE_MAX)?;
+        let (known, resolved_before): (bool, bool) = store.reader().query_row(
+            "SELECT EXISTS (SELECT 1 FROM owner_alert WHERE id = ?1),
+                    EXISTS (SELECT 1 FROM alert_resolution WHERE id = ?1)",
+            [alert_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if !known {
+            return Err(Error::NotFound(format!("cloud alert {alert_id}")));
+        }
+        let (signer, now) = (self.signer(), auth.now);
+        let op = Operation {
+            action: "cloud_alert.resolve",
+            entity_type: "owner_alert",
+            entity_id: alert_id.to_owned(),
+        };
+        let fields = [
+            ("resolved_by", Value::Text(auth.seat_id.to_string())),
+            ("resolved_at_ms", Value::Integer(now)),
+            ("note", Value::Text(note)),
+        ];
+        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
+            if resolved_before {
+                uow.update("alert_resolution", alert_id, &fields)
+            } else {
+                let mut row = vec![("id", Value::Text(alert_id.to_owned()))];
+                row.extend(fields.iter().cloned());
+                uow.insert("alert_resolution", alert_id, &row)
+            }
+        })
     }
 
     /// Links this standalone shop to a new tenant on the server at `request.server_url`: the

@@ -50,6 +50,7 @@ const REPLACED_TABLES: &[(&str, &[&str])] = &[
     ("seat", &[]),
     ("seat_recovery_code", &[]),
     ("owner_alert", &[]),
+    ("alert_resolution", &[]),
 ];
 
 /// What one apply did.
