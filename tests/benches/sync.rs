@@ -21,6 +21,8 @@
 //!
 //! Run: `cargo bench -p galla-tests --bench sync`
 //! Sizes: `GALLA_BENCH_OPS` (default 20,000) and `GALLA_BENCH_PULL_ROWS` (default 1,000,000).
+//! `GALLA_BENCH_COMPRESSION=pglz` stores the large values with PostgreSQL's default compression
+//! instead of the schema's lz4, to price that choice.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,6 +44,32 @@ fn env_usize(name: &str, default: usize) -> usize {
     }
 }
 
+/// Sets the compression of the columns the schema stores with lz4 (as the database's owner).
+async fn set_compression(cloud: &TestCloud, method: &str) {
+    assert!(
+        matches!(method, "pglz" | "lz4"),
+        "GALLA_BENCH_COMPRESSION is pglz or lz4"
+    );
+    let (client, conn) = tokio_postgres::connect(
+        &cloud
+            .cluster
+            .connection_string(galla_cloud::db::OWNER_ROLE, galla_cloud::db::DATABASE),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .expect("an owner connection");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE audit_record ALTER COLUMN record SET COMPRESSION {method};
+             ALTER TABLE shared_row ALTER COLUMN data SET COMPRESSION {method};
+             ALTER TABLE shared_row ALTER COLUMN stamps SET COMPRESSION {method};"
+        ))
+        .await
+        .expect("the compression set");
+    println!("large values compressed with {method}");
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -59,6 +87,9 @@ fn main() {
         .expect("a runtime");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let cloud = rt.block_on(TestCloud::start(&dir.path().join("cloud"), now_ms()));
+    if let Ok(method) = std::env::var("GALLA_BENCH_COMPRESSION") {
+        rt.block_on(set_compression(&cloud, &method));
+    }
     // The terminals sign requests with the real time; the test cloud's clock follows it.
     let running = Arc::new(AtomicBool::new(true));
     let ticker = {
