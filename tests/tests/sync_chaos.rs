@@ -17,15 +17,19 @@
 //! (thread timing still varies, the decisions do not). `GALLA_CHAOS_OPS` sets the number of
 //! operations (10,000 by default). Run through `scripts/keyring-session.sh`.
 //!
-//! Terminals are "killed" by dropping them (their sync loop stops at once between requests)
-//! and reopened; a SIGKILL in the middle of a write is the crash-consistency test's subject.
+//! Terminals are killed for real: the terminal is closed here, its data folder is opened by a
+//! child process (this test binary again, running `sync_until_killed`) that syncs through the
+//! same stormy proxy, and that process is sent SIGKILL after a random few milliseconds, part-way
+//! through whatever it was doing (a push the server took but the terminal never recorded, a pull
+//! being staged or applied, a checkpoint being stored); then the terminal is reopened here from
+//! what the killed process left on disk and the workload carries on with it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use galla_client::{
-    DataDir, EnrollTerminal, FinalizeRequest, LedgerPayment, LinkRequest, ManualClock,
+    Clock as _, DataDir, EnrollTerminal, FinalizeRequest, LedgerPayment, LinkRequest, ManualClock,
     NewCreditNote, NewCustomer, NewProduct, NewSeat, NewShop, OsKeychain, PaymentInput, ProductRef,
     ReturnLine, Role, SaleTerms, SecretKind, SecretString, SessionToken, Settlement, SyncSchedule,
     SyncWorker, Terminal,
@@ -88,10 +92,86 @@ impl Till {
     }
 
     /// Stops the loop and closes the terminal, as when its process ends.
-    fn kill(&mut self) {
+    fn close(&mut self) {
         self.worker = None;
         self.token = None;
         self.terminal = None;
+    }
+
+    /// Closes the terminal, lets a child process sync its data folder until its first pass has
+    /// begun and `run_ms` more have passed, and kills that process with SIGKILL wherever it is.
+    /// Whether the kill landed inside a pass (the usual case) is the answer.
+    fn kill_mid_sync(&mut self, now_ms: i64, run_ms: u64) -> bool {
+        self.close();
+        let passes = self.data.root().with_extension("passes");
+        let _ = std::fs::remove_file(&passes);
+        let mut child = std::process::Command::new(std::env::current_exe().expect("this test"))
+            .args(["--exact", "sync_until_killed", "--ignored", "--nocapture"])
+            .env(CHILD_DATA_DIR, self.data.root())
+            .env(CHILD_PASSES, &passes)
+            .env(CHILD_CLOCK_MS, now_ms.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("a child process");
+        let began = Instant::now();
+        while std::fs::read(&passes).map_or(true, |p| p.is_empty())
+            && began.elapsed() < Duration::from_secs(20)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(run_ms));
+        // Still syncing when killed: a child that could not open the terminal would have ended.
+        assert!(
+            child.try_wait().expect("the child's state").is_none(),
+            "{}'s child process ended by itself before it was killed",
+            self.name
+        );
+        child.kill().expect("SIGKILL");
+        let status = child.wait().expect("the child reaped");
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "{}'s child was killed by SIGKILL",
+            self.name
+        );
+        // The child writes `b` as a pass begins and `e` when it ends.
+        std::fs::read(&passes).is_ok_and(|p| p.last() == Some(&b'b'))
+    }
+}
+
+/// The child's data folder and the time its clock shows (the cloud's clock stands still while
+/// the child runs).
+const CHILD_DATA_DIR: &str = "GALLA_CHAOS_CHILD_DATA_DIR";
+const CHILD_CLOCK_MS: &str = "GALLA_CHAOS_CHILD_CLOCK_MS";
+/// A file the child marks as each pass begins and ends.
+const CHILD_PASSES: &str = "GALLA_CHAOS_CHILD_PASSES";
+
+/// Not a test: the child process of [`Till::kill_mid_sync`]. Opens the terminal the parent
+/// closed and syncs it, pass after pass, until it is killed (a pass that fails, as the proxy
+/// makes many do, is simply tried again).
+#[test]
+#[ignore = "run by the chaos test as its killed child process"]
+fn sync_until_killed() {
+    let (Ok(dir), Ok(now), Ok(passes)) = (
+        std::env::var(CHILD_DATA_DIR),
+        std::env::var(CHILD_CLOCK_MS),
+        std::env::var(CHILD_PASSES),
+    ) else {
+        return;
+    };
+    let keychain = OsKeychain::connect().expect("the parent's keychain");
+    let clock = Arc::new(ManualClock::at(now.parse().expect("a time")));
+    let t = Terminal::open(&DataDir::new(dir), &keychain, clock).expect("the terminal");
+    let mut marks = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(passes)
+        .expect("the marks file");
+    loop {
+        std::io::Write::write_all(&mut marks, b"b").expect("a mark");
+        let _ = t.sync_pass(&keychain);
+        std::io::Write::write_all(&mut marks, b"e").expect("a mark");
     }
 }
 
@@ -484,7 +564,7 @@ fn three_terminals_through_a_faulty_network_lose_nothing_and_duplicate_nothing()
     let mut rng = StdRng::seed_from_u64(seed);
     let mut done: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut server_down_until: Option<usize> = None;
-    let (mut restarts, mut kills) = (0, 0);
+    let (mut restarts, mut kills, mut kills_mid_pass) = (0, 0, 0);
     let started = Instant::now();
     for i in 0..ops {
         w.advance(rng.random_range(50..400));
@@ -502,7 +582,9 @@ fn three_terminals_through_a_faulty_network_lose_nothing_and_duplicate_nothing()
         }
         if rng.random_bool(0.001) {
             let till = &mut tills[rng.random_range(0..3)];
-            till.kill();
+            if till.kill_mid_sync(w.clock.now_ms(), rng.random_range(0..60)) {
+                kills_mid_pass += 1;
+            }
             till.start(&w.keychain, &w.clock);
             kills += 1;
         }
@@ -544,7 +626,7 @@ fn three_terminals_through_a_faulty_network_lose_nothing_and_duplicate_nothing()
     assert!(quiet, "the terminals settled (seed {seed})");
     println!(
         "{ops} operations in {workload:?}: {done:?}; server restarts {restarts}, terminal kills \
-         {kills}; proxy: {} connections, {} refused, {} cut",
+         {kills} ({kills_mid_pass} inside a sync pass); proxy: {} connections, {} refused, {} cut",
         w.proxy
             .tally
             .connections
