@@ -843,6 +843,63 @@ fn a_terminal_enrolled_with_a_code_gets_the_whole_shop_and_sells_beside_the_firs
     assert_eq!(b.status().unwrap().terminal_name, "Counter 2");
 }
 
+#[test]
+fn a_terminal_whose_first_pull_failed_joins_with_the_same_code() {
+    let w = World::new();
+    let (a, owner, _) = w.shop("a");
+    let totp = w.link(&a, &owner);
+    let tenant = a.tenant_id();
+    let code = w.enrollment_code(tenant, &totp);
+    let request = EnrollTerminal {
+        server_url: w.cloud.url(),
+        ca_pem: w.cloud.ca_pem.clone(),
+        code: code.clone(),
+        terminal_name: "Counter 2".into(),
+    };
+
+    // The owner's terminal has not synced since linking: the code is redeemed, but the shop
+    // is not on the cloud yet, and the new terminal says what to do. Nothing is left half-made.
+    let b_dir = DataDir::new(w.dir.path().join("b"));
+    let first = Terminal::enroll(&b_dir, w.keychain.as_ref(), w.clock.clone(), &request);
+    match &first {
+        Err(Error::CloudProtocol { detail }) => {
+            assert!(detail.contains("try the same code again"), "{detail}")
+        }
+        other => panic!("expected the shop to be missing, got {other:?}"),
+    }
+    assert!(!b_dir.db_path().exists());
+    let devices = "SELECT count(*) FROM device";
+    assert_eq!(w.count(tenant, devices), 2, "the owner's terminal and B");
+
+    // Another terminal cannot take the redeemed code, even now.
+    let c_dir = DataDir::new(w.dir.path().join("c"));
+    assert!(matches!(
+        Terminal::enroll(&c_dir, w.keychain.as_ref(), w.clock.clone(), &request),
+        Err(Error::CloudRefused { .. })
+    ));
+
+    // The owner's terminal syncs; B tries the same code again and joins as the same device.
+    a.sync_pass(w.keychain.as_ref()).unwrap();
+    let b = Terminal::enroll(&b_dir, w.keychain.as_ref(), w.clock.clone(), &request).unwrap();
+    assert_eq!(b.status().unwrap().shop_name, "Sharma Mobiles");
+    assert_eq!(w.count(tenant, devices), 2, "no second device for B");
+    let seat = a.session_info(&owner).unwrap().seat_id;
+    let on_b = b.sign_in(seat, &SecretString::new(OWNER_PASSPHRASE), None);
+    assert!(
+        matches!(on_b, Err(Error::SecondFactorRequired) | Ok(_)),
+        "{on_b:?}"
+    );
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+
+    // Once B has sent its first record, the code is spent for good, even for B's own key.
+    drop(b);
+    std::fs::remove_file(b_dir.db_path()).unwrap();
+    assert!(matches!(
+        Terminal::enroll(&b_dir, w.keychain.as_ref(), w.clock.clone(), &request),
+        Err(Error::CloudRefused { .. })
+    ));
+}
+
 /// Sells one phone with `imei` for cash on `t`; the invoice number.
 fn sell_phone(t: &Terminal, who: &SessionToken, imei: &str) -> String {
     let cart = t

@@ -11,8 +11,11 @@
 //! operation. Like creating a shop, all of this happens in `galla.db.new` and becomes
 //! `galla.db` only when complete, so a failure at any step leaves no half-made terminal.
 //!
-//! A code is spent when the server answers it: if the pull that follows fails (the network
-//! drops), the owner issues a new code and removes the half-enrolled device from the roster.
+//! A code is this terminal's once the server answers it. If the pull that follows fails (the
+//! network drops, the owner's terminal has not synced yet), nothing is kept but the keys, and
+//! trying again with the same code within its fifteen minutes finishes the job: the keys an
+//! unfinished attempt left in the keychain are used again, and the cloud answers a redeemed
+//! code again for the key that redeemed it, as long as that device has sent nothing.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -129,9 +132,16 @@ impl Terminal {
         let client = CloudClient::new(&valid.server_url, &valid.ca_pem)?;
         dir.create()?;
         let install_id = dir.install_id_or_new()?;
-        // As in `init`: keys filed for an install without a database belong to an attempt that
-        // never finished, and replacing them loses nothing.
-        let keys = TerminalKeys::create(keychain, install_id)?;
+        // Keys filed for an install without a database belong to an attempt that never finished:
+        // perhaps one that redeemed this very code and then failed to pull, which the cloud
+        // answers again only for the same device key. So they are used again, not replaced.
+        let keys = match TerminalKeys::load(keychain, install_id) {
+            Ok(keys) => keys,
+            Err(Error::KeyMissing { .. } | Error::KeyDamaged { .. }) => {
+                TerminalKeys::create(keychain, install_id)?
+            }
+            Err(e) => return Err(e),
+        };
         let result = build_enrolled_database(dir, &keys, clock.as_ref(), &client, &valid);
         dir.remove_unfinished();
         let enrolled = result?;
@@ -215,7 +225,8 @@ fn build_enrolled_database(
     if shop == 0 {
         return Err(Error::CloudProtocol {
             detail: "the cloud has none of this shop's records yet: the owner's terminal must \
-                     sync once before another terminal joins (ask the owner for a new code)"
+                     sync once before another terminal joins; then try the same code again \
+                     (it stays good for this terminal for its fifteen minutes)"
                 .into(),
         });
     }

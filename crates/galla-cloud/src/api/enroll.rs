@@ -6,6 +6,11 @@
 //! Codes are ten Crockford base32 characters (50 bits), shown as `XXXXX-XXXXX`; the server keeps
 //! only an HMAC of each under a KMS key the database never holds. Guessing is bounded by the sensitive-route rate limit per address and the
 //! fifteen-minute life.
+//!
+//! A code is one terminal's: once redeemed, it answers only the key that redeemed it, and only
+//! while that device has sent nothing (its first pull failed and it is trying again). So a
+//! code's routing row lives its fifteen minutes rather than going at the first redemption (the
+//! V2 schema's comment predates this); to anyone else a redeemed code reads as a wrong one.
 
 use std::sync::Arc;
 
@@ -158,6 +163,19 @@ pub async fn enroll_device(
         }
         return Err(e.into());
     }
+    tracing::info!(%tenant, %device_id, series = %device.series_code, "device enrolled");
+    enrollment(state, tx, tenant, device_id, device.series_code.clone()).await
+}
+
+/// What an enrolled device is given: its id and series, the tenant's keys, the roster and the
+/// log's identity.
+async fn enrollment(
+    state: &AppState,
+    tx: &Transaction<'_>,
+    tenant: Uuid,
+    device_id: Uuid,
+    series_code: String,
+) -> ApiResult<EnrollResponse> {
     let mut keys = vec![];
     for row in tx
         .query(
@@ -194,11 +212,10 @@ pub async fn enroll_device(
             revoked: r.get(3),
         })
         .collect();
-    tracing::info!(%tenant, %device_id, series = %device.series_code, "device enrolled");
     Ok(EnrollResponse {
         tenant_id: tenant,
         device_id,
-        series_code: device.series_code.clone(),
+        series_code,
         keys,
         seats,
         log_origin: state.log.origin(tenant),
@@ -257,9 +274,8 @@ pub async fn redeem(
         .tenant_tx(tenant, async |tx| -> ApiResult<EnrollResponse> {
             let Some(row) = tx
                 .query_opt(
-                    "SELECT series_code FROM enrollment_code
-                     WHERE tenant_id = $1 AND code_hash = $2 AND redeemed_by IS NULL
-                       AND expires_at_ms > $3
+                    "SELECT series_code, redeemed_by FROM enrollment_code
+                     WHERE tenant_id = $1 AND code_hash = $2 AND expires_at_ms > $3
                      FOR UPDATE",
                     &[&tenant, &&hash[..], &now],
                 )
@@ -272,21 +288,49 @@ pub async fn redeem(
                 public_key: public,
                 series_code: row.get(0),
             };
+            if let Some(redeemed_by) = row.get::<_, Option<Uuid>>(1) {
+                // The same terminal asking again, its first pull having failed: it gets its
+                // enrollment again. Anyone else gets the answer a wrong code gets.
+                return again(&state, tx, tenant, redeemed_by, &device).await;
+            }
             let response = enroll_device(&state, tx, tenant, &device).await?;
             tx.execute(
                 "UPDATE enrollment_code SET redeemed_by = $3 WHERE tenant_id = $1 AND code_hash = $2",
                 &[&tenant, &&hash[..], &response.device_id],
             )
             .await?;
-            tx.execute(
-                "DELETE FROM enrollment_route WHERE code_hash = $1",
-                &[&&hash[..]],
-            )
-            .await?;
             Ok(response)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(response)))
+}
+
+/// A code redeemed already, redeemed again: answered only for the key that redeemed it, while
+/// the code is live (its fifteen minutes) and that device has sent nothing and is neither
+/// revoked nor marked for wipe. A terminal whose first pull failed (the network dropped, the
+/// owner's terminal had not synced yet) then finishes joining with the same code, instead of
+/// leaving a half-enrolled device behind and the owner issuing another.
+async fn again(
+    state: &AppState,
+    tx: &Transaction<'_>,
+    tenant: Uuid,
+    redeemed_by: Uuid,
+    asking: &NewDevice,
+) -> ApiResult<EnrollResponse> {
+    let same = tx
+        .query_opt(
+            "SELECT series_code FROM device
+             WHERE tenant_id = $1 AND device_id = $2 AND public_key = $3 AND audit_seq = 0
+               AND revoked_at IS NULL AND wipe_requested_at_ms IS NULL
+               AND quarantined_at_ms IS NULL",
+            &[&tenant, &redeemed_by, &&asking.public_key[..]],
+        )
+        .await?;
+    let Some(row) = same else {
+        return Err(invalid_code());
+    };
+    tracing::info!(%tenant, device = %redeemed_by, "enrollment answered again for its own device");
+    enrollment(state, tx, tenant, redeemed_by, row.get(0)).await
 }
 
 /// `GET /v1/device/status`: a signed request; the device learns it is revoked or must wipe
