@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use galla_client::{
-    AuditReport, DataDir, NewSeat, NewShop, OsKeychain, Role, SecondFactor, SecretKind,
-    SecretStore, SecretString, SessionToken, SystemClock, Terminal, doctor,
+    AuditReport, DataDir, EnrollTerminal, NewSeat, NewShop, OsKeychain, Role, SecondFactor,
+    SecretKind, SecretStore, SecretString, SessionToken, SystemClock, Terminal, doctor,
 };
 
 #[derive(Parser)]
@@ -91,6 +91,26 @@ enum Command {
     /// (with the reason). Needs no shop.
     #[command(subcommand)]
     Check(CheckCommand),
+    /// Join a shop that is on its cloud, as a new terminal in an empty data folder, with the
+    /// one-time code the owner issued. The code is read from standard input (or a prompt), so
+    /// it stays out of the shell's history; a failed attempt may be retried with the same code.
+    Enroll {
+        /// `https://host[:port]` of the shop's cloud.
+        #[arg(long)]
+        server: String,
+        /// The cloud's CA certificate (a PEM file), pinned from now on.
+        #[arg(long)]
+        ca: PathBuf,
+        /// What this till is called in the shop, e.g. "Counter 3".
+        #[arg(long)]
+        name: String,
+    },
+    /// One sync with the shop's cloud now: send what is queued, check the cloud's log, take in
+    /// the shop's news. Exit 1 when the cloud's log failed a check (an alarm for the owner).
+    Sync {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -562,6 +582,74 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             println!("Keys are in the {} (never on disk).", keychain.backend());
             Ok(())
+        }
+        Command::Enroll { server, ca, name } => {
+            let keychain = OsKeychain::connect()?;
+            let ca_pem = std::fs::read_to_string(ca).map_err(|e| {
+                refused(format!(
+                    "cannot read the CA certificate {}: {e}",
+                    ca.display()
+                ))
+            })?;
+            let code = read_secret(cli.secret_stdin, "Enrollment code: ")?;
+            let request = EnrollTerminal {
+                server_url: server.clone(),
+                ca_pem,
+                code: code.expose().to_owned(),
+                terminal_name: name.clone(),
+            };
+            let t = Terminal::enroll(&dir, &keychain, Arc::new(SystemClock), &request)?;
+            let s = t.status()?;
+            println!(
+                "Joined {:?} as {:?}, invoice series {}",
+                s.shop_name, s.terminal_name, s.series_code
+            );
+            println!("The shop's seats sign in here with the secrets they already have.");
+            Ok(())
+        }
+        Command::Sync { json: as_json } => {
+            let keychain = OsKeychain::connect()?;
+            let t = Terminal::open(&dir, &keychain, Arc::new(SystemClock))?;
+            let r = t.sync_pass(&keychain)?;
+            if *as_json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "pushed": r.pushed,
+                        "server_seq": r.server_seq,
+                        "checkpoint_size": r.checkpoint_size,
+                        "pulled": {
+                            "written": r.pulled.written,
+                            "kept_local": r.pulled.kept_local,
+                            "skipped": r.pulled.skipped,
+                        },
+                        "alarms": r.alarms,
+                    })
+                );
+            } else {
+                println!(
+                    "sent {} record{}; the cloud holds this terminal's chain to {}",
+                    r.pushed,
+                    if r.pushed == 1 { "" } else { "s" },
+                    r.server_seq
+                );
+                println!("cloud log checked to {} records", r.checkpoint_size);
+                println!(
+                    "took in {} rows ({} kept for this terminal's unsent changes, {} not for this version)",
+                    r.pulled.written, r.pulled.kept_local, r.pulled.skipped
+                );
+                for a in &r.alarms {
+                    println!("ALARM {}: {}", a.kind, a.detail);
+                }
+            }
+            if r.alarms.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Found(
+                    "the cloud's log failed a check: the owner must see this (galla-cli audit, the sync screen)"
+                        .into(),
+                ))
+            }
         }
         Command::Doctor { json: as_json } => {
             let as_json = *as_json;
