@@ -55,6 +55,7 @@ fn galla_commands() -> &'static [&'static str] {
         "find_customers",
         "customer",
         "add_customer",
+        "update_customer",
         "ledger_statement",
         "record_ledger_payment",
         "day_report",

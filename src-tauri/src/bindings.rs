@@ -86,6 +86,7 @@ fn generate() -> String {
         c::CreditNote,
         c::CreditNoteLine,
         c::NewCustomer,
+        c::CustomerChanges,
         c::CustomerView,
         c::LedgerPayment,
         c::LedgerEntry,

@@ -2,8 +2,8 @@
 //! close. Each command is a line over `galla-client`, which checks the seat's permission.
 
 use galla_client::{
-    CreditNote, CustomerView, DayReport, ImportReport, Invoice, InvoiceSummary, LedgerPayment,
-    NewCreditNote, NewCustomer, NewProduct, Settlement, Statement,
+    CreditNote, CustomerChanges, CustomerView, DayReport, ImportReport, Invoice, InvoiceSummary,
+    LedgerPayment, NewCreditNote, NewCustomer, NewProduct, Settlement, Statement,
 };
 use uuid::Uuid;
 
@@ -76,6 +76,19 @@ pub async fn add_customer(
     customer: NewCustomer,
 ) -> Result<Uuid, CommandError> {
     with_session(state.inner(), move |t, s| t.add_customer(s, &customer)).await
+}
+
+/// Corrects a customer: only the fields sent change.
+#[tauri::command]
+pub async fn update_customer(
+    state: tauri::State<'_, AppState>,
+    customer_id: Uuid,
+    changes: CustomerChanges,
+) -> Result<(), CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.update_customer(s, customer_id, &changes)
+    })
+    .await
 }
 
 #[tauri::command]

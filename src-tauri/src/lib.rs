@@ -188,6 +188,7 @@ pub fn run() {
             counter_commands::find_customers,
             counter_commands::customer,
             counter_commands::add_customer,
+            counter_commands::update_customer,
             counter_commands::ledger_statement,
             counter_commands::record_ledger_payment,
             counter_commands::day_report,

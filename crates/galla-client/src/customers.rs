@@ -32,6 +32,116 @@ pub struct NewCustomer {
     pub marketing_consent: bool,
 }
 
+/// Changes to a stored customer, each field left out staying as it is. Phone, GSTIN, email and
+/// address given as empty text are cleared. A seat that sees PII masked can still correct a
+/// field by typing it in full; it cannot read what it replaces.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CustomerChanges {
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub phone: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub gstin: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub email: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub address: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub state_code: Option<u8>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub marketing_consent: Option<bool>,
+}
+
+impl CustomerChanges {
+    /// The customer as they would be after the changes, validated like a new one.
+    pub(crate) fn applied_to(&self, c: &Customer) -> Result<ValidCustomer, InputError> {
+        let pick = |change: &Option<String>, now: Option<String>| match change {
+            Some(v) => Some(v.clone()),
+            None => now,
+        };
+        NewCustomer {
+            name: self.name.clone().unwrap_or_else(|| c.name.clone()),
+            phone: pick(
+                &self.phone,
+                c.phone.as_ref().map(|p| p.as_e164().to_owned()),
+            ),
+            gstin: pick(&self.gstin, c.gstin.as_ref().map(|g| g.as_str().to_owned())),
+            email: pick(&self.email, c.email.clone()),
+            address: pick(&self.address, c.address.clone()),
+            state_code: self.state_code.or(c.state_code),
+            marketing_consent: self.marketing_consent.unwrap_or(c.marketing_consent),
+        }
+        .validate()
+    }
+}
+
+/// The columns of `now` that `new` changes, encrypted and indexed as `insert` writes them.
+/// Only these are written: a column re-encrypted with its old value would read as an edit of
+/// it (a new nonce, new bytes) and could undo another counter's edit of that field when the
+/// cloud merges the two.
+pub(crate) fn changed_fields(
+    cipher: &ColumnCipher,
+    id: Uuid,
+    now: &Customer,
+    new: &ValidCustomer,
+) -> Result<Vec<Field>> {
+    let enc = |column: &'static str, v: Option<&str>| -> Result<Value> {
+        Ok(blob(
+            v.map(|s| cipher.encrypt_text(TABLE, column, id, s))
+                .transpose()?,
+        ))
+    };
+    let mut fields: Vec<Field> = Vec::new();
+    if new.name != now.name {
+        fields.push(("name", Value::Text(new.name.clone())));
+    }
+    if new.phone != now.phone {
+        let phone = new.phone.as_ref().map(Phone::as_e164);
+        fields.push(("phone_ct", enc("phone_ct", phone)?));
+        fields.push((
+            "phone_bidx",
+            blob(phone.map(|p| cipher.blind_index(BIDX_PHONE, p))),
+        ));
+    }
+    if new.gstin != now.gstin {
+        let gstin = new.gstin.as_ref().map(Gstin::as_str);
+        fields.push(("gstin_ct", enc("gstin_ct", gstin)?));
+        fields.push((
+            "gstin_bidx",
+            blob(gstin.map(|g| cipher.blind_index(BIDX_GSTIN, g))),
+        ));
+    }
+    if new.email != now.email {
+        fields.push(("email_ct", enc("email_ct", new.email.as_deref())?));
+    }
+    if new.address != now.address {
+        fields.push(("address_ct", enc("address_ct", new.address.as_deref())?));
+    }
+    if new.state_code != now.state_code {
+        fields.push((
+            "state_code",
+            new.state_code
+                .map_or(Value::Null, |s| Value::Integer(s.into())),
+        ));
+    }
+    if new.marketing_consent != now.marketing_consent {
+        fields.push((
+            "marketing_consent",
+            Value::Integer(new.marketing_consent.into()),
+        ));
+    }
+    Ok(fields)
+}
+
 /// A stored customer, decrypted for a seat allowed to see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Customer {

@@ -37,7 +37,7 @@ pub use catalogue::{ImportReport, NewProduct, PriceBasis, Product, RowError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credit_notes::{CreditNote, CreditNoteLine, NewCreditNote, ReturnLine, Settlement};
 pub use crypto::SecretString;
-pub use customers::{Customer, CustomerView, NewCustomer};
+pub use customers::{Customer, CustomerChanges, CustomerView, NewCustomer};
 pub use day_close::{DayReport, HsnRow, NumberRange, TaxTotals};
 pub use doctor::{DoctorReport, doctor};
 pub use error::{Error, InputError, Result};

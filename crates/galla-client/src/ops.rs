@@ -98,6 +98,7 @@ ops! {
     ImportCatalogue => Needs(P::EditCatalogue), "import products";
 
     AddCustomer => Needs(P::EditCustomers), "add a customer";
+    EditCustomer => Needs(P::EditCustomers), "change a customer's details";
     ViewCustomer => Needs(P::ViewCustomers), "see a customer";
     FindCustomers => Needs(P::ViewCustomers), "look up customers";
     ImportCustomers => Needs(P::EditCustomers), "import customers";

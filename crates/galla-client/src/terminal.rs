@@ -821,6 +821,38 @@ impl Terminal {
         Ok(customer_id)
     }
 
+    /// Corrects a customer: the fields given change, the rest stay. Validated as a new customer
+    /// is; only the columns whose value changes are written, so an edit of the name on one
+    /// counter and of the phone on another both survive the cloud's merge. No change, no write.
+    pub fn update_customer(
+        &self,
+        token: &SessionToken,
+        customer_id: Uuid,
+        changes: &customers::CustomerChanges,
+    ) -> Result<()> {
+        let (auth, mut store) = self.authorize(token, Op::EditCustomer)?;
+        let now_customer = self
+            .customers_where(&store, "id = ?2", customer_id.to_string())?
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))?;
+        let valid = changes.applied_to(&now_customer)?;
+        let mut fields =
+            customers::changed_fields(&self.cipher, customer_id, &now_customer, &valid)?;
+        if fields.is_empty() {
+            return Ok(());
+        }
+        fields.push(("updated_at_ms", Value::Integer(auth.now)));
+        let op = Operation {
+            action: "customer.update",
+            entity_type: "customer",
+            entity_id: customer_id.to_string(),
+        };
+        let signer = self.signer();
+        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
+            uow.update(customers::TABLE, &customer_id.to_string(), &fields)
+        })
+    }
+
     /// A customer as this seat may see them: PII in full only with the reveal permission.
     pub fn customer(&self, token: &SessionToken, customer_id: Uuid) -> Result<CustomerView> {
         let (auth, store) = self.authorize(token, Op::ViewCustomer)?;

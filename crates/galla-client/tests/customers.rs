@@ -131,3 +131,116 @@ fn a_clerks_lookup_is_an_exact_phone_first_then_name_words() {
     );
     assert!(ids("   ").is_empty());
 }
+
+#[test]
+fn a_customer_is_corrected_field_by_field_and_only_what_changed_is_written() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let id = t
+        .add_customer(&owner, &common::customer("Ravi Sharma", "9876543210"))
+        .unwrap();
+    let stored = |column: &str| -> Option<Vec<u8>> {
+        fx.raw()
+            .query_row(
+                &format!("SELECT {column} FROM customer WHERE id = ?"),
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let phone_before = stored("phone_ct");
+    let records_before = t.status().unwrap().audit_records;
+
+    // A new name: found by it, not by the old one; the phone's ciphertext is untouched.
+    let rename = galla_client::CustomerChanges {
+        name: Some("  Ravi Kumar Sharma ".into()),
+        ..Default::default()
+    };
+    t.update_customer(&owner, id, &rename).unwrap();
+    assert_eq!(t.customer(&owner, id).unwrap().name, "Ravi Kumar Sharma");
+    let found: Vec<String> = t
+        .search_customers(&owner, "kuma", 10)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(found, ["Ravi Kumar Sharma"]);
+    assert_eq!(
+        stored("phone_ct"),
+        phone_before,
+        "an unchanged field is not rewritten"
+    );
+    assert_eq!(t.status().unwrap().audit_records, records_before + 1);
+
+    // The same again changes nothing and writes nothing.
+    t.update_customer(&owner, id, &rename).unwrap();
+    assert_eq!(t.status().unwrap().audit_records, records_before + 1);
+
+    // A new phone, typed as people do: the new number finds the customer, the old one does not.
+    t.update_customer(
+        &owner,
+        id,
+        &galla_client::CustomerChanges {
+            phone: Some("+91 98765-00000".into()),
+            address: Some("12 MG Road, Pune".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        t.find_customers_by_phone(&owner, "9876500000")
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        t.find_customers_by_phone(&owner, "9876543210")
+            .unwrap()
+            .is_empty()
+    );
+    let view = t.customer(&owner, id).unwrap();
+    assert_eq!(view.phone.as_deref(), Some("+919876500000"));
+    assert_eq!(view.address.as_deref(), Some("12 MG Road, Pune"));
+
+    // Bad input is refused and changes nothing; an empty address clears it.
+    let records = t.status().unwrap().audit_records;
+    for bad in [
+        galla_client::CustomerChanges {
+            gstin: Some("27AAPFU0939F1ZX".into()),
+            ..Default::default()
+        },
+        galla_client::CustomerChanges {
+            name: Some("   ".into()),
+            ..Default::default()
+        },
+        galla_client::CustomerChanges {
+            phone: Some("12345".into()),
+            ..Default::default()
+        },
+    ] {
+        assert!(
+            matches!(
+                t.update_customer(&owner, id, &bad),
+                Err(galla_client::Error::Invalid(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(t.status().unwrap().audit_records, records);
+    assert_eq!(t.customer(&owner, id).unwrap(), view);
+    t.update_customer(
+        &owner,
+        id,
+        &galla_client::CustomerChanges {
+            address: Some(String::new()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(t.customer(&owner, id).unwrap().address, None);
+    assert!(matches!(
+        t.update_customer(&owner, uuid::Uuid::now_v7(), &rename),
+        Err(galla_client::Error::NotFound(_))
+    ));
+    assert!(t.verify_audit(&owner).unwrap().is_intact());
+}

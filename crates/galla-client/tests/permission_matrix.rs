@@ -52,6 +52,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::EditCatalogue,            "YY..Y.."),
     (Op::ImportCatalogue,          "YY..Y.."),
     (Op::AddCustomer,              "YYY...."),
+    (Op::EditCustomer,             "YYY...."),
     (Op::ViewCustomer,             "YYYY.Y."),
     (Op::FindCustomers,            "YYYY.Y."),
     (Op::ImportCustomers,          "YYY...."),
@@ -394,6 +395,14 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
                 assert_eq!(r.imported, 1, "{r:?}");
             })
         }
+        Op::EditCustomer => t.update_customer(
+            &c.who,
+            c.customer,
+            &galla_client::CustomerChanges {
+                address: Some("12 MG Road, Pune".into()),
+                ..Default::default()
+            },
+        ),
         Op::AddCustomer => t
             .add_customer(
                 &c.who,

@@ -1,7 +1,8 @@
 // Returns and the counter's other screens in the real window: the owner finds an invoice by an
 // IMEI it sold, takes one cover back on a credit note (cash), is stopped from taking back more
 // than is left, and sees the day's figures; a cover goes on udhaar to a customer created from
-// the till, who is then found by phone with her balance, and pays part of it. A counter-staff seat then opens the same invoice and is shown no way to
+// the till, who is then found by phone with her balance, pays part of it, and has her name and
+// number corrected (found by the new one). A counter-staff seat then opens the same invoice and is shown no way to
 // return or cancel it, and no day close (the engine would refuse both anyway).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -82,6 +83,19 @@ test("an invoice found by IMEI is partly returned on a credit note; staff see no
     await click(b, "record-payment");
     await b.waitUntil(async () => (await text(b, "udhaar-balance")) === "₹199.00", { timeout: 10000 });
     await shoot(b, "customers.png");
+
+    // Her name was misspelt and she has a new number: corrected, she is found by the new one,
+    // with her udhaar where it was.
+    await click(b, "edit-customer");
+    await type(b, "edit-customer-name", "Meenakshi Iyer");
+    await type(b, "edit-customer-phone", "98111 22222");
+    await click(b, "save-customer-edit");
+    await b.waitUntil(async () => (await text(b, "customer-profile")).startsWith("Meenakshi Iyer"), { timeout: 10000 });
+    await type(b, "customer-query", "9811122222");
+    await click(b, "customer-search");
+    await b.waitUntil(async () => (await text(b, "customer-phone-shown")) === "+919811122222", { timeout: 10000 });
+    assert.equal(await text(b, "udhaar-balance"), "₹199.00");
+    await shoot(b, "customer-edited.png");
 
     // Counter staff: the invoice opens, but nothing offers to return or cancel it.
     await click(b, "sign-out");

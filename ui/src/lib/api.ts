@@ -12,6 +12,7 @@ import type {
   LedgerPayment,
   LinkRequest,
   NewCreditNote,
+  CustomerChanges,
   NewCustomer,
   NewProduct,
   NewSeat,
@@ -112,6 +113,7 @@ export const api = {
   findCustomers: (query: string) => call("find_customers", { query }),
   customer: (customerId: string) => call("customer", { customerId }),
   addCustomer: (customer: NewCustomer) => call("add_customer", { customer }),
+  updateCustomer: (customerId: string, changes: CustomerChanges) => call("update_customer", { customerId, changes }),
   ledgerStatement: (customerId: string, fromMs: number, toMs: number) =>
     call("ledger_statement", { customerId, fromMs, toMs }),
   recordLedgerPayment: (customerId: string, payment: LedgerPayment) =>

@@ -450,6 +450,13 @@ export type CreditNoteLine = { invoice_line_no: number, sku: string, description
 export type NewCustomer = { name: string, phone: string | null, gstin: string | null, email: string | null, address: string | null, state_code: number | null, marketing_consent: boolean, };
 
 /**
+ * Changes to a stored customer, each field left out staying as it is. Phone, GSTIN, email and
+ * address given as empty text are cleared. A seat that sees PII masked can still correct a
+ * field by typing it in full; it cannot read what it replaces.
+ */
+export type CustomerChanges = { name?: string, phone?: string, gstin?: string, email?: string, address?: string, state_code?: number, marketing_consent?: boolean, };
+
+/**
  * A customer as a seat sees them: phone, GSTIN, email and address in full only for a seat
  * allowed to reveal PII, otherwise masked to what a clerk needs to recognise the right person.
  */
@@ -634,6 +641,7 @@ export interface Commands {
   find_customers: { args: { query: string }; returns: Array<CustomerView> };
   customer: { args: { customerId: string }; returns: CustomerView };
   add_customer: { args: { customer: NewCustomer }; returns: string };
+  update_customer: { args: { customerId: string; changes: CustomerChanges }; returns: null };
   ledger_statement: { args: { customerId: string; fromMs: number; toMs: number }; returns: Statement };
   record_ledger_payment: { args: { customerId: string; payment: LedgerPayment }; returns: Statement };
   day_report: { args: { dayText: string }; returns: DayReport };
