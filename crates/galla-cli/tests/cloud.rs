@@ -2,36 +2,15 @@
 //! joins a shop with the owner's code through `galla-cli enroll`, and `galla-cli sync` sends
 //! and takes in what a sync pass does. Separate processes on the real Secret Service.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod common;
+
 use std::sync::Arc;
 
+use common::{cli, text};
 use galla_client::{
     DataDir, LinkRequest, NewShop, OsKeychain, SecretString, SystemClock, Terminal,
 };
 use galla_cloud::testing::TestCloud;
-
-fn cli(data: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_galla-cli"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    match child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.unwrap(),
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -98,13 +77,13 @@ fn a_till_joins_with_the_owners_code_and_syncs_from_the_command_line() {
     ];
 
     // A standalone folder has nothing to sync with, and says what to do.
-    let out = cli(&joining, &["sync"], "");
+    let out = cli(&joining, &["sync"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).is_empty());
 
     // A mistyped code is refused before anything is sent; the real one, typed as read out
     // (lower case, a space), joins the shop.
-    let out = cli(&joining, &enroll, "12345\n");
+    let out = cli(&joining, &enroll, Some("12345\n"));
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("ten letters and digits"),
@@ -113,7 +92,7 @@ fn a_till_joins_with_the_owners_code_and_syncs_from_the_command_line() {
     );
     assert!(!joining.join("galla.db").exists());
     let typed = format!("{}\n", code.code.to_lowercase().replace('-', " "));
-    let out = cli(&joining, &enroll, &typed);
+    let out = cli(&joining, &enroll, Some(&typed));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(
@@ -124,14 +103,14 @@ fn a_till_joins_with_the_owners_code_and_syncs_from_the_command_line() {
     assert!(!said.contains(&code.code) && !text(&out.stderr).contains(&code.code));
 
     // Its first sync sends its enrollment record; the next has nothing to send.
-    let out = cli(&joining, &["sync"], "");
+    let out = cli(&joining, &["sync"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("sent 1 record;"),
         "{}",
         text(&out.stdout)
     );
-    let out = cli(&joining, &["sync", "--json"], "");
+    let out = cli(&joining, &["sync", "--json"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["pushed"], 0);
@@ -149,7 +128,7 @@ fn a_till_joins_with_the_owners_code_and_syncs_from_the_command_line() {
     assert_eq!(held, 1);
 
     // The code was this till's: a third folder cannot use it.
-    let out = cli(&tmp.path().join("third"), &enroll, &typed);
+    let out = cli(&tmp.path().join("third"), &enroll, Some(&typed));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
     assert!(!tmp.path().join("third").join("galla.db").exists());
 }

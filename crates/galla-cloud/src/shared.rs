@@ -49,18 +49,8 @@ pub enum Policy {
     Seat,
 }
 
-/// The tables whose rows are facts (see [`Policy::Fact`]).
-pub const FACT_TABLES: &[&str] = &[
-    "invoice",
-    "invoice_line",
-    "invoice_imei",
-    "payment",
-    "credit_note",
-    "credit_note_line",
-    "credit_note_imei",
-    "ledger_entry",
-    "day_close",
-];
+/// The tables whose rows are facts (see [`Policy::Fact`]), as both ends know them.
+pub use galla_proto::api::FACT_TABLES;
 
 /// The policy of a terminal table, or `None` for tables that are not shared.
 pub fn policy(table: &str) -> Option<Policy> {

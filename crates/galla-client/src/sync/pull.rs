@@ -25,19 +25,8 @@ use rusqlite::types::Value;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
-
-/// Tables whose rows are facts: inserted once, never changed by a pull.
-const FACT_TABLES: &[&str] = &[
-    "invoice",
-    "invoice_line",
-    "invoice_imei",
-    "payment",
-    "credit_note",
-    "credit_note_line",
-    "credit_note_imei",
-    "ledger_entry",
-    "day_close",
-];
+// Facts (see the list) are inserted once and never changed by a pull.
+use galla_proto::api::FACT_TABLES;
 
 /// Tables whose rows a pull replaces (or deletes), keeping the local-only columns.
 const REPLACED_TABLES: &[(&str, &[&str])] = &[
