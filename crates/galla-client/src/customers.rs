@@ -94,52 +94,29 @@ pub(crate) fn changed_fields(
     now: &Customer,
     new: &ValidCustomer,
 ) -> Result<Vec<Field>> {
-    let enc = |column: &'static str, v: Option<&str>| -> Result<Value> {
-        Ok(blob(
-            v.map(|s| cipher.encrypt_text(TABLE, column, id, s))
-                .transpose()?,
-        ))
-    };
-    let mut fields: Vec<Field> = Vec::new();
-    if new.name != now.name {
-        fields.push(("name", Value::Text(new.name.clone())));
+    // Each field and the columns it is stored in (the ciphertext and its blind index).
+    let changed: Vec<&[&str]> = [
+        (new.name != now.name, &["name"][..]),
+        (new.phone != now.phone, &["phone_ct", "phone_bidx"]),
+        (new.gstin != now.gstin, &["gstin_ct", "gstin_bidx"]),
+        (new.email != now.email, &["email_ct"]),
+        (new.address != now.address, &["address_ct"]),
+        (new.state_code != now.state_code, &["state_code"]),
+        (
+            new.marketing_consent != now.marketing_consent,
+            &["marketing_consent"],
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(differs, columns)| differs.then_some(columns))
+    .collect();
+    if changed.is_empty() {
+        return Ok(Vec::new());
     }
-    if new.phone != now.phone {
-        let phone = new.phone.as_ref().map(Phone::as_e164);
-        fields.push(("phone_ct", enc("phone_ct", phone)?));
-        fields.push((
-            "phone_bidx",
-            blob(phone.map(|p| cipher.blind_index(BIDX_PHONE, p))),
-        ));
-    }
-    if new.gstin != now.gstin {
-        let gstin = new.gstin.as_ref().map(Gstin::as_str);
-        fields.push(("gstin_ct", enc("gstin_ct", gstin)?));
-        fields.push((
-            "gstin_bidx",
-            blob(gstin.map(|g| cipher.blind_index(BIDX_GSTIN, g))),
-        ));
-    }
-    if new.email != now.email {
-        fields.push(("email_ct", enc("email_ct", new.email.as_deref())?));
-    }
-    if new.address != now.address {
-        fields.push(("address_ct", enc("address_ct", new.address.as_deref())?));
-    }
-    if new.state_code != now.state_code {
-        fields.push((
-            "state_code",
-            new.state_code
-                .map_or(Value::Null, |s| Value::Integer(s.into())),
-        ));
-    }
-    if new.marketing_consent != now.marketing_consent {
-        fields.push((
-            "marketing_consent",
-            Value::Integer(new.marketing_consent.into()),
-        ));
-    }
-    Ok(fields)
+    Ok(stored_columns(cipher, id, new)?
+        .into_iter()
+        .filter(|(column, _)| changed.iter().any(|cs| cs.contains(column)))
+        .collect())
 }
 
 /// A stored customer, decrypted for a seat allowed to see it.
@@ -309,6 +286,19 @@ pub(crate) fn insert(
     c: &ValidCustomer,
     now_ms: i64,
 ) -> Result<()> {
+    let mut fields: Vec<Field> = vec![
+        ("id", Value::Text(id.to_string())),
+        ("tenant_id", Value::Text(tenant_id.to_string())),
+    ];
+    fields.extend(stored_columns(cipher, id, c)?);
+    fields.push(("created_at_ms", Value::Integer(now_ms)));
+    fields.push(("updated_at_ms", Value::Integer(now_ms)));
+    uow.insert(TABLE, &id.to_string(), &fields)
+}
+
+/// A customer's own columns as stored: PII encrypted under the customer's id, phone and GSTIN
+/// with their blind indexes.
+fn stored_columns(cipher: &ColumnCipher, id: Uuid, c: &ValidCustomer) -> Result<Vec<Field>> {
     let enc = |column: &'static str, v: Option<&str>| -> Result<Value> {
         Ok(blob(
             v.map(|s| cipher.encrypt_text(TABLE, column, id, s))
@@ -317,9 +307,7 @@ pub(crate) fn insert(
     };
     let phone = c.phone.as_ref().map(Phone::as_e164);
     let gstin = c.gstin.as_ref().map(Gstin::as_str);
-    let fields: Vec<Field> = vec![
-        ("id", Value::Text(id.to_string())),
-        ("tenant_id", Value::Text(tenant_id.to_string())),
+    Ok(vec![
         ("name", Value::Text(c.name.clone())),
         ("phone_ct", enc("phone_ct", phone)?),
         (
@@ -342,10 +330,7 @@ pub(crate) fn insert(
             "marketing_consent",
             Value::Integer(c.marketing_consent.into()),
         ),
-        ("created_at_ms", Value::Integer(now_ms)),
-        ("updated_at_ms", Value::Integer(now_ms)),
-    ];
-    uow.insert(TABLE, &id.to_string(), &fields)
+    ])
 }
 
 pub(crate) const SELECT: &str =

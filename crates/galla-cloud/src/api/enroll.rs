@@ -283,16 +283,16 @@ pub async fn redeem(
             else {
                 return Err(invalid_code());
             };
+            if let Some(redeemed_by) = row.get::<_, Option<Uuid>>(1) {
+                // The same terminal asking again, its first pull having failed: it gets its
+                // enrollment again. Anyone else gets the answer a wrong code gets.
+                return again(&state, tx, tenant, redeemed_by, &public).await;
+            }
             let device = NewDevice {
                 device_id: Uuid::now_v7(),
                 public_key: public,
                 series_code: row.get(0),
             };
-            if let Some(redeemed_by) = row.get::<_, Option<Uuid>>(1) {
-                // The same terminal asking again, its first pull having failed: it gets its
-                // enrollment again. Anyone else gets the answer a wrong code gets.
-                return again(&state, tx, tenant, redeemed_by, &device).await;
-            }
             let response = enroll_device(&state, tx, tenant, &device).await?;
             tx.execute(
                 "UPDATE enrollment_code SET redeemed_by = $3 WHERE tenant_id = $1 AND code_hash = $2",
@@ -315,7 +315,7 @@ async fn again(
     tx: &Transaction<'_>,
     tenant: Uuid,
     redeemed_by: Uuid,
-    asking: &NewDevice,
+    public_key: &[u8; 32],
 ) -> ApiResult<EnrollResponse> {
     let same = tx
         .query_opt(
@@ -323,7 +323,7 @@ async fn again(
              WHERE tenant_id = $1 AND device_id = $2 AND public_key = $3 AND audit_seq = 0
                AND revoked_at IS NULL AND wipe_requested_at_ms IS NULL
                AND quarantined_at_ms IS NULL",
-            &[&tenant, &redeemed_by, &&asking.public_key[..]],
+            &[&tenant, &redeemed_by, &&public_key[..]],
         )
         .await?;
     let Some(row) = same else {
