@@ -804,6 +804,24 @@ fn a_terminal_enrolled_with_a_code_gets_the_whole_shop_and_sells_beside_the_firs
     let pulled = a.sync_pass(w.keychain.as_ref()).unwrap().pulled;
     assert!(pulled.written > 0, "{pulled:?}");
     assert!(a.invoice_by_number(&owner, &sold_on_b).is_ok());
+
+    // The owner renames the shop at counter 1; counter 2 shows the new name after its sync.
+    let details = a.shop_settings(&owner).unwrap();
+    a.set_shop_settings(
+        &owner,
+        &galla_client::ShopDetails {
+            name: "Sharma Mobiles & Repairs".into(),
+            gstin: details.gstin.clone(),
+            state_code: details.state_code,
+            address: details.address.clone(),
+            turnover_band: details.turnover_band,
+            composition: details.composition,
+        },
+    )
+    .unwrap();
+    a.sync_pass(w.keychain.as_ref()).unwrap();
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+    assert_eq!(b.status().unwrap().shop_name, "Sharma Mobiles & Repairs");
     assert_eq!(
         w.count(
             tenant,

@@ -256,6 +256,7 @@ impl Terminal {
                     ],
                 )
             },
-        )
+        )?;
+        self.reload_shop_name(store.reader())
     }
 }

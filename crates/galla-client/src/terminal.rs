@@ -626,6 +626,19 @@ impl Terminal {
         self.shop_name.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Reads the shop's name again after something may have changed it (its settings saved
+    /// here, or a rename pulled from another counter): the status line, the sign-in screen and
+    /// new authenticator entries show it.
+    pub(crate) fn reload_shop_name(&self, conn: &rusqlite::Connection) -> Result<()> {
+        let name: String = conn.query_row(
+            "SELECT name FROM tenant WHERE id = ?",
+            [self.tenant_id.to_string()],
+            |r| r.get(0),
+        )?;
+        *self.shop_name.write().unwrap_or_else(|p| p.into_inner()) = name;
+        Ok(())
+    }
+
     /// The signal the sync loop waits on; every committed write rings it.
     pub fn sync_signal(&self) -> Arc<crate::sync::worker::SyncSignal> {
         self.store().sync_signal.clone()

@@ -81,6 +81,19 @@ fn settings_show_what_was_saved_and_only_a_seat_with_the_right_may_change_them()
         Err(Error::PermissionDenied { .. })
     ));
 
+    t.set_shop_settings(
+        &owner,
+        &ShopDetails {
+            name: "Sharma Mobiles & Accessories".into(),
+            ..details(TurnoverBand::Above5Crore, false)
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        t.status().unwrap().shop_name,
+        "Sharma Mobiles & Accessories",
+        "the status line shows the new name at once"
+    );
     t.set_shop_settings(&owner, &details(TurnoverBand::Above5Crore, false))
         .unwrap();
     let s = t.shop_settings(&owner).unwrap();

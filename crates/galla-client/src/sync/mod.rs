@@ -894,6 +894,9 @@ impl Terminal {
             tx.execute("UPDATE sync_state SET last_pull_ms = ? WHERE id = 1", [now])?;
             Ok(applied)
         })?;
+        if applied.written > 0 {
+            self.reload_shop_name(store.reader())?;
+        }
         tracing::info!(
             written = applied.written,
             kept_local = applied.kept_local,
