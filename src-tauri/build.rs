@@ -12,6 +12,7 @@ fn galla_commands() -> &'static [&'static str] {
         "app_status",
         "create_shop",
         "enroll_terminal",
+        "ca_fingerprints",
         "sign_in",
         "unlock",
         "lock_screen",

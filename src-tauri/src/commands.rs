@@ -338,6 +338,13 @@ pub async fn create_shop(
     .await
 }
 
+/// The SHA-256 fingerprints of a CA the owner brought, shown before it is pinned so they can be
+/// read against what the cloud shows. Needs no shop and no seat: it only reads the text given.
+#[tauri::command]
+pub fn ca_fingerprints(ca_pem: String) -> Result<Vec<String>, CommandError> {
+    galla_client::ca_fingerprints(&ca_pem).map_err(|e| Error::from(e).into())
+}
+
 /// Joins this terminal to a shop that already has a cloud, with the owner's one-time code.
 /// Nobody is signed in afterwards: the shop's seats (pulled with their credentials) sign in.
 #[tauri::command]

@@ -145,6 +145,7 @@ pub fn run() {
             commands::app_status,
             commands::create_shop,
             commands::enroll_terminal,
+            commands::ca_fingerprints,
             commands::sign_in,
             commands::unlock,
             commands::lock_screen,

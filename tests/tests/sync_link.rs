@@ -1084,3 +1084,28 @@ fn one_imei_sold_on_two_offline_counters_stands_twice_and_every_counter_shows_th
         Some("Customer brought the phone back")
     );
 }
+
+#[test]
+fn the_ca_fingerprint_a_till_shows_is_the_one_openssl_computes() {
+    let w = World::new();
+    let ours = galla_client::ca_fingerprints(&w.cloud.ca_pem).unwrap();
+    let pem = w.dir.path().join("ca.pem");
+    std::fs::write(&pem, &w.cloud.ca_pem).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(&pem)
+        .output()
+        .expect("openssl (Debian: apt install openssl)");
+    assert!(out.status.success());
+    let theirs = String::from_utf8(out.stdout).unwrap();
+    let theirs = theirs.trim().rsplit('=').next().unwrap();
+    assert_eq!(ours, [theirs]);
+    // Not a certificate: refused with the field named, nothing shown.
+    assert!(matches!(
+        galla_client::ca_fingerprints("-----BEGIN CERTIFICATE-----\nnot base64\n"),
+        Err(galla_client::InputError::Rejected {
+            field: "ca_pem",
+            ..
+        })
+    ));
+}

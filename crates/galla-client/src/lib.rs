@@ -58,6 +58,7 @@ pub use sessions::{
     Restriction, SecondFactor, SecondFactorSetup, SessionInfo, SessionToken, SignedIn,
 };
 pub use shop::{ShopDetails, ShopSettings};
+pub use sync::cloud_client::ca_fingerprints;
 pub use sync::enroll::EnrollTerminal;
 pub use sync::worker::{SyncSchedule, SyncSignal, SyncWorker};
 pub use sync::{

@@ -128,6 +128,10 @@ async fn dev(dir: PathBuf, listen: SocketAddr, pg_port: u16) -> Result<()> {
     )?;
     println!("galla-cloud (development) listening on https://{listen}");
     println!("  a terminal trusts this CA: {}", ca.ca_cert.display());
+    println!(
+        "  its SHA-256 fingerprint (the owner compares it with the one the till shows): {}",
+        ca.fingerprint()?
+    );
     println!("  checkpoints verify with: {}", state.log.verifier_key());
     println!(
         "  PostgreSQL: {}",

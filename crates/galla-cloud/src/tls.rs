@@ -88,6 +88,19 @@ impl DevCa {
         Ok(pair)
     }
 
+    /// The CA certificate's SHA-256 fingerprint, as a till shows the CA it is about to pin.
+    pub fn fingerprint(&self) -> Result<String> {
+        let pem = std::fs::read(&self.ca_cert)?;
+        let cert = CertificateDer::from_pem_slice(&pem).map_err(|e| Error::Setup {
+            what: format!(
+                "the CA certificate {} is unreadable: {e}",
+                self.ca_cert.display()
+            ),
+            fix: "delete the tls folder to make a new development CA".into(),
+        })?;
+        Ok(galla_proto::certificate_fingerprint(cert.as_ref()))
+    }
+
     pub fn server_config(&self) -> Result<Arc<ServerConfig>> {
         server_config(
             &std::fs::read(&self.server_cert)?,

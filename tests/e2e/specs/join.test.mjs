@@ -1,10 +1,11 @@
 // A second counter joins a shop that is already on its cloud: the first-run screen's "join"
-// choice takes the cloud's address, its CA and the owner's one-time code (typed carelessly);
-// the shop arrives with its staff, who sign in with the PIN they already have, and the new
-// counter bills in its own series.
+// choice takes the cloud's address, its CA (showing its fingerprint) and the owner's one-time
+// code (typed carelessly); the shop arrives with its staff, who sign in with the PIN they
+// already have, and the new counter bills in its own series.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,6 +54,11 @@ test("a new counter joins the shop's cloud from the first-run screen and bills i
       el.value = pem;
       el.dispatchEvent(new Event("input", { bubbles: true }));
     }, ca, shop.ca_pem);
+    // The till shows the CA's fingerprint to read against the cloud's: the same SHA-256 that
+    // an independent implementation (Node's) makes of the certificate.
+    const der = Buffer.from(shop.ca_pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+    const expected = createHash("sha256").update(der).digest("hex").toUpperCase().match(/../g).join(":");
+    assert.match(await text(b, "join-ca-fingerprint"), new RegExp(expected));
     // A wrong-shaped code is caught on the form; the real one is typed in lower case with a space.
     await type(b, "join-code", "12345");
     await click(b, "join-shop");

@@ -61,6 +61,7 @@ export const api = {
   appStatus: () => call("app_status"),
   createShop: (shop: NewShop) => call("create_shop", { shop }),
   enrollTerminal: (request: EnrollTerminal) => call("enroll_terminal", { request }),
+  caFingerprints: (caPem: string) => call("ca_fingerprints", { caPem }),
   signIn: (seatId: string, secret: string, secondFactor: SecondFactor | null) =>
     call("sign_in", { seatId, secret, secondFactor }),
   unlock: (secret: string) => call("unlock", { secret }),

@@ -602,6 +602,7 @@ export interface Commands {
   sign_out: { args: Record<string, never>; returns: AppStatus };
   touch: { args: Record<string, never>; returns: SessionInfo };
   create_shop: { args: { shop: NewShop }; returns: AppStatus };
+  ca_fingerprints: { args: { caPem: string }; returns: Array<string> };
   enroll_terminal: { args: { request: EnrollTerminal }; returns: AppStatus };
   verify_audit: { args: Record<string, never>; returns: AuditReport };
   find_products: { args: { query: string }; returns: Array<Product> };

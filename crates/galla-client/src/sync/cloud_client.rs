@@ -76,6 +76,15 @@ pub(crate) fn ca_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>,
     Ok(certs)
 }
 
+/// The SHA-256 fingerprints of the certificates in `pem` (a CA the owner brought as a file or
+/// a paste), for the owner to compare with what the cloud shows before it is pinned.
+pub fn ca_fingerprints(pem: &str) -> Result<Vec<String>, InputError> {
+    Ok(ca_certificates(pem)?
+        .iter()
+        .map(|c| galla_proto::certificate_fingerprint(c.as_ref()))
+        .collect())
+}
+
 impl CloudClient {
     pub fn new(server_url_text: &str, ca_pem: &str) -> Result<CloudClient> {
         let base = server_url(server_url_text)?;
