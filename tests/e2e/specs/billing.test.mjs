@@ -1,7 +1,8 @@
 // Billing in the real window: products imported through the CLI into the shop the app has
 // open, a barcode and a SKU typed into the code box, the phone's IMEIs captured (the sale is
 // blocked until they are), cash with change, and the invoice number shown; a held sale comes
-// back when resumed.
+// back when resumed, and takes a discount on the whole bill (a typed mistake named, the bill
+// left as it was).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OWNER_PASSPHRASE, cli, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
@@ -47,6 +48,17 @@ test("a sale with a phone and its IMEIs is billed, and a held sale comes back", 
     await (await b.$('[data-testid="resume"]')).click();
     await b.waitUntil(async () => (await b.$$('[data-testid="cart-line"]')).length === 1, { timeout: 10000 });
     assert.equal(await text(b, "total"), "₹299.00");
+
+    // 10% off the whole bill: ₹29.90 comes off the ₹299 cover and the total rounds to the rupee.
+    await type(b, "bill-discount-input", "10");
+    await b.keys("Enter");
+    assert.equal(await text(b, "bill-discount"), "−₹29.90");
+    await b.waitUntil(async () => (await text(b, "total")) === "₹269.00", { timeout: 10000 });
+    // Typed nonsense is named next to the field, and the bill keeps its last good discount.
+    await type(b, "bill-discount-input", "ten");
+    await b.keys("Enter");
+    assert.match(await text(b, "bill-discount-error"), /percentage/);
+    assert.equal(await text(b, "total"), "₹269.00");
   } finally {
     await app.stop();
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Product } from "./api";
-import { emptyProductForm, parsePercent, productForm, toNewProduct } from "./catalogue";
+import { emptyProductForm, productForm, toNewProduct } from "./catalogue";
+import { parsePercent } from "./money";
 
 const phone: Product = {
   id: "p1",

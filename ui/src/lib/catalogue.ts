@@ -2,7 +2,7 @@
 // line) and back to what the engine takes. The engine validates again (check digits, HSN,
 // the rate table); this only catches slips next to the field.
 import type { NewProduct, PriceBasis, Product } from "./api";
-import { parseRupees } from "./money";
+import { parsePercent, parseRupees } from "./money";
 
 export interface ProductForm {
   sku: string;
@@ -57,14 +57,6 @@ export function productForm(p: Product): ProductForm {
     imeisPerUnit: String(p.imeis_per_unit),
     stock: p.stock === null ? "" : String(p.stock),
   };
-}
-
-/** A percentage with at most two decimals ("18", "2.5") in basis points, or null. */
-export function parsePercent(text: string): number | null {
-  const m = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!m) return null;
-  const bp = Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0"));
-  return bp <= 10_000 ? bp : null;
 }
 
 /** What the engine takes, or the fields to fix. */

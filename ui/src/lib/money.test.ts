@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changeDue, parseRupees, percent, rupees } from "./money";
+import { changeDue, parseDiscount, parseRupees, percent, rupees } from "./money";
 
 describe("money on screen", () => {
   it("shows paise as rupees with Indian grouping", () => {
@@ -29,5 +29,27 @@ describe("money on screen", () => {
     expect(percent(250)).toBe("2.5%");
     expect(changeDue(1_529_800, 1_530_000)).toBe(200);
     expect(changeDue(1_529_800, 1_500_000)).toBeNull();
+  });
+});
+
+describe("a bill discount as typed", () => {
+  it("is none when empty or zero", () => {
+    expect(parseDiscount("", "percent")).toEqual({ kind: "none" });
+    expect(parseDiscount("  ", "amount")).toEqual({ kind: "none" });
+    expect(parseDiscount("0", "percent")).toEqual({ kind: "none" });
+    expect(parseDiscount("0.00", "amount")).toEqual({ kind: "none" });
+  });
+
+  it("is a percentage in basis points or rupees in paise", () => {
+    expect(parseDiscount("10", "percent")).toEqual({ kind: "percent", value: 1000 });
+    expect(parseDiscount("2.5", "percent")).toEqual({ kind: "percent", value: 250 });
+    expect(parseDiscount("₹ 1,250.50", "amount")).toEqual({ kind: "amount", value: 125_050 });
+  });
+
+  it("is null when it is not one", () => {
+    expect(parseDiscount("101", "percent")).toBeNull();
+    expect(parseDiscount("-5", "percent")).toBeNull();
+    expect(parseDiscount("ten", "amount")).toBeNull();
+    expect(parseDiscount("1.005", "amount")).toBeNull();
   });
 });

@@ -1,6 +1,8 @@
 // Money on screen. Amounts are integer paise from the engine; the page never does tax maths,
 // it shows the engine's quote. Rupees typed by a clerk become paise without floating point.
 
+import type { Discount } from "./bindings";
+
 const grouping = new Intl.NumberFormat("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** `149999` paise → `₹1,499.99`; Indian digit grouping (`₹1,49,999.00`). */
@@ -20,6 +22,26 @@ export function parseRupees(text: string): number | null {
   const m = /^(\d{1,9})(?:\.(\d{0,2}))?$/.exec(t);
   if (!m) return null;
   return Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0"));
+}
+
+/** A percentage with at most two decimals ("18", "2.5") in basis points, or null. */
+export function parsePercent(text: string): number | null {
+  const m = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(text.trim());
+  if (!m) return null;
+  const bp = Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0"));
+  return bp <= 10_000 ? bp : null;
+}
+
+/** A bill discount as typed: nothing is none, a percentage or rupees as chosen; null when the
+ *  text is not one. Whether it is within the seat's limit is the engine's to say. */
+export function parseDiscount(text: string, kind: "percent" | "amount"): Discount | null {
+  if (text.trim() === "") return { kind: "none" };
+  if (kind === "percent") {
+    const bp = parsePercent(text);
+    return bp === null ? null : bp === 0 ? { kind: "none" } : { kind: "percent", value: bp };
+  }
+  const paise = parseRupees(text);
+  return paise === null ? null : paise === 0 ? { kind: "none" } : { kind: "amount", value: paise };
 }
 
 /** Basis points as a percentage for a label: `1800` → `18%`, `250` → `2.5%`. */
