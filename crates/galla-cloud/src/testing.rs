@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::ManualClock;
+use crate::clock::{Clock as _, ManualClock};
 use crate::db::{self, APP_ROLE, DATABASE, OWNER_ROLE};
 use crate::pg_cluster::SUPERUSER;
 use crate::rate_limit::{RateLimitConfig, RateLimits};
@@ -111,6 +111,34 @@ impl TestCloud {
         ));
         handle.listening().await.expect("the server listens");
         self.handle = Some(handle);
+    }
+
+    /// Raises an owner alert for `tenant` as a push would (the alert and its row in the change
+    /// feed, in one transaction), so a test can show one without staging the conflict.
+    pub async fn raise_alert(
+        &self,
+        tenant: uuid::Uuid,
+        device: uuid::Uuid,
+        kind: &str,
+        detail: &str,
+    ) -> uuid::Uuid {
+        let alert_id = uuid::Uuid::now_v7();
+        let now = self.clock.now_ms();
+        let (kind, detail) = (kind.to_owned(), detail.to_owned());
+        self.db
+            .tenant_tx(tenant, async |tx| -> crate::api::ApiResult<()> {
+                tx.execute(
+                    "INSERT INTO owner_alert (tenant_id, alert_id, kind, device_id, detail, raised_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[&tenant, &alert_id, &kind, &device, &detail, &now],
+                )
+                .await?;
+                crate::shared::publish_alert(tx, tenant, alert_id, &kind, device, &detail, now)
+                    .await
+            })
+            .await
+            .expect("the alert raised");
+        alert_id
     }
 
     /// `https://localhost:PORT`: what a terminal is given.
@@ -215,7 +243,6 @@ impl TestCloud {
         let mut frontier = galla_proto::merkle::Frontier::new();
         let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
         let (_, nodes) = crate::tlog::append(&mut frontier, &refs).unwrap();
-        use crate::clock::Clock as _;
         crate::tlog::commit(
             &tx,
             tenant,

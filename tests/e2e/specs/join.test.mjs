@@ -1,7 +1,8 @@
 // A second counter joins a shop that is already on its cloud: the first-run screen's "join"
 // choice takes the cloud's address, its CA (showing its fingerprint) and the owner's one-time
 // code (typed carelessly); the shop arrives with its staff, who sign in with the PIN they
-// already have, and the new counter bills in its own series.
+// already have, and the new counter bills in its own series; the owner, signed in there,
+// resolves the alert the cloud raised (a clerk is not shown it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -9,7 +10,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { click, enterCode, launch, root, shoot, signIn, text, type } from "./helpers.mjs";
+import { click, count, enterCode, launch, root, shoot, signIn, text, type } from "./helpers.mjs";
 
 const cloudBinary =
   process.env.GALLA_E2E_CLOUD_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "galla-e2e-cloud");
@@ -85,6 +86,28 @@ test("a new counter joins the shop's cloud from the first-run screen and bills i
     assert.match(number, new RegExp(`^${shop.series_code}/\\d{2}-\\d{2}/000001$`));
     assert.notEqual(number, shop.first_invoice);
     await shoot(b, "joined-sale.png");
+
+    // The shop came with an alert for the owner (a phone sold twice). A clerk is not shown it;
+    // the owner signs in here, reads it, and resolves it with what was done.
+    await click(b, "nav-settings");
+    await text(b, "cloud-sync");
+    await b.pause(1500); // the panel has asked the engine for alerts by now
+    assert.equal(await count(b, "cloud-alert"), 0);
+    await click(b, "sign-out");
+    await signIn(b, "Ravi Sharma", "correct horse battery");
+    await click(b, "nav-settings");
+    const alert = await b.$('[data-testid="cloud-alert"][data-kind="imei_conflict"]');
+    await alert.waitForDisplayed({ timeout: 20000 });
+    assert.match(await alert.getText(), /490154203237518/);
+    assert.match(await text(b, "cloud-alerts-open"), /1 open/);
+    await click(b, "resolve-alert");
+    await type(b, "resolve-note", "Second sale was a billing mistake; credit note issued");
+    await click(b, "resolve-submit");
+    const resolution = await text(b, "alert-resolution");
+    assert.match(resolution, /^Resolved by Ravi Sharma/);
+    assert.match(resolution, /billing mistake/);
+    assert.match(await text(b, "cloud-alerts-open"), /0 open/);
+    await shoot(b, "alert-resolved.png");
   } finally {
     if (app) await app.stop();
     await cloud.stop();

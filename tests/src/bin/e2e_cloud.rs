@@ -1,6 +1,7 @@
 //! A cloud for the desktop end-to-end specs: starts a throwaway cloud (private PostgreSQL, TLS
 //! 1.3 with a dev CA), puts a shop on it from a first terminal (its owner, a counter clerk, a
 //! product and a sale, linked and synced), issues an enrollment code for one more terminal,
+//! raises an owner alert (an IMEI sold twice) for the owner to resolve at that terminal,
 //! and prints what that terminal's first-run screen needs as one line of JSON. It serves until
 //! its standard input closes.
 //!
@@ -108,6 +109,14 @@ fn main() {
             None,
         ))
         .unwrap_or_else(|e| fail("code", format!("{e:?}")));
+    // Something for the owner to resolve at the new counter, as two counters selling one phone
+    // would raise.
+    rt.block_on(cloud.raise_alert(
+        shop.tenant_id(),
+        shop.device_id(),
+        "imei_conflict",
+        "IMEI 490154203237518 was sold again (invoice T1/26-27/000002) while an earlier sale of it stands",
+    ));
     println!(
         "{}",
         serde_json::json!({
