@@ -860,46 +860,35 @@ async fn write(
     }
     for alert in alerts {
         tracing::warn!(%tenant, %device, kind = alert.kind, "owner alert raised by a push");
-        let alert_id = Uuid::now_v7();
-        tx.execute(
-            "INSERT INTO owner_alert (tenant_id, alert_id, kind, device_id, detail, raised_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &tenant,
-                &alert_id,
-                &alert.kind,
-                &device,
-                &alert.detail,
-                &now_ms,
-            ],
-        )
-        .await?;
-        publish_alert(
-            tx,
-            tenant,
-            alert_id,
-            alert.kind,
-            device,
-            &alert.detail,
-            now_ms,
-        )
-        .await?;
+        raise_alert(tx, tenant, alert.kind, device, &alert.detail, None, now_ms).await?;
     }
     Ok(())
 }
 
-/// Sends an owner alert to the tenant's terminals through the change feed (table
-/// `owner_alert`), so the owner sees it at any counter without signing in to the cloud; the
-/// `owner_alert` table beside it is what the owner API lists, with any evidence.
-pub(crate) async fn publish_alert(
+/// Raises an alert for the owner: a row of the append-only `owner_alert` table (what the owner
+/// API lists, with any evidence: a record and its signature) and the same alert in the change
+/// feed (table `owner_alert`), so the owner sees it at any counter without signing in to the
+/// cloud. One place, so the two never disagree.
+pub(crate) async fn raise_alert(
     tx: &Transaction<'_>,
     tenant: Uuid,
-    alert_id: Uuid,
     kind: &str,
     device: Uuid,
     detail: &str,
+    evidence: Option<(&[u8], &[u8])>,
     now_ms: i64,
-) -> ApiResult<()> {
+) -> ApiResult<Uuid> {
+    let alert_id = Uuid::now_v7();
+    let (record, signature) = evidence.unzip();
+    tx.execute(
+        "INSERT INTO owner_alert
+             (tenant_id, alert_id, kind, device_id, detail, evidence, evidence_sig, raised_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &tenant, &alert_id, &kind, &device, &detail, &record, &signature, &now_ms,
+        ],
+    )
+    .await?;
     tx.execute(
         "INSERT INTO change_feed (tenant_id, last_change) VALUES ($1, 0)
          ON CONFLICT (tenant_id) DO NOTHING",
@@ -927,7 +916,7 @@ pub(crate) async fn publish_alert(
         &[&tenant, &alert_id.to_string(), &data, &device, &change],
     )
     .await?;
-    Ok(())
+    Ok(alert_id)
 }
 
 #[cfg(test)]

@@ -122,23 +122,13 @@ impl TestCloud {
         kind: &str,
         detail: &str,
     ) -> uuid::Uuid {
-        let alert_id = uuid::Uuid::now_v7();
         let now = self.clock.now_ms();
-        let (kind, detail) = (kind.to_owned(), detail.to_owned());
         self.db
-            .tenant_tx(tenant, async |tx| -> crate::api::ApiResult<()> {
-                tx.execute(
-                    "INSERT INTO owner_alert (tenant_id, alert_id, kind, device_id, detail, raised_at_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[&tenant, &alert_id, &kind, &device, &detail, &now],
-                )
-                .await?;
-                crate::shared::publish_alert(tx, tenant, alert_id, &kind, device, &detail, now)
-                    .await
+            .tenant_tx(tenant, async |tx| -> crate::api::ApiResult<uuid::Uuid> {
+                crate::shared::raise_alert(tx, tenant, kind, device, detail, None, now).await
             })
             .await
-            .expect("the alert raised");
-        alert_id
+            .expect("the alert raised")
     }
 
     /// `https://localhost:PORT`: what a terminal is given.

@@ -308,28 +308,21 @@ async fn quarantine(
         &[&tenant, &device, &now],
     )
     .await?;
-    let alert_id = Uuid::now_v7();
     let detail = format!(
         "terminal signed a second, different audit record number {}; it is quarantined",
         second.seq
     );
-    tx.execute(
-        "INSERT INTO owner_alert
-             (tenant_id, alert_id, kind, device_id, detail, evidence, evidence_sig, raised_at_ms)
-         VALUES ($1, $2, 'equivocation', $3, $4, $5, $6, $7)",
-        &[
-            &tenant,
-            &alert_id,
-            &device,
-            &detail,
-            &second.encoded,
-            &&second.signature[..],
-            &now,
-        ],
+    let evidence = (&second.encoded[..], &second.signature[..]);
+    crate::shared::raise_alert(
+        tx,
+        tenant,
+        "equivocation",
+        device,
+        &detail,
+        Some(evidence),
+        now,
     )
     .await?;
-    crate::shared::publish_alert(tx, tenant, alert_id, "equivocation", device, &detail, now)
-        .await?;
     tracing::warn!(%tenant, %device, seq = second.seq, "audit equivocation: device quarantined");
     Ok(())
 }
