@@ -24,7 +24,7 @@ use crate::ops::Op;
 use crate::secret_hash;
 use crate::sessions::{SessionToken, Sessions};
 use crate::store::{self, Store};
-use crate::write::{Actor, Field, Operation, Signer};
+use crate::write::{Actor, Field, Operation, Signer, UnitOfWork};
 
 pub const DB_FILE: &str = "galla.db";
 pub const INSTALL_FILE: &str = "install.json";
@@ -130,6 +130,63 @@ impl DataDir {
             let _ = std::fs::remove_file(self.root.join(format!("{DB_FILE}.new{suffix}")));
         }
     }
+
+    /// Closes the finished `galla.db.new` (its WAL checkpointed into the file) and makes it
+    /// `galla.db`, durably: until this rename there is no shop here, after it a whole one.
+    pub(crate) fn put_in_place(&self, finished: Store) -> Result<()> {
+        drop(finished);
+        std::fs::rename(self.unfinished_db_path(), self.db_path())?;
+        sync_dir(self.root())
+    }
+}
+
+/// This terminal's own `device` row, as creating a shop and enrolling both write it.
+pub(crate) fn insert_device(
+    uow: &mut UnitOfWork<'_>,
+    tenant_id: Uuid,
+    device_id: Uuid,
+    name: &str,
+    series_code: &str,
+    public_key: &[u8; 32],
+    now_ms: i64,
+) -> Result<()> {
+    uow.insert(
+        "device",
+        &device_id.to_string(),
+        &[
+            ("id", id(device_id)),
+            ("tenant_id", id(tenant_id)),
+            ("name", Value::Text(name.to_owned())),
+            ("series_code", Value::Text(series_code.to_owned())),
+            ("public_key", Value::Blob(public_key.to_vec())),
+            ("created_at_ms", Value::Integer(now_ms)),
+        ],
+    )
+}
+
+/// The tenant's keys as this terminal keeps them, each wrapped under its own wrap key:
+/// `(purpose, version, wrapped)`.
+pub(crate) fn insert_tenant_keys(
+    uow: &mut UnitOfWork<'_>,
+    tenant_id: Uuid,
+    wrapped: &[(&str, u32, Vec<u8>)],
+    now_ms: i64,
+) -> Result<()> {
+    for (purpose, version, blob) in wrapped {
+        let fields: [Field; 5] = [
+            ("tenant_id", id(tenant_id)),
+            ("purpose", Value::Text((*purpose).into())),
+            ("version", Value::Integer((*version).into())),
+            ("wrapped", Value::Blob(blob.clone())),
+            ("created_at_ms", Value::Integer(now_ms)),
+        ];
+        uow.insert(
+            "tenant_key",
+            &format!("{tenant_id}/{purpose}/{version}"),
+            &fields,
+        )?;
+    }
+    Ok(())
 }
 
 fn pragma_rows(conn: &rusqlite::Connection, pragma: &str) -> Result<Vec<String>> {
@@ -391,8 +448,18 @@ impl Terminal {
         let owner_id = Uuid::now_v7();
         let pii = SecretKey::random()?;
         let blind = SecretKey::random()?;
-        let wrapped_pii = crypto::wrap_key(&keys.wrap, tenant_id, PURPOSE_PII, 1, &pii)?;
-        let wrapped_blind = crypto::wrap_key(&keys.wrap, tenant_id, PURPOSE_BLIND, 1, &blind)?;
+        let wrapped = [
+            (
+                PURPOSE_PII,
+                1,
+                crypto::wrap_key(&keys.wrap, tenant_id, PURPOSE_PII, 1, &pii)?,
+            ),
+            (
+                PURPOSE_BLIND,
+                1,
+                crypto::wrap_key(&keys.wrap, tenant_id, PURPOSE_BLIND, 1, &blind)?,
+            ),
+        ];
         let cipher = ColumnCipher::new(tenant_id, BTreeMap::from([(1, pii)]), blind)
             .ok_or_else(|| Error::Storage("no data key".into()))?;
         let now = clock.now_ms();
@@ -431,20 +498,14 @@ impl Terminal {
                     ("created_at_ms", Value::Integer(now)),
                 ],
             )?;
-            uow.insert(
-                "device",
-                &device_id.to_string(),
-                &[
-                    ("id", id(device_id)),
-                    ("tenant_id", id(tenant_id)),
-                    ("name", Value::Text(shop.terminal_name.clone())),
-                    ("series_code", Value::Text(shop.series_code.clone())),
-                    (
-                        "public_key",
-                        Value::Blob(keys.device_public().as_bytes().to_vec()),
-                    ),
-                    ("created_at_ms", Value::Integer(now)),
-                ],
+            insert_device(
+                uow,
+                tenant_id,
+                device_id,
+                &shop.terminal_name,
+                &shop.series_code,
+                keys.device_public().as_bytes(),
+                now,
             )?;
             uow.insert(
                 "seat",
@@ -461,21 +522,9 @@ impl Terminal {
                     ("created_at_ms", Value::Integer(now)),
                 ],
             )?;
-            for (purpose, wrapped) in [(PURPOSE_PII, wrapped_pii), (PURPOSE_BLIND, wrapped_blind)] {
-                let fields: [Field; 5] = [
-                    ("tenant_id", id(tenant_id)),
-                    ("purpose", Value::Text(purpose.into())),
-                    ("version", Value::Integer(1)),
-                    ("wrapped", Value::Blob(wrapped)),
-                    ("created_at_ms", Value::Integer(now)),
-                ];
-                uow.insert("tenant_key", &format!("{tenant_id}/{purpose}/1"), &fields)?;
-            }
-            Ok(())
+            insert_tenant_keys(uow, tenant_id, &wrapped, now)
         })?;
-        drop(store); // closes cleanly: the WAL is checkpointed into the file
-        std::fs::rename(&unfinished, dir.db_path())?;
-        sync_dir(dir.root())?;
+        dir.put_in_place(store)?;
         let store = if encrypted {
             Store::open(&dir.db_path(), &keys.db)?
         } else {

@@ -27,7 +27,6 @@ use galla_proto::api::{self, EnrollRequest, EnrollResponse, KeyPurpose};
 use galla_proto::checkpoint::NoteVerifier;
 use rusqlite::types::Value;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::cloud_client::{self, CloudClient, DeviceIdentity};
 use super::{protocol, pull};
@@ -37,8 +36,10 @@ use crate::error::{Error, InputError, Result, required};
 use crate::keychain::SecretStore;
 use crate::keys::TerminalKeys;
 use crate::store::Store;
-use crate::terminal::{DataDir, PURPOSE_BLIND, PURPOSE_PII, Terminal, sync_dir};
-use crate::write::{Actor, Field, Operation, Signer};
+use crate::terminal::{
+    DataDir, PURPOSE_BLIND, PURPOSE_PII, Terminal, insert_device, insert_tenant_keys,
+};
+use crate::write::{Actor, Operation, Signer};
 
 /// What the first-run screen or `galla-cli enroll` asks for.
 #[derive(Debug, Clone, Deserialize)]
@@ -259,34 +260,17 @@ fn build_enrolled_database(
         entity_type: "device",
         entity_id: device_id.to_string(),
     };
-    let id = |v: Uuid| Value::Text(v.to_string());
     store.write(&signer, clock, &actor, op, |uow| {
-        uow.insert(
-            "device",
-            &device_id.to_string(),
-            &[
-                ("id", id(device_id)),
-                ("tenant_id", id(tenant_id)),
-                ("name", Value::Text(valid.terminal_name.clone())),
-                ("series_code", Value::Text(enrolled.series_code.clone())),
-                ("public_key", Value::Blob(public.to_vec())),
-                ("created_at_ms", Value::Integer(now)),
-            ],
+        insert_device(
+            uow,
+            tenant_id,
+            device_id,
+            &valid.terminal_name,
+            &enrolled.series_code,
+            &public,
+            now,
         )?;
-        for (purpose, version, blob) in &wrapped {
-            let fields: [Field; 5] = [
-                ("tenant_id", id(tenant_id)),
-                ("purpose", Value::Text((*purpose).into())),
-                ("version", Value::Integer((*version).into())),
-                ("wrapped", Value::Blob(blob.clone())),
-                ("created_at_ms", Value::Integer(now)),
-            ];
-            uow.insert(
-                "tenant_key",
-                &format!("{tenant_id}/{purpose}/{version}"),
-                &fields,
-            )?;
-        }
+        insert_tenant_keys(uow, tenant_id, &wrapped, now)?;
         uow.insert(
             "cloud_link",
             "1",
@@ -300,8 +284,6 @@ fn build_enrolled_database(
             ],
         )
     })?;
-    drop(store); // closes cleanly: the WAL is checkpointed into the file
-    std::fs::rename(&unfinished, dir.db_path())?;
-    sync_dir(dir.root())?;
+    dir.put_in_place(store)?;
     Ok(enrolled)
 }
