@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use galla_client::{
-    AuditReport, Cart, EnrollTerminal, Error, FinalizeRequest, Invoice, NewShop, Product,
-    ProductRef, Quote, RosterEntry, SaleTerms, SecondFactor, SecretString, SessionInfo, Status,
-    SystemClock, Terminal,
+    AuditReport, Cart, DataDir, EnrollTerminal, Error, FinalizeRequest, Invoice, NewShop, Product,
+    ProductRef, Quote, RosterEntry, SaleTerms, SecondFactor, SecretStore, SecretString,
+    SessionInfo, SessionToken, Status, SystemClock, Terminal,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -317,7 +317,26 @@ pub async fn create_shop(
     state: tauri::State<'_, AppState>,
     shop: NewShop,
 ) -> Result<AppStatus, CommandError> {
-    let state = state.inner().clone();
+    set_up(state.inner(), move |dir, keychain| {
+        let (t, owner) = Terminal::init(dir, keychain, Arc::new(SystemClock), &shop)?;
+        let owner_seat = t.session_info(&owner)?.seat_id;
+        Ok((t, Some((owner_seat, owner))))
+    })
+    .await
+}
+
+/// A seat signed in by setting up: its id and session.
+type SignedIn = (Uuid, SessionToken);
+
+/// Makes this window's terminal where there is none yet (a new shop, or one joined with a
+/// code), then starts its sync loop and signs in whoever `make` says (the new owner) or nobody.
+async fn set_up(
+    state: &AppState,
+    make: impl FnOnce(&DataDir, &dyn SecretStore) -> Result<(Terminal, Option<SignedIn>), Error>
+    + Send
+    + 'static,
+) -> Result<AppStatus, CommandError> {
+    let state = state.clone();
     blocking(move || {
         let mut shell = lock(&state);
         let Engine::NeedsSetup { dir, keychain } = &shell.engine else {
@@ -327,12 +346,11 @@ pub async fn create_shop(
             });
         };
         let keychain = keychain.clone();
-        let (t, owner) = Terminal::init(dir, keychain.as_ref(), Arc::new(SystemClock), &shop)?;
-        let owner_seat = t.session_info(&owner)?.seat_id;
+        let (t, signed_in) = make(dir, keychain.as_ref())?;
         let t = Arc::new(t);
         shell.sync = Some(crate::start_sync(&t, keychain));
         shell.engine = Engine::Ready(t);
-        shell.current = Some((owner_seat, owner));
+        shell.current = signed_in;
         describe(&mut shell)
     })
     .await
@@ -352,22 +370,9 @@ pub async fn enroll_terminal(
     state: tauri::State<'_, AppState>,
     request: EnrollTerminal,
 ) -> Result<AppStatus, CommandError> {
-    let state = state.inner().clone();
-    blocking(move || {
-        let mut shell = lock(&state);
-        let Engine::NeedsSetup { dir, keychain } = &shell.engine else {
-            return Err(CommandError {
-                code: ErrorCode::AlreadyInitialised,
-                message: "this shop is already set up".into(),
-            });
-        };
-        let keychain = keychain.clone();
-        let t = Terminal::enroll(dir, keychain.as_ref(), Arc::new(SystemClock), &request)?;
-        let t = Arc::new(t);
-        shell.sync = Some(crate::start_sync(&t, keychain));
-        shell.engine = Engine::Ready(t);
-        shell.current = None;
-        describe(&mut shell)
+    set_up(state.inner(), move |dir, keychain| {
+        let t = Terminal::enroll(dir, keychain, Arc::new(SystemClock), &request)?;
+        Ok((t, None))
     })
     .await
 }
