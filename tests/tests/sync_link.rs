@@ -617,18 +617,7 @@ fn a_database_missing_records_the_cloud_holds_raises_an_alarm_and_sends_nothing(
 fn shared_state_comes_back_a_seat_revoked_elsewhere_ends_its_sessions_here() {
     let w = World::new();
     let (t, owner, _) = w.shop("a");
-    let staff = t
-        .add_seat(
-            &owner,
-            &NewSeat {
-                display_name: "Asha".into(),
-                roles: vec![Role::CounterStaff],
-                overrides: vec![],
-                secret_kind: SecretKind::Pin,
-                secret: SecretString::new("482916"),
-            },
-        )
-        .unwrap();
+    let staff = pin_seat(&t, &owner, "Asha", Role::CounterStaff, "482916");
     add_customers(&t, &owner, 0, 2);
     let clerk = t
         .sign_in(staff, &SecretString::new("482916"), None)
@@ -694,15 +683,28 @@ fn shared_state_comes_back_a_seat_revoked_elsewhere_ends_its_sessions_here() {
     assert!(t.verify_audit(&owner).unwrap().is_intact());
 }
 
-/// Sells one back cover for cash on `t`; the invoice number.
-fn sell_cover(t: &Terminal, who: &SessionToken) -> String {
-    t.add_product_to_cart(who, &ProductRef::Sku("COVER".into()), 1)
-        .unwrap();
+/// Adds a seat that signs in with a PIN; its id.
+fn pin_seat(t: &Terminal, owner: &SessionToken, name: &str, role: Role, pin: &str) -> Uuid {
+    t.add_seat(
+        owner,
+        &NewSeat {
+            display_name: name.into(),
+            roles: vec![role],
+            overrides: vec![],
+            secret_kind: SecretKind::Pin,
+            secret: SecretString::new(pin),
+        },
+    )
+    .unwrap()
+}
+
+/// Finalizes the cart on `t`, paid in cash to the paisa; the invoice number.
+fn paid_in_cash(t: &Terminal, who: &SessionToken, amount_paise: i64) -> String {
     t.finalize(
         who,
         &FinalizeRequest {
             payments: vec![PaymentInput::Cash {
-                amount_paise: 29_900,
+                amount_paise,
                 tendered_paise: None,
             }],
             ..Default::default()
@@ -712,22 +714,18 @@ fn sell_cover(t: &Terminal, who: &SessionToken) -> String {
     .number
 }
 
+/// Sells one back cover for cash on `t`; the invoice number.
+fn sell_cover(t: &Terminal, who: &SessionToken) -> String {
+    t.add_product_to_cart(who, &ProductRef::Sku("COVER".into()), 1)
+        .unwrap();
+    paid_in_cash(t, who, 29_900)
+}
+
 #[test]
 fn a_terminal_enrolled_with_a_code_gets_the_whole_shop_and_sells_beside_the_first() {
     let w = World::new();
     let (a, owner, _) = w.shop("a");
-    let staff = a
-        .add_seat(
-            &owner,
-            &NewSeat {
-                display_name: "Asha".into(),
-                roles: vec![Role::CounterStaff],
-                overrides: vec![],
-                secret_kind: SecretKind::Pin,
-                secret: SecretString::new("482916"),
-            },
-        )
-        .unwrap();
+    let staff = pin_seat(&a, &owner, "Asha", Role::CounterStaff, "482916");
     a.add_product(
         &owner,
         &NewProduct {
@@ -925,36 +923,14 @@ fn sell_phone(t: &Terminal, who: &SessionToken, imei: &str) -> String {
         .unwrap();
     t.set_line_imeis(who, cart.lines[0].line_id, &[imei.to_owned()])
         .unwrap();
-    t.finalize(
-        who,
-        &FinalizeRequest {
-            payments: vec![PaymentInput::Cash {
-                amount_paise: 1_499_900,
-                tendered_paise: None,
-            }],
-            ..Default::default()
-        },
-    )
-    .unwrap()
-    .number
+    paid_in_cash(t, who, 1_499_900)
 }
 
 #[test]
 fn one_imei_sold_on_two_offline_counters_stands_twice_and_every_counter_shows_the_conflict() {
     let w = World::new();
     let (a, owner, _) = w.shop("a");
-    let manager = a
-        .add_seat(
-            &owner,
-            &NewSeat {
-                display_name: "Manager".into(),
-                roles: vec![Role::Manager],
-                overrides: vec![],
-                secret_kind: SecretKind::Pin,
-                secret: SecretString::new("482916"),
-            },
-        )
-        .unwrap();
+    let manager = pin_seat(&a, &owner, "Manager", Role::Manager, "482916");
     a.add_product(
         &owner,
         &NewProduct {
@@ -1020,18 +996,7 @@ fn one_imei_sold_on_two_offline_counters_stands_twice_and_every_counter_shows_th
         assert_eq!(alerts[0].terminal.as_deref(), Some("Counter 1"));
     }
     // A clerk does not read them.
-    let clerk = a
-        .add_seat(
-            &owner,
-            &NewSeat {
-                display_name: "Asha".into(),
-                roles: vec![Role::CounterStaff],
-                overrides: vec![],
-                secret_kind: SecretKind::Pin,
-                secret: SecretString::new("551234"),
-            },
-        )
-        .unwrap();
+    let clerk = pin_seat(&a, &owner, "Asha", Role::CounterStaff, "551234");
     let clerk = a
         .sign_in(clerk, &SecretString::new("551234"), None)
         .unwrap()
