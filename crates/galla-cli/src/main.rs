@@ -414,8 +414,14 @@ fn data_dir(cli: &Cli) -> Result<DataDir, Failure> {
 }
 
 fn open(dir: &DataDir) -> Result<Terminal, Failure> {
+    Ok(open_with_keychain(dir)?.0)
+}
+
+/// The terminal and the keychain it opened with (a sync pass needs it again).
+fn open_with_keychain(dir: &DataDir) -> Result<(Terminal, OsKeychain), Failure> {
     let keychain = OsKeychain::connect()?;
-    Ok(Terminal::open(dir, &keychain, Arc::new(SystemClock))?)
+    let t = Terminal::open(dir, &keychain, Arc::new(SystemClock))?;
+    Ok((t, keychain))
 }
 
 fn io(e: std::io::Error) -> Failure {
@@ -608,8 +614,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Sync { json: as_json } => {
-            let keychain = OsKeychain::connect()?;
-            let t = Terminal::open(&dir, &keychain, Arc::new(SystemClock))?;
+            let (t, keychain) = open_with_keychain(&dir)?;
             let r = t.sync_pass(&keychain)?;
             if *as_json {
                 println!(
