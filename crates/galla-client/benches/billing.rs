@@ -264,5 +264,67 @@ fn measure_one(kind: &str) {
             &format!("finalize (10 lines) after {target} invoices"),
             times,
         );
+        stored += pages_by_btree(&t, &owner, &mut rng, products, target);
     }
+}
+
+/// Which tables and indexes a 10-line finalize writes pages of: 20 finalizes with checkpoints
+/// off, their WAL frames mapped to b-trees by `dbstat`. Returns the sales it made.
+fn pages_by_btree(
+    t: &Terminal,
+    owner: &SessionToken,
+    rng: &mut Rng,
+    products: usize,
+    after: usize,
+) -> usize {
+    const SALES: usize = 20;
+    t.set_wal_autocheckpoint_for_benchmark(0).unwrap();
+    let mut written: Vec<u32> = Vec::new();
+    for _ in 0..SALES {
+        let skus: Vec<String> = (0..10)
+            .map(|_| format!("P{}", rng.below(products)))
+            .collect();
+        for s in &skus {
+            t.add_product_to_cart(owner, &ProductRef::Sku(s.clone()), 1)
+                .unwrap();
+        }
+        let total: i64 = t
+            .current_cart(owner)
+            .unwrap()
+            .unwrap()
+            .lines
+            .iter()
+            .map(|l| l.unit_price_paise)
+            .sum();
+        let (_, from) = t.wal_pages_for_benchmark(u64::MAX).unwrap();
+        let req = FinalizeRequest {
+            payments: vec![PaymentInput::Cash {
+                amount_paise: (total + 50) / 100 * 100,
+                tendered_paise: None,
+            }],
+            ..Default::default()
+        };
+        t.finalize(owner, &req).unwrap();
+        written.extend(t.wal_pages_for_benchmark(from).unwrap().0);
+    }
+    let owners = t
+        .page_owners_for_benchmark(&written.iter().copied().collect())
+        .unwrap();
+    let mut by_owner: std::collections::BTreeMap<&str, usize> = Default::default();
+    for p in &written {
+        *by_owner.entry(owners[p].as_str()).or_default() += 1;
+    }
+    let mut rows: Vec<_> = by_owner.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let list: Vec<String> = rows
+        .iter()
+        .map(|(name, n)| format!("{name} {:.1}", *n as f64 / SALES as f64))
+        .collect();
+    common::note(&format!(
+        "WAL frames per finalize after {after}: {:.1} = {}",
+        written.len() as f64 / SALES as f64,
+        list.join(", ")
+    ));
+    t.set_wal_autocheckpoint_for_benchmark(1000).unwrap();
+    SALES
 }

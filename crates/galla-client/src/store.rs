@@ -169,6 +169,83 @@ impl Store {
         })
     }
 
+    /// Benchmark only: the database pages written to the WAL from byte `from` on, and the
+    /// WAL's length now. A WAL frame's header (page number, commit size, salts, checksums) is
+    /// not encrypted, only the page, so this reads the same on both stores. Checkpoints must
+    /// be off while it is used ([`Store::set_wal_autocheckpoint_for_benchmark`]), or the WAL
+    /// restarts under the reader.
+    #[cfg(feature = "bench")]
+    pub fn wal_pages_for_benchmark(&self, from: u64) -> Result<(Vec<u32>, u64)> {
+        const HEADER: u64 = 32;
+        const FRAME_HEADER: u64 = 24;
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let len = std::fs::metadata(&wal)?.len();
+        if from >= len {
+            return Ok((Vec::new(), len));
+        }
+        let bytes = std::fs::read(&wal)?;
+        let len = bytes.len() as u64;
+        let frame = FRAME_HEADER + PAGE_SIZE;
+        let mut at = from.max(HEADER);
+        let mut pages = Vec::new();
+        while at + frame <= len {
+            let h = &bytes[at as usize..at as usize + 4];
+            pages.push(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+            at += frame;
+        }
+        Ok((pages, len))
+    }
+
+    /// Benchmark only: `PRAGMA wal_autocheckpoint` (0 = never), to read frames as written.
+    #[cfg(feature = "bench")]
+    pub fn set_wal_autocheckpoint_for_benchmark(&self, pages: i64) -> Result<()> {
+        self.pragma_for_benchmark(&format!("PRAGMA wal_autocheckpoint = {pages}"))?;
+        if pages > 0 {
+            self.pragma_for_benchmark("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        }
+        Ok(())
+    }
+
+    /// Benchmark only: which b-tree (table or index, by name) each of `pages` belongs to, from
+    /// the `dbstat` table, with `(overflow)` for a record's overflow pages. A page not found
+    /// (freed, or the header page) is named by its number.
+    #[cfg(feature = "bench")]
+    pub fn page_owners_for_benchmark(
+        &self,
+        pages: &std::collections::BTreeSet<u32>,
+    ) -> Result<std::collections::BTreeMap<u32, String>> {
+        self.conn
+            .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)?;
+        let found = (|| -> rusqlite::Result<Vec<(u32, String)>> {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT pageno, name, pagetype FROM dbstat")?;
+            let rows = stmt.query_map([], |r| {
+                let kind: String = r.get(2)?;
+                let name: String = r.get(1)?;
+                let name = if kind == "overflow" {
+                    format!("{name} (overflow)")
+                } else {
+                    name
+                };
+                Ok((r.get::<_, u32>(0)?, name))
+            })?;
+            rows.collect()
+        })();
+        self.install_authorizer()?;
+        let mut owners: std::collections::BTreeMap<u32, String> = found?
+            .into_iter()
+            .filter(|(p, _)| pages.contains(p))
+            .collect();
+        for p in pages {
+            owners
+                .entry(*p)
+                .or_insert_with(|| format!("page {p} (header or free)"));
+        }
+        Ok(owners)
+    }
+
     /// Benchmark only: sets the page cache size (KiB) to compare settings in one build.
     #[cfg(feature = "bench")]
     pub fn set_cache_kib_for_benchmark(&self, kib: i64) -> Result<()> {

@@ -387,6 +387,25 @@ impl Terminal {
         self.store().page_counters_for_benchmark()
     }
 
+    /// See [`Store::wal_pages_for_benchmark`].
+    #[cfg(feature = "bench")]
+    pub fn wal_pages_for_benchmark(&self, from: u64) -> Result<(Vec<u32>, u64)> {
+        self.store().wal_pages_for_benchmark(from)
+    }
+
+    #[cfg(feature = "bench")]
+    pub fn set_wal_autocheckpoint_for_benchmark(&self, pages: i64) -> Result<()> {
+        self.store().set_wal_autocheckpoint_for_benchmark(pages)
+    }
+
+    #[cfg(feature = "bench")]
+    pub fn page_owners_for_benchmark(
+        &self,
+        pages: &std::collections::BTreeSet<u32>,
+    ) -> Result<std::collections::BTreeMap<u32, String>> {
+        self.store().page_owners_for_benchmark(pages)
+    }
+
     #[cfg(feature = "bench")]
     pub fn set_cache_kib_for_benchmark(&self, kib: i64) -> Result<()> {
         self.store().set_cache_kib_for_benchmark(kib)
