@@ -24,6 +24,7 @@ fn galla_commands() -> &'static [&'static str] {
         "ring_up",
         "current_sale",
         "quote_sale",
+        "set_sale_terms",
         "set_line_quantity",
         "set_line_discount",
         "set_line_imeis",

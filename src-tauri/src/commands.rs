@@ -437,6 +437,15 @@ pub async fn quote_sale(
     with_session(state.inner(), move |t, s| t.quote_cart(s, &terms)).await
 }
 
+/// Keeps the sale's customer, place of supply and bill discount with it (held sales too).
+#[tauri::command]
+pub async fn set_sale_terms(
+    state: tauri::State<'_, AppState>,
+    terms: SaleTerms,
+) -> Result<Cart, CommandError> {
+    with_session(state.inner(), move |t, s| t.set_sale_terms(s, &terms)).await
+}
+
 #[tauri::command]
 pub async fn set_line_quantity(
     state: tauri::State<'_, AppState>,

@@ -157,6 +157,7 @@ pub fn run() {
             commands::ring_up,
             commands::current_sale,
             commands::quote_sale,
+            commands::set_sale_terms,
             commands::set_line_quantity,
             commands::set_line_discount,
             commands::set_line_imeis,

@@ -6,7 +6,11 @@ use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use galla_domain::Money;
+use galla_domain::gst::Discount;
+
 use crate::error::{Error, InputError, Result, required};
+use crate::invoices::SaleTerms;
 use crate::ops::Op;
 use crate::seats::SeatRow;
 use crate::sessions::SessionToken;
@@ -64,6 +68,8 @@ pub struct Cart {
     pub status: CartStatus,
     pub held_reason: Option<String>,
     pub lines: Vec<CartLine>,
+    /// The customer, place of supply and bill discount the till set (empty until it sets them).
+    pub terms: SaleTerms,
     pub updated_at_ms: i64,
 }
 
@@ -88,6 +94,37 @@ pub(crate) fn touch_cart(
     )
 }
 
+/// A cart row's terms (columns 4 to 8 of `load_cart`'s query), `None` if they do not read.
+fn sale_terms(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<SaleTerms>> {
+    let customer: Option<String> = r.get(4)?;
+    let place: Option<i64> = r.get(5)?;
+    let ship: bool = r.get(6)?;
+    let bp: Option<i64> = r.get(7)?;
+    let paise: Option<i64> = r.get(8)?;
+    let customer_id = match customer.map(|c| Uuid::parse_str(&c)) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(_)) => return Ok(None),
+    };
+    let place_of_supply = match place.map(u8::try_from) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(_)) => return Ok(None),
+    };
+    let bill_discount = match (bp.map(u32::try_from), paise) {
+        (None, None) => Discount::None,
+        (Some(Ok(bp)), None) => Discount::Percent(bp),
+        (None, Some(p)) => Discount::Amount(Money::from_paise(p)),
+        _ => return Ok(None),
+    };
+    Ok(Some(SaleTerms {
+        customer_id,
+        place_of_supply,
+        ship_to_customer: ship,
+        bill_discount,
+    }))
+}
+
 fn damaged(what: &str) -> Error {
     Error::DatabaseDamaged {
         detail: format!("cart: {what}"),
@@ -97,13 +134,18 @@ fn damaged(what: &str) -> Error {
 impl Terminal {
     pub(crate) fn load_cart(&self, store: &Store, cart_id: Uuid) -> Result<Cart> {
         let conn = store.reader();
-        let head: Option<(String, String, Option<String>, i64)> = rusqlite::OptionalExtension::optional(conn.query_row(
-            "SELECT opened_by, status, held_reason, updated_at_ms FROM cart WHERE tenant_id = ? AND id = ?",
+        /// opened_by, status, held_reason, updated_at_ms, terms (`None`: they do not read).
+        type Head = (String, String, Option<String>, i64, Option<SaleTerms>);
+        let head: Option<Head> = rusqlite::OptionalExtension::optional(conn.query_row(
+            "SELECT opened_by, status, held_reason, updated_at_ms, customer_id,
+                        place_of_supply, ship_to_customer, bill_discount_bp, bill_discount_paise
+                 FROM cart WHERE tenant_id = ? AND id = ?",
             [self.tenant_id.to_string(), cart_id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, sale_terms(r)?)),
         ))?;
-        let (opened_by, status, held_reason, updated_at_ms) =
+        let (opened_by, status, held_reason, updated_at_ms, terms) =
             head.ok_or_else(|| Error::NotFound(format!("sale {cart_id}")))?;
+        let terms = terms.ok_or_else(|| damaged("terms"))?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, line_no, description, quantity, unit_price_paise, discount_bp, product_id,
                     sku, hsn, unit, price_basis, gst_rate_bp, cess_rate_bp, imeis_required, imeis
@@ -150,6 +192,7 @@ impl Terminal {
             },
             held_reason,
             lines,
+            terms,
             updated_at_ms,
         })
     }

@@ -54,8 +54,10 @@ pub enum PaymentInput {
     Credit { amount_paise: i64 },
 }
 
-/// The terms of a sale besides payment: who buys, where the goods go, the bill discount.
-#[derive(Debug, Clone, Deserialize, Default)]
+/// The terms of a sale besides payment: who buys, where the goods go, the bill discount. The
+/// sale (cart) keeps the ones the till last set ([`Terminal::set_sale_terms`]), so a held sale
+/// resumes with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleTerms {
     #[serde(default)]
@@ -634,7 +636,71 @@ impl Terminal {
         })
     }
 
-    /// Finalizes the session's sale into the next invoice of this terminal's series.
+    /// Sets the session's sale's terms: the customer, where the goods go and the bill discount.
+    /// They are checked as a quote checks them (the customer exists, the place of supply is a
+    /// state, the discount is within the seat's limit), kept with the sale and audited, so a
+    /// held sale resumes with them and whoever resumes it sees what was agreed.
+    pub fn set_sale_terms(&self, token: &SessionToken, terms: &SaleTerms) -> Result<Cart> {
+        let (auth, mut store) = self.authorize(token, Op::SetSaleTerms)?;
+        let cart = self.own_open_cart(&store, auth.cart)?;
+        if cart.terms == *terms {
+            return Ok(cart);
+        }
+        if let Discount::Percent(bp) = terms.bill_discount
+            && !(1..=10_000).contains(&bp)
+        {
+            return Err(rejected(
+                "bill_discount",
+                "a percentage discount is more than 0% and at most 100%",
+            ));
+        }
+        if let Discount::Amount(m) = terms.bill_discount
+            && m.paise() < 1
+        {
+            return Err(rejected("bill_discount", "an amount off is more than ₹0"));
+        }
+        self.price(&store, &auth, &cart, terms)?;
+        let (bp, paise) = match terms.bill_discount {
+            Discount::None => (Value::Null, Value::Null),
+            Discount::Percent(bp) => (Value::Integer(bp.into()), Value::Null),
+            Discount::Amount(m) => (Value::Null, Value::Integer(m.paise())),
+        };
+        let fields = [
+            (
+                "customer_id",
+                terms
+                    .customer_id
+                    .map_or(Value::Null, |c| Value::Text(c.to_string())),
+            ),
+            (
+                "place_of_supply",
+                terms
+                    .place_of_supply
+                    .map_or(Value::Null, |p| Value::Integer(p.into())),
+            ),
+            (
+                "ship_to_customer",
+                Value::Integer(terms.ship_to_customer.into()),
+            ),
+            ("bill_discount_bp", bp),
+            ("bill_discount_paise", paise),
+            ("updated_at_ms", Value::Integer(auth.now)),
+        ];
+        let signer = self.signer();
+        store.write(
+            &signer,
+            self.clock.as_ref(),
+            &auth.actor,
+            Operation {
+                action: "cart.terms",
+                entity_type: "cart",
+                entity_id: cart.cart_id.to_string(),
+            },
+            |uow| uow.update("cart", &cart.cart_id.to_string(), &fields),
+        )?;
+        self.load_cart(&store, cart.cart_id)
+    }
+
     /// The session's sale priced as finalize would price it now, for the till to show. An
     /// empty sale is quoted as zero.
     pub fn quote_cart(&self, token: &SessionToken, terms: &SaleTerms) -> Result<Quote> {

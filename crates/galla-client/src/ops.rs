@@ -71,6 +71,8 @@ ops! {
     SetLineQuantity => Needs(P::Bill), "change a quantity";
     /// The totals the till shows while the sale is made, priced as finalize would.
     QuoteCart => Needs(P::Bill), "see the sale's total";
+    /// The customer and place of supply; a bill discount is also held to the seat's limit.
+    SetSaleTerms => Needs(P::Bill), "set the sale's customer and bill discount";
     DiscardCart => Needs(P::Bill), "discard the sale";
     SetLineDiscount => Needs(P::Discount), "give a discount";
     HoldCart => Needs(P::HoldResume), "hold the sale";

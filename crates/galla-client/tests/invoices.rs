@@ -292,3 +292,135 @@ fn the_quote_the_till_shows_is_what_finalize_charges() {
     assert_eq!(invoice.round_off_paise, quote.round_off_paise);
     assert_eq!(invoice.lines[0].quantity, 3);
 }
+
+#[test]
+fn a_held_sale_resumes_with_its_customer_place_of_supply_and_bill_discount() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    let ravi = t
+        .add_customer(&owner, &common::customer("Ravi Kumar", "98450 12345"))
+        .unwrap();
+    let cart = t
+        .add_product_to_cart(&owner, &ProductRef::Sku("COVER".into()), 2)
+        .unwrap();
+    assert_eq!(cart.terms, SaleTerms::default(), "a new sale has no terms");
+    let agreed = SaleTerms {
+        customer_id: Some(ravi),
+        place_of_supply: Some(29),
+        bill_discount: galla_client::Discount::Percent(1_000),
+        ..Default::default()
+    };
+    let cart = t.set_sale_terms(&owner, &agreed).unwrap();
+    assert_eq!(cart.terms, agreed);
+    let quoted = t.quote_cart(&owner, &cart.terms).unwrap();
+    assert_eq!(quoted.bill_discount_paise, 5_980, "10% of 2 × ₹299");
+    assert_eq!(quoted.supply, galla_client::Supply::InterState);
+
+    // Setting the same terms again writes nothing; new ones are one audited change.
+    let raw = fx.raw();
+    let records = || -> i64 {
+        raw.query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'cart.terms'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    t.set_sale_terms(&owner, &agreed).unwrap();
+    assert_eq!(records(), 1);
+
+    // Parked and taken up by a clerk: the terms come back with the lines.
+    t.hold_cart(&owner).unwrap();
+    assert_eq!(t.held_carts(&owner).unwrap()[0].terms, agreed);
+    let asha = common::counter_staff(&t, &owner);
+    let resumed = t.resume_cart(&asha, cart.cart_id).unwrap();
+    assert_eq!(
+        (resumed.terms.clone(), resumed.lines.len()),
+        (agreed.clone(), 1)
+    );
+    // The clerk is held to her own 5% limit: the owner's 10% is shown, not granted to her.
+    assert!(matches!(
+        t.quote_cart(&asha, &resumed.terms),
+        Err(Error::DiscountAboveLimit {
+            asked_bp: 1_000,
+            limit_bp: 500
+        })
+    ));
+    assert!(matches!(
+        t.set_sale_terms(
+            &asha,
+            &SaleTerms {
+                bill_discount: galla_client::Discount::Percent(600),
+                ..agreed.clone()
+            }
+        ),
+        Err(Error::DiscountAboveLimit { .. })
+    ));
+    let within = SaleTerms {
+        bill_discount: galla_client::Discount::Amount(galla_client::Money::from_paise(2_000)),
+        ..agreed.clone()
+    };
+    let cart = t.set_sale_terms(&asha, &within).unwrap();
+    assert_eq!(cart.terms, within);
+
+    // Bad terms are refused and change nothing.
+    for (bad, field) in [
+        (
+            SaleTerms {
+                bill_discount: galla_client::Discount::Percent(0),
+                ..within.clone()
+            },
+            "bill_discount",
+        ),
+        (
+            SaleTerms {
+                bill_discount: galla_client::Discount::Percent(10_001),
+                ..within.clone()
+            },
+            "bill_discount",
+        ),
+        (
+            SaleTerms {
+                bill_discount: galla_client::Discount::Amount(galla_client::Money::from_paise(-5)),
+                ..within.clone()
+            },
+            "bill_discount",
+        ),
+        (
+            SaleTerms {
+                place_of_supply: Some(0),
+                ..within.clone()
+            },
+            "place_of_supply",
+        ),
+    ] {
+        let got = t.set_sale_terms(&asha, &bad);
+        assert!(
+            matches!(&got, Err(Error::Invalid(InputError::Rejected { field: f, .. })) if *f == field),
+            "{bad:?}: {got:?}"
+        );
+    }
+    assert!(matches!(
+        t.set_sale_terms(
+            &asha,
+            &SaleTerms {
+                customer_id: Some(uuid::Uuid::now_v7()),
+                ..within.clone()
+            }
+        ),
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(t.current_cart(&asha).unwrap().unwrap().terms, within);
+
+    // What was agreed is what is billed.
+    let quote = t.quote_cart(&asha, &within).unwrap();
+    let mut req = cash(quote.total_paise, quote.total_paise);
+    req.customer_id = within.customer_id;
+    req.place_of_supply = within.place_of_supply;
+    req.bill_discount = within.bill_discount;
+    let invoice = t.finalize(&asha, &req).unwrap();
+    assert_eq!(invoice.customer_id, Some(ravi));
+    assert_eq!(invoice.place_of_supply, 29);
+    assert_eq!(invoice.total_paise, 59_800 - 2_000);
+}

@@ -33,6 +33,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::RemoveCartLine,           "YYY...."),
     (Op::SetLineQuantity,          "YYY...."),
     (Op::QuoteCart,                "YYY...."),
+    (Op::SetSaleTerms,             "YYY...."),
     (Op::DiscardCart,              "YYY...."),
     (Op::SetLineDiscount,          "YYY...."),
     (Op::HoldCart,                 "YYY...."),
@@ -286,6 +287,15 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             let _ = t.add_product_to_cart(&c.who, &ProductRef::Sku("MATRIX".into()), 1);
             t.quote_cart(&c.who, &galla_client::SaleTerms::default())
                 .map(drop)
+        }
+        Op::SetSaleTerms => {
+            let _ = t.discard_cart(&c.who);
+            let _ = t.add_product_to_cart(&c.who, &ProductRef::Sku("MATRIX".into()), 1);
+            let delivered = galla_client::SaleTerms {
+                place_of_supply: Some(29),
+                ..Default::default()
+            };
+            t.set_sale_terms(&c.who, &delivered).map(drop)
         }
         Op::DiscardCart => {
             let _ = t.open_cart(&c.who);

@@ -2,7 +2,7 @@
 // open, a barcode and a SKU typed into the code box, the phone's IMEIs captured (the sale is
 // blocked until they are), cash with change, and the invoice number shown; a held sale comes
 // back when resumed, and takes a discount on the whole bill (a typed mistake named, the bill
-// left as it was).
+// left as it was); a sale held with a customer and a discount comes back with both.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OWNER_PASSPHRASE, cli, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
@@ -59,6 +59,21 @@ test("a sale with a phone and its IMEIs is billed, and a held sale comes back", 
     await b.keys("Enter");
     assert.match(await text(b, "bill-discount-error"), /percentage/);
     assert.equal(await text(b, "total"), "₹269.00");
+
+    // The sale keeps its customer and its discount: parked, and taken up again, it is as it was.
+    await type(b, "customer-input", "98450 12345");
+    await b.keys("Enter");
+    await type(b, "inline-customer-name", "Ravi Kumar");
+    await (await b.$('[data-testid="inline-customer-add"]')).click();
+    assert.equal(await text(b, "attached-customer"), "Ravi Kumar");
+    await (await b.$('[data-testid="hold"]')).click();
+    await text(b, "cart-empty");
+    await (await b.$('[data-testid="resume"]')).click();
+    await b.waitUntil(async () => (await b.$$('[data-testid="cart-line"]')).length === 1, { timeout: 10000 });
+    assert.equal(await text(b, "attached-customer"), "Ravi Kumar");
+    assert.equal(await text(b, "bill-discount"), "−₹29.90");
+    assert.equal(await text(b, "total"), "₹269.00");
+    assert.equal(await (await b.$('[data-testid="bill-discount-input"]')).getValue(), "10");
   } finally {
     await app.stop();
   }

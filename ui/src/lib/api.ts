@@ -75,6 +75,7 @@ export const api = {
   ringUp: (product: ProductRef, quantity: number) => call("ring_up", { product, quantity }),
   currentSale: () => call("current_sale"),
   quoteSale: (terms: SaleTerms) => call("quote_sale", { terms }),
+  setSaleTerms: (terms: SaleTerms) => call("set_sale_terms", { terms }),
   setLineQuantity: (lineId: string, quantity: number) =>
     call("set_line_quantity", { lineId, quantity }),
   setLineDiscount: (lineId: string, discountBp: number) =>

@@ -189,7 +189,11 @@ export type PriceBasis = "inclusive" | "exclusive";
  */
 export type ProductRef = { "by": "barcode", "value": string } | { "by": "sku", "value": string } | { "by": "id", "value": string };
 
-export type Cart = { cart_id: string, opened_by: string, status: CartStatus, held_reason: string | null, lines: Array<CartLine>, updated_at_ms: number, };
+export type Cart = { cart_id: string, opened_by: string, status: CartStatus, held_reason: string | null, lines: Array<CartLine>, 
+/**
+ * The customer, place of supply and bill discount the till set (empty until it sets them).
+ */
+terms: SaleTerms, updated_at_ms: number, };
 
 export type CartLine = { line_id: string, line_no: number, description: string, quantity: number, unit_price_paise: number, discount_bp: number, 
 /**
@@ -204,7 +208,9 @@ imeis_required: number, imeis: Array<string>, };
 export type CartStatus = "open" | "held";
 
 /**
- * The terms of a sale besides payment: who buys, where the goods go, the bill discount.
+ * The terms of a sale besides payment: who buys, where the goods go, the bill discount. The
+ * sale (cart) keeps the ones the till last set ([`Terminal::set_sale_terms`]), so a held sale
+ * resumes with them.
  */
 export type SaleTerms = { customer_id: string | null, 
 /**
@@ -610,6 +616,7 @@ export interface Commands {
   ring_up: { args: { product: ProductRef; quantity: number }; returns: Cart };
   current_sale: { args: Record<string, never>; returns: Cart | null };
   quote_sale: { args: { terms: SaleTerms }; returns: Quote };
+  set_sale_terms: { args: { terms: SaleTerms }; returns: Cart };
   set_line_quantity: { args: { lineId: string; quantity: number }; returns: Cart };
   set_line_discount: { args: { lineId: string; discountBp: number }; returns: Cart };
   set_line_imeis: { args: { lineId: string; imeis: Array<string> }; returns: Cart };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changeDue, parseDiscount, parseRupees, percent, rupees } from "./money";
+import { changeDue, discountField, parseDiscount, parseRupees, percent, rupees, sameDiscount } from "./money";
 
 describe("money on screen", () => {
   it("shows paise as rupees with Indian grouping", () => {
@@ -51,5 +51,30 @@ describe("a bill discount as typed", () => {
     expect(parseDiscount("-5", "percent")).toBeNull();
     expect(parseDiscount("ten", "amount")).toBeNull();
     expect(parseDiscount("1.005", "amount")).toBeNull();
+  });
+
+  it("shows a kept discount in the field so that it reads back as the same discount", () => {
+    expect(discountField({ kind: "none" })).toEqual({ text: "", kind: null });
+    expect(discountField({ kind: "percent", value: 1000 })).toEqual({ text: "10", kind: "percent" });
+    expect(discountField({ kind: "percent", value: 250 })).toEqual({ text: "2.5", kind: "percent" });
+    expect(discountField({ kind: "amount", value: 4950 })).toEqual({ text: "49.50", kind: "amount" });
+    expect(discountField({ kind: "amount", value: 2000 })).toEqual({ text: "20", kind: "amount" });
+    for (let bp = 1; bp <= 10_000; bp += 1) {
+      const d = { kind: "percent" as const, value: bp };
+      const f = discountField(d);
+      expect(sameDiscount(parseDiscount(f.text, "percent"), d)).toBe(true);
+    }
+    for (let p = 1; p <= 1_000_000; p += 13) {
+      const d = { kind: "amount" as const, value: p };
+      const f = discountField(d);
+      expect(sameDiscount(parseDiscount(f.text, "amount"), d)).toBe(true);
+    }
+  });
+
+  it("compares discounts by what they take off", () => {
+    expect(sameDiscount({ kind: "none" }, { kind: "none" })).toBe(true);
+    expect(sameDiscount(null, { kind: "none" })).toBe(false);
+    expect(sameDiscount({ kind: "percent", value: 500 }, { kind: "amount", value: 500 })).toBe(false);
+    expect(sameDiscount({ kind: "amount", value: 500 }, { kind: "amount", value: 501 })).toBe(false);
   });
 });

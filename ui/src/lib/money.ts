@@ -44,6 +44,23 @@ export function parseDiscount(text: string, kind: "percent" | "amount"): Discoun
   return paise === null ? null : paise === 0 ? { kind: "none" } : { kind: "amount", value: paise };
 }
 
+/** How the bill-discount field shows a discount the sale keeps: `10` in %, `49.50` in ₹; the
+ *  kind is null for none (the field keeps whichever the clerk had chosen). Reads back through
+ *  `parseDiscount` as the same discount. */
+export function discountField(d: Discount): { text: string; kind: "percent" | "amount" | null } {
+  if (d.kind === "none") return { text: "", kind: null };
+  if (d.kind === "percent") return { text: percent(d.value).replace(/%$/, ""), kind: "percent" };
+  const frac = d.value % 100;
+  const whole = String(Math.trunc(d.value / 100));
+  return { text: frac === 0 ? whole : `${whole}.${String(frac).padStart(2, "0")}`, kind: "amount" };
+}
+
+/** Whether two discounts take the same off. */
+export function sameDiscount(a: Discount | null, b: Discount): boolean {
+  if (a === null || a.kind !== b.kind) return false;
+  return a.kind === "none" || a.value === (b as { value: number }).value;
+}
+
 /** Basis points as a percentage for a label: `1800` → `18%`, `250` → `2.5%`. */
 export function percent(bp: number): string {
   return `${(bp / 100).toFixed(2).replace(/\.?0+$/, "")}%`;
