@@ -197,14 +197,13 @@ impl Store {
         Ok((pages, len))
     }
 
-    /// Benchmark only: `PRAGMA wal_autocheckpoint` (0 = never), to read frames as written.
+    /// Benchmark only: `PRAGMA wal_autocheckpoint` (0 = never), to read frames as written. The
+    /// WAL is checkpointed and emptied first, so the next commit's frames start the file (a
+    /// writer otherwise restarts a checkpointed WAL from its beginning, under the reader).
     #[cfg(feature = "bench")]
     pub fn set_wal_autocheckpoint_for_benchmark(&self, pages: i64) -> Result<()> {
-        self.pragma_for_benchmark(&format!("PRAGMA wal_autocheckpoint = {pages}"))?;
-        if pages > 0 {
-            self.pragma_for_benchmark("PRAGMA wal_checkpoint(TRUNCATE)")?;
-        }
-        Ok(())
+        self.pragma_for_benchmark("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        self.pragma_for_benchmark(&format!("PRAGMA wal_autocheckpoint = {pages}"))
     }
 
     /// Benchmark only: which b-tree (table or index, by name) each of `pages` belongs to, from
