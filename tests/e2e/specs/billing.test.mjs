@@ -2,7 +2,8 @@
 // open, a barcode and a SKU typed into the code box, the phone's IMEIs captured (the sale is
 // blocked until they are), cash with change, and the invoice number shown; a held sale comes
 // back when resumed, and takes a discount on the whole bill (a typed mistake named, the bill
-// left as it was); a sale held with a customer and a discount comes back with both.
+// left as it was); a sale held with a customer and a discount comes back with both, and a
+// scanner's burst lands whole.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OWNER_PASSPHRASE, cli, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
@@ -74,6 +75,23 @@ test("a sale with a phone and its IMEIs is billed, and a held sale comes back", 
     assert.equal(await text(b, "bill-discount"), "−₹29.90");
     assert.equal(await text(b, "total"), "₹269.00");
     assert.equal(await (await b.$('[data-testid="bill-discount-input"]')).getValue(), "10");
+
+    // A scanner's burst of three codes, each ending in Enter before the last is in the sale:
+    // every one lands, in order, and the code box keeps the focus for the next.
+    await (await b.$('[data-testid="code-input"]')).click();
+    // One key action per character, as a scanner sends them: down and up, no pause between.
+    const burst = b.action("key");
+    for (let n = 0; n < 3; n++) {
+      for (const ch of "4006381333931") burst.down(ch).up(ch);
+      burst.down("\uE007").up("\uE007");
+    }
+    await burst.perform();
+    await b.waitUntil(async () => (await text(b, "total")) === "₹1,076.00", {
+      timeout: 10000,
+      timeoutMsg: "4 covers at ₹299 less 10% are ₹1,076.40, ₹1,076.00 rounded",
+    });
+    assert.equal(await b.execute(() => document.activeElement?.getAttribute("data-testid")), "code-input");
+    assert.equal(await (await b.$('[data-testid="code-input"]')).getValue(), "");
   } finally {
     await app.stop();
   }
