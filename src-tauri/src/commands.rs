@@ -45,6 +45,7 @@ pub enum ErrorCode {
     Offline,
     PermissionDenied,
     ReauthRequired,
+    RecoveryKitUnusable,
     SecondFactorRequired,
     SecondFactorSetupRequired,
     SignedOut,
@@ -54,6 +55,7 @@ pub enum ErrorCode {
     TerminalDisabled,
     TerminalWiped,
     WrongKey,
+    WrongRecoveryCode,
     WrongSecret,
 }
 
@@ -65,6 +67,10 @@ pub fn error_code(e: &Error) -> ErrorCode {
         Error::NotInitialised { .. } => ErrorCode::NotInitialised,
         Error::AlreadyInitialised { .. } => ErrorCode::AlreadyInitialised,
         Error::KeyDoesNotOpenDatabase { .. } => ErrorCode::WrongKey,
+        Error::NoRecoveryKit { .. }
+        | Error::RecoveryKitDamaged { .. }
+        | Error::RecoveryKitNotThisTerminal => ErrorCode::RecoveryKitUnusable,
+        Error::RecoveryCodeMalformed | Error::RecoveryCodeWrong => ErrorCode::WrongRecoveryCode,
         Error::DatabaseTruncated { .. } | Error::DatabaseDamaged { .. } => {
             ErrorCode::DatabaseDamaged
         }

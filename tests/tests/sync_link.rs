@@ -1,7 +1,8 @@
 //! A standalone shop links to a real cloud (private PostgreSQL, TLS 1.3, the dev CA pinned) and
 //! syncs: its whole history arrives once and in order, a retry sends nothing twice, a long
 //! stretch offline loses nothing, a forged checkpoint or a rewritten log raises an alarm on the
-//! terminal, a revoked terminal stops, and a wiped one erases its keys from the real keychain.
+//! terminal, a revoked terminal stops, and a wiped one erases its keys from the real keychain
+//! and its recovery kit from the folder.
 //!
 //! Run through `scripts/keyring-session.sh` (the README's test command does): the terminals'
 //! keys live in a real Secret Service.
@@ -479,6 +480,7 @@ fn a_terminal_marked_for_wipe_erases_its_keys_on_its_next_contact() {
     let w = World::new();
     let (t, owner, data) = w.shop("a");
     let totp = w.link(&t, &owner);
+    let code = t.create_recovery_kit(&owner).unwrap();
     t.sync_pass(w.keychain.as_ref()).unwrap();
     let path = format!("/v1/owner/devices/{}/wipe", t.device_id());
     assert!(w.owner_post(t.tenant_id(), &totp, &path).is_success());
@@ -495,6 +497,12 @@ fn a_terminal_marked_for_wipe_erases_its_keys_on_its_next_contact() {
     assert!(matches!(
         Terminal::open(&data, w.keychain.as_ref(), w.clock.clone()),
         Err(Error::KeyMissing { .. })
+    ));
+    // The recovery kit went with the keys: not even the owner's code brings them back here.
+    assert!(!galla_client::recovery::has_kit(&data));
+    assert!(matches!(
+        Terminal::recover(&data, w.keychain.as_ref(), w.clock.clone(), &code),
+        Err(Error::NoRecoveryKit { .. })
     ));
     // The open terminal serves nothing more.
     assert!(matches!(

@@ -35,6 +35,37 @@ pub enum Error {
     )]
     KeyDamaged { entry: &'static str },
 
+    #[error(
+        "there is no recovery kit at {}: the owner makes one (Settings, or `galla-cli recovery-kit`) \
+         while the keychain still works; without it, restore the keychain from backup",
+        .path.display()
+    )]
+    NoRecoveryKit { path: PathBuf },
+
+    #[error(
+        "the recovery kit cannot be read ({detail}): it was altered or is not a kit; restore \
+         `recovery.kit` from a backup of the data folder"
+    )]
+    RecoveryKitDamaged { detail: String },
+
+    #[error(
+        "this recovery kit belongs to another Galla install, not the shop in this folder: use \
+         the kit that was made in this folder"
+    )]
+    RecoveryKitNotThisTerminal,
+
+    #[error(
+        "a recovery code is 25 letters and digits (five groups of five, like 7K2QM-0A1BC-…): \
+         check what was typed"
+    )]
+    RecoveryCodeMalformed,
+
+    #[error(
+        "that recovery code does not open this kit: check it symbol by symbol (O and 0, I and 1 \
+         are the same), and that it is the code given with the newest kit"
+    )]
+    RecoveryCodeWrong,
+
     #[error("no shop is set up in {}: create one with `galla-cli init` or the app's first-run screen", .data_dir.display())]
     NotInitialised { data_dir: PathBuf },
 

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod ledger;
 pub mod ops;
 pub mod policy;
+pub mod recovery;
 pub mod seat_admin;
 pub mod seats;
 pub mod secret_hash;
@@ -64,4 +65,4 @@ pub use sync::worker::{SyncSchedule, SyncSignal, SyncWorker};
 pub use sync::{
     AlertResolution, CloudAlert, CloudLink, LinkOutcome, LinkRequest, SyncAlarm, SyncReport,
 };
-pub use terminal::{DataDir, NewShop, Status, SyncState, Terminal};
+pub use terminal::{DataDir, NewShop, RecoveryKitState, Status, SyncState, Terminal};

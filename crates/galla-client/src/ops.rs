@@ -118,6 +118,8 @@ ops! {
     DisableTerminal => Needs(P::RevokeSeats), "disable this terminal";
     EnableTerminal => Needs(P::RevokeSeats), "enable this terminal";
     GrantSupport => Needs(P::GrantSupport), "grant support access";
+    /// The recovery kit unlocks every key of this terminal: owner only (restore), and recent.
+    CreateRecoveryKit => Needs(P::Restore), "make a recovery kit";
 
     SecurityEvents => Needs(P::ViewAudit), "see security events";
     AuditEntries => Needs(P::ViewAudit), "read the audit trail";

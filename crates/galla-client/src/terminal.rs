@@ -233,6 +233,16 @@ pub struct Status {
     pub audit_records: u64,
     pub data_dir: String,
     pub sync: SyncState,
+    pub recovery_kit: RecoveryKitState,
+}
+
+/// Whether the owner made a recovery kit for this terminal, and whether its file is still in
+/// the data folder (a kit made and then deleted cannot recover anything).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RecoveryKitState {
+    pub made_at_ms: Option<i64>,
+    pub on_disk: bool,
 }
 
 /// What the sync status area shows. A standalone shop keeps every change in its outbox, in
@@ -733,6 +743,10 @@ impl Terminal {
     pub fn install_id(&self) -> Uuid {
         self.install_id
     }
+
+    pub(crate) fn dir(&self) -> &DataDir {
+        &self.dir
+    }
     pub fn tenant_id(&self) -> Uuid {
         self.tenant_id
     }
@@ -811,6 +825,14 @@ impl Terminal {
             keychain_backend: self.keychain_backend.clone(),
             audit_records: audit_records as u64,
             data_dir: self.dir.root().display().to_string(),
+            recovery_kit: RecoveryKitState {
+                made_at_ms: if schema_version >= crate::recovery::SCHEMA_VERSION {
+                    self.recovery_kit_made_at(store.reader())?
+                } else {
+                    None
+                },
+                on_disk: crate::recovery::has_kit(&self.dir),
+            },
         })
     }
 

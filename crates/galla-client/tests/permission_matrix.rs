@@ -70,6 +70,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::DisableTerminal,          "YY....."),
     (Op::EnableTerminal,           "YY....."),
     (Op::GrantSupport,             "Y......"),
+    (Op::CreateRecoveryKit,        "Y......"),
     (Op::SecurityEvents,           "YY.Y.YY"),
     (Op::AuditEntries,             "YY.Y.YY"),
     (Op::VerifyAudit,              "YY.Y.YY"),
@@ -477,6 +478,7 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             }
             t.enable_terminal(&c.who)
         }
+        Op::CreateRecoveryKit => c.t.create_recovery_kit(&c.who).map(drop),
         Op::GrantSupport => {
             c.n += 1;
             c.t.grant_support(

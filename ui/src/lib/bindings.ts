@@ -23,12 +23,12 @@ export type CommandError = { code: ErrorCode, message: string, };
  * What went wrong, for the page to branch on (a union of string literals in TypeScript); the
  * message beside it is for people.
  */
-export type ErrorCode = "already_initialised" | "already_linked" | "cloud_refused" | "credit_limit" | "database_damaged" | "database_too_new" | "discount_above_limit" | "internal" | "invalid_input" | "key_missing" | "keychain_unavailable" | "locked" | "locked_out" | "not_found" | "not_initialised" | "not_linked" | "offline" | "permission_denied" | "reauth_required" | "second_factor_required" | "second_factor_setup_required" | "signed_out" | "storage" | "sync_alarm" | "tampered" | "terminal_disabled" | "terminal_wiped" | "wrong_key" | "wrong_secret";
+export type ErrorCode = "already_initialised" | "already_linked" | "cloud_refused" | "credit_limit" | "database_damaged" | "database_too_new" | "discount_above_limit" | "internal" | "invalid_input" | "key_missing" | "keychain_unavailable" | "locked" | "locked_out" | "not_found" | "not_initialised" | "not_linked" | "offline" | "permission_denied" | "reauth_required" | "recovery_kit_unusable" | "second_factor_required" | "second_factor_setup_required" | "signed_out" | "storage" | "sync_alarm" | "tampered" | "terminal_disabled" | "terminal_wiped" | "wrong_key" | "wrong_recovery_code" | "wrong_secret";
 
 /**
  * What the status bar shows.
  */
-export type Status = { shop_name: string, terminal_name: string, series_code: string, tenant_id: string, device_id: string, schema_version: number, supported_schema_version: number, keychain_backend: string, audit_records: number, data_dir: string, sync: SyncState, };
+export type Status = { shop_name: string, terminal_name: string, series_code: string, tenant_id: string, device_id: string, schema_version: number, supported_schema_version: number, keychain_backend: string, audit_records: number, data_dir: string, sync: SyncState, recovery_kit: RecoveryKitState, };
 
 /**
  * What the sync status area shows. A standalone shop keeps every change in its outbox, in

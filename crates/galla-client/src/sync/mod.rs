@@ -1038,11 +1038,14 @@ impl Terminal {
         })
     }
 
-    /// The owner marked this terminal for wipe: its keys leave the keychain, so the database
-    /// can no longer be opened, and the open terminal stops serving.
+    /// The owner marked this terminal for wipe: its keys leave the keychain and its recovery
+    /// kit the folder, so the database can no longer be opened, and the open terminal stops
+    /// serving.
     fn wipe(&self, keychain: &dyn SecretStore) -> Result<()> {
         self.wiped.store(true, std::sync::atomic::Ordering::SeqCst);
         TerminalKeys::erase(keychain, self.install_id())?;
+        // The kit would put the keys back: it goes too.
+        crate::recovery::erase_kit(self.dir())?;
         tracing::warn!(device = %self.device_id, "wiped on the owner's instruction: keys erased");
         Ok(())
     }
