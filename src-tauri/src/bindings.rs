@@ -35,6 +35,7 @@ fn generate() -> String {
         commands::ErrorCode,
         c::Status,
         c::SyncState,
+        c::RecoveryKitState,
         c::NewShop,
         c::EnrollTerminal,
         c::AuditReport,

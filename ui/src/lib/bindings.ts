@@ -73,6 +73,12 @@ alarms: number,
 checkpoint_size: number, };
 
 /**
+ * Whether the owner made a recovery kit for this terminal, and whether its file is still in
+ * the data folder (a kit made and then deleted cannot recover anything).
+ */
+export type RecoveryKitState = { made_at_ms: number | null, on_disk: boolean, };
+
+/**
  * What the first-run screen or `galla-cli init` asks for.
  */
 export type NewShop = { shop_name: string, gstin: string | null, state_code: number | null, owner_name: string, owner_passphrase: string, terminal_name: string, series_code: string, };
