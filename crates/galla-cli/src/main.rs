@@ -111,6 +111,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make this terminal's recovery kit (owner): its keys sealed in `recovery.kit` beside the
+    /// database under a code printed once. Write the code down and keep it away from the till;
+    /// with it, `galla-cli recover` puts the keys back if the keychain loses them. A new kit
+    /// replaces the old one, and the old code stops working.
+    RecoveryKit,
+    /// Put this terminal's keys back in a keychain that lost them, from the recovery kit in the
+    /// data folder and the owner's code (read from standard input, or a prompt).
+    Recover,
 }
 
 #[derive(Subcommand)]
@@ -611,6 +619,38 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 s.shop_name, s.terminal_name, s.series_code
             );
             println!("The shop's seats sign in here with the secrets they already have.");
+            Ok(())
+        }
+        Command::RecoveryKit => {
+            let t = open(&dir)?;
+            let owner = sign_in(&cli, &t)?;
+            let code = t.create_recovery_kit(&owner)?;
+            println!(
+                "Recovery code for {:?}, {:?}:",
+                t.status()?.shop_name,
+                t.status()?.terminal_name
+            );
+            println!();
+            println!("    {}", code.expose());
+            println!();
+            println!("Write it down now and keep it away from the till: it is not shown again.");
+            println!(
+                "The kit is {}; a copy of the data folder carries it. This code replaces any earlier one.",
+                galla_client::recovery::kit_path(&dir).display()
+            );
+            Ok(())
+        }
+        Command::Recover => {
+            let keychain = OsKeychain::connect()?;
+            let code = read_secret(cli.secret_stdin, "Recovery code: ")?;
+            let t = Terminal::recover(&dir, &keychain, Arc::new(SystemClock), &code)?;
+            let s = t.status()?;
+            println!(
+                "Keys restored to the {} for {:?}, {:?}: the shop opens again.",
+                keychain.backend(),
+                s.shop_name,
+                s.terminal_name
+            );
             Ok(())
         }
         Command::Sync { json: as_json } => {

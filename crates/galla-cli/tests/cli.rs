@@ -624,3 +624,52 @@ fn importing_customers_from_the_cli() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("imported 2 customers"));
 }
+
+#[test]
+fn a_recovery_kit_made_at_the_cli_brings_back_a_lost_keychain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("shop");
+    assert!(init(&data).status.success());
+    let out = cli(&data, &["recovery-kit"], Some(&format!("{PASSPHRASE}\n")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let code = printed
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 29 && l.split('-').count() == 5)
+        .unwrap_or_else(|| panic!("no code in\n{printed}"))
+        .to_owned();
+    assert!(printed.contains("not shown again"));
+
+    // The keychain loses this install's keys: the shop no longer opens, and says what to do.
+    let dir = galla_client::DataDir::new(&data);
+    let install = dir.install_id().unwrap().unwrap();
+    let keychain = galla_client::OsKeychain::connect().unwrap();
+    galla_client::keys::TerminalKeys::erase(&keychain, install).unwrap();
+    let out = cli(&data, &["status"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("recovery kit"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let mut wrong = code.clone();
+    wrong.replace_range(0..1, if code.starts_with('Z') { "Y" } else { "Z" });
+    let out = cli(&data, &["recover"], Some(&format!("{wrong}\n")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("does not open this kit"));
+    assert!(
+        !text(&out.stderr).contains(&wrong),
+        "the code typed is not echoed"
+    );
+
+    let out = cli(&data, &["recover"], Some(&format!("{code}\n")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Keys restored"));
+    let out = cli(&data, &["status", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["shop_name"], "Lakshmi Stores");
+    assert_eq!(status["recovery_kit"]["on_disk"], true);
+}
