@@ -11,6 +11,7 @@ fn galla_commands() -> &'static [&'static str] {
     &[
         "app_status",
         "create_shop",
+        "recover_keys",
         "enroll_terminal",
         "ca_fingerprints",
         "sign_in",
@@ -42,6 +43,7 @@ fn galla_commands() -> &'static [&'static str] {
         "revoke_seat",
         "sign_out_everywhere",
         "grant_support",
+        "create_recovery_kit",
         "security_events",
         "session_policy",
         "set_session_policy",

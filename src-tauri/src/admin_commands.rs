@@ -90,6 +90,18 @@ pub async fn grant_support(
     with_session(state.inner(), move |t, s| t.grant_support(s, &support)).await
 }
 
+/// Makes this terminal's recovery kit; the code comes back once, for the owner to write down.
+#[tauri::command]
+pub async fn create_recovery_kit(
+    state: tauri::State<'_, AppState>,
+) -> Result<String, CommandError> {
+    with_session(state.inner(), |t, s| {
+        t.create_recovery_kit(s)
+            .map(|code| code.expose().to_owned())
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn security_events(
     state: tauri::State<'_, AppState>,

@@ -134,6 +134,9 @@ pub enum AppStatus {
     Failed {
         code: ErrorCode,
         message: String,
+        /// The keychain lost the keys and a recovery kit is here: the start screen asks for
+        /// the owner's code (`recover_keys`).
+        recoverable: bool,
     },
 }
 
@@ -178,9 +181,14 @@ fn describe(shell: &mut Shell) -> Result<AppStatus, CommandError> {
                 locked,
             }
         }
-        Engine::Failed { code, message } => AppStatus::Failed {
+        Engine::Failed {
+            code,
+            message,
+            recoverable,
+        } => AppStatus::Failed {
             code: *code,
             message: message.clone(),
+            recoverable: recoverable.is_some(),
         },
     })
 }
@@ -327,6 +335,42 @@ pub async fn create_shop(
         let (t, owner) = Terminal::init(dir, keychain, Arc::new(SystemClock), &shop)?;
         let owner_seat = t.session_info(&owner)?.seat_id;
         Ok((t, Some((owner_seat, owner))))
+    })
+    .await
+}
+
+/// Puts the keys a lost keychain no longer has back from the folder's recovery kit and the
+/// owner's code, then opens the shop as a normal start would. A wrong code changes nothing.
+#[tauri::command]
+pub async fn recover_keys(
+    state: tauri::State<'_, AppState>,
+    code: SecretString,
+) -> Result<AppStatus, CommandError> {
+    let state = state.inner().clone();
+    blocking(move || {
+        let mut shell = lock(&state);
+        let Engine::Failed {
+            recoverable: Some((dir, keychain)),
+            ..
+        } = &shell.engine
+        else {
+            return Err(CommandError {
+                code: ErrorCode::RecoveryKitUnusable,
+                message: "there is nothing to recover: the shop is open, or has no recovery kit"
+                    .into(),
+            });
+        };
+        let keychain = keychain.clone();
+        let t = Arc::new(Terminal::recover(
+            dir,
+            keychain.as_ref(),
+            Arc::new(SystemClock),
+            &code,
+        )?);
+        shell.sync = Some(crate::start_sync(&t, keychain));
+        shell.engine = Engine::Ready(t);
+        shell.current = None;
+        describe(&mut shell)
     })
     .await
 }

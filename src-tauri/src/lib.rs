@@ -25,6 +25,9 @@ pub enum Engine {
     Failed {
         code: commands::ErrorCode,
         message: String,
+        /// Set when the keychain lost this folder's keys and the folder has a recovery kit:
+        /// the owner's code can put them back from the start screen.
+        recoverable: Option<(DataDir, Arc<OsKeychain>)>,
     },
 }
 
@@ -69,6 +72,7 @@ pub fn start_engine() -> (Engine, Option<galla_client::SyncWorker>) {
             Engine::Failed {
                 code: commands::error_code(&e),
                 message: e.to_string(),
+                recoverable: None,
             },
             None,
         )
@@ -94,7 +98,22 @@ pub fn start_engine() -> (Engine, Option<galla_client::SyncWorker>) {
                 let sync = start_sync(&t, keychain);
                 (Engine::Ready(t), Some(sync))
             }
-            Err(e) => failed(e),
+            Err(e) => {
+                let keys_lost = matches!(
+                    e,
+                    galla_client::Error::KeyMissing { .. }
+                        | galla_client::Error::KeyDamaged { .. }
+                        | galla_client::Error::KeyDoesNotOpenDatabase { .. }
+                );
+                let (mut engine, sync) = failed(e);
+                if keys_lost
+                    && galla_client::recovery::has_kit(&dir)
+                    && let Engine::Failed { recoverable, .. } = &mut engine
+                {
+                    *recoverable = Some((dir, keychain));
+                }
+                (engine, sync)
+            }
         },
         Err(e) => failed(e),
     }
@@ -144,6 +163,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::create_shop,
+            commands::recover_keys,
             commands::enroll_terminal,
             commands::ca_fingerprints,
             commands::sign_in,
@@ -175,6 +195,7 @@ pub fn run() {
             admin_commands::revoke_seat,
             admin_commands::sign_out_everywhere,
             admin_commands::grant_support,
+            admin_commands::create_recovery_kit,
             admin_commands::security_events,
             admin_commands::session_policy,
             admin_commands::set_session_policy,

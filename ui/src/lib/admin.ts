@@ -93,11 +93,13 @@ const ACTIONS: Record<string, string> = {
   "cart.hold": "Sale held",
   "cart.resume": "Sale resumed",
   "cart.discard": "Sale discarded",
+  "cart.terms": "Sale's customer or bill discount set",
   "invoice.finalize": "Invoice issued",
   "invoice.cancel": "Invoice cancelled",
   "credit_note.issue": "Credit note issued",
   "ledger.payment": "Udhaar payment received",
   "customer.create": "Customer added",
+  "customer.update": "Customer details corrected",
   "customer.set_credit_limit": "Credit limit set",
   "customers.import": "Customers imported",
   "product.create": "Product added",
@@ -108,6 +110,10 @@ const ACTIONS: Record<string, string> = {
   "security_event.acknowledge": "Security event acknowledged",
   "device.disable": "Terminal disabled",
   "device.enable": "Terminal enabled",
+  "device.enroll": "Terminal joined the shop",
+  "sync.link": "Shop linked to its cloud",
+  "cloud_alert.resolve": "Cloud alert resolved",
+  "recovery_kit.create": "Recovery kit made",
 };
 
 /** An audit action in plain words; unknown actions are shown as recorded. */

@@ -60,6 +60,7 @@ async function call<K extends keyof Commands>(command: K, ...args: ArgsOf<K>): P
 export const api = {
   appStatus: () => call("app_status"),
   createShop: (shop: NewShop) => call("create_shop", { shop }),
+  recoverKeys: (code: string) => call("recover_keys", { code }),
   enrollTerminal: (request: EnrollTerminal) => call("enroll_terminal", { request }),
   caFingerprints: (caPem: string) => call("ca_fingerprints", { caPem }),
   signIn: (seatId: string, secret: string, secondFactor: SecondFactor | null) =>
@@ -98,6 +99,7 @@ export const api = {
   revokeSeat: (seatId: string) => call("revoke_seat", { seatId }),
   signOutEverywhere: (seatId: string) => call("sign_out_everywhere", { seatId }),
   grantSupport: (support: NewSupportSeat) => call("grant_support", { support }),
+  createRecoveryKit: () => call("create_recovery_kit"),
   securityEvents: () => call("security_events"),
   sessionPolicy: () => call("session_policy"),
   setSessionPolicy: (policy: ShopPolicy) => call("set_session_policy", { policy }),

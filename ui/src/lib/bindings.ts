@@ -13,7 +13,12 @@ session: SessionInfo | null,
 /**
  * A seat whose screen is locked, to unlock with its PIN.
  */
-locked: LockedSeat | null, } | { "state": "failed", code: ErrorCode, message: string, };
+locked: LockedSeat | null, } | { "state": "failed", code: ErrorCode, message: string, 
+/**
+ * The keychain lost the keys and a recovery kit is here: the start screen asks for
+ * the owner's code (`recover_keys`).
+ */
+recoverable: boolean, };
 
 export type LockedSeat = { seat_id: string, display_name: string, };
 
@@ -614,6 +619,7 @@ export interface Commands {
   sign_out: { args: Record<string, never>; returns: AppStatus };
   touch: { args: Record<string, never>; returns: SessionInfo };
   create_shop: { args: { shop: NewShop }; returns: AppStatus };
+  recover_keys: { args: { code: string }; returns: AppStatus };
   ca_fingerprints: { args: { caPem: string }; returns: Array<string> };
   enroll_terminal: { args: { request: EnrollTerminal }; returns: AppStatus };
   verify_audit: { args: Record<string, never>; returns: AuditReport };
@@ -640,6 +646,7 @@ export interface Commands {
   revoke_seat: { args: { seatId: string }; returns: null };
   sign_out_everywhere: { args: { seatId: string }; returns: null };
   grant_support: { args: { support: NewSupportSeat }; returns: string };
+  create_recovery_kit: { args: Record<string, never>; returns: string };
   security_events: { args: Record<string, never>; returns: Array<SecurityEvent> };
   session_policy: { args: Record<string, never>; returns: PolicyView };
   gst_states: { args: Record<string, never>; returns: Array<GstState> };
