@@ -103,8 +103,15 @@ fn customers_csv(n: usize) -> String {
     s
 }
 
-/// One sale; the finalize alone is timed, and its page-cache counters are added to `pages`.
-fn sell(t: &Terminal, owner: &SessionToken, skus: &[String], pages: &mut [i64; 3]) -> Duration {
+/// A 10-line sale's products, picked at random from the catalogue.
+fn ten_skus(rng: &mut Rng, products: usize) -> Vec<String> {
+    (0..10)
+        .map(|_| format!("P{}", rng.below(products)))
+        .collect()
+}
+
+/// Rings `skus` up, one each, and says how the sale is paid: cash, the total to the rupee.
+fn ring_up(t: &Terminal, owner: &SessionToken, skus: &[String]) -> FinalizeRequest {
     for s in skus {
         t.add_product_to_cart(owner, &ProductRef::Sku(s.clone()), 1)
             .unwrap();
@@ -117,14 +124,18 @@ fn sell(t: &Terminal, owner: &SessionToken, skus: &[String], pages: &mut [i64; 3
         .iter()
         .map(|l| l.unit_price_paise)
         .sum();
-    let rounded = (total + 50) / 100 * 100;
-    let req = FinalizeRequest {
+    FinalizeRequest {
         payments: vec![PaymentInput::Cash {
-            amount_paise: rounded,
+            amount_paise: (total + 50) / 100 * 100,
             tendered_paise: None,
         }],
         ..Default::default()
-    };
+    }
+}
+
+/// One sale; the finalize alone is timed, and its page-cache counters are added to `pages`.
+fn sell(t: &Terminal, owner: &SessionToken, skus: &[String], pages: &mut [i64; 3]) -> Duration {
+    let req = ring_up(t, owner, skus);
     t.page_counters_for_benchmark();
     let start = Instant::now();
     t.finalize(owner, &req).unwrap();
@@ -246,12 +257,7 @@ fn measure_one(kind: &str) {
         t.set_durable_for_benchmark(true).unwrap();
         let mut pages = [0i64; 3];
         let times = (0..samples)
-            .map(|_| {
-                let skus: Vec<String> = (0..10)
-                    .map(|_| format!("P{}", rng.below(products)))
-                    .collect();
-                sell(&t, &owner, &skus, &mut pages)
-            })
+            .map(|_| sell(&t, &owner, &ten_skus(&mut rng, products), &mut pages))
             .collect();
         common::note(&format!(
             "per finalize after {target}: {} cache hits, {} misses, {} pages written",
@@ -281,29 +287,8 @@ fn pages_by_btree(
     t.set_wal_autocheckpoint_for_benchmark(0).unwrap();
     let mut written: Vec<u32> = Vec::new();
     for _ in 0..SALES {
-        let skus: Vec<String> = (0..10)
-            .map(|_| format!("P{}", rng.below(products)))
-            .collect();
-        for s in &skus {
-            t.add_product_to_cart(owner, &ProductRef::Sku(s.clone()), 1)
-                .unwrap();
-        }
-        let total: i64 = t
-            .current_cart(owner)
-            .unwrap()
-            .unwrap()
-            .lines
-            .iter()
-            .map(|l| l.unit_price_paise)
-            .sum();
+        let req = ring_up(t, owner, &ten_skus(rng, products));
         let (_, from) = t.wal_pages_for_benchmark(u64::MAX).unwrap();
-        let req = FinalizeRequest {
-            payments: vec![PaymentInput::Cash {
-                amount_paise: (total + 50) / 100 * 100,
-                tendered_paise: None,
-            }],
-            ..Default::default()
-        };
         t.finalize(owner, &req).unwrap();
         written.extend(t.wal_pages_for_benchmark(from).unwrap().0);
     }
