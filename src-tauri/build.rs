@@ -58,6 +58,7 @@ fn galla_commands() -> &'static [&'static str] {
         "cancel_invoice",
         "find_customers",
         "customer",
+        "reveal_customer",
         "add_customer",
         "update_customer",
         "ledger_statement",

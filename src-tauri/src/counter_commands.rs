@@ -69,6 +69,15 @@ pub async fn customer(
     with_session(state.inner(), move |t, s| t.customer(s, customer_id)).await
 }
 
+/// One customer's contact details in full; the engine records the look.
+#[tauri::command]
+pub async fn reveal_customer(
+    state: tauri::State<'_, AppState>,
+    customer_id: Uuid,
+) -> Result<CustomerView, CommandError> {
+    with_session(state.inner(), move |t, s| t.reveal_customer(s, customer_id)).await
+}
+
 /// Adds a customer; returns the id.
 #[tauri::command]
 pub async fn add_customer(

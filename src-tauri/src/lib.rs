@@ -210,6 +210,7 @@ pub fn run() {
             counter_commands::cancel_invoice,
             counter_commands::find_customers,
             counter_commands::customer,
+            counter_commands::reveal_customer,
             counter_commands::add_customer,
             counter_commands::update_customer,
             counter_commands::ledger_statement,

@@ -132,8 +132,9 @@ pub struct Customer {
     pub marketing_consent: bool,
 }
 
-/// A customer as a seat sees them: phone, GSTIN, email and address in full only for a seat
-/// allowed to reveal PII, otherwise masked to what a clerk needs to recognise the right person.
+/// A customer as a seat sees them: phone, GSTIN, email and address masked to what a clerk needs
+/// to recognise the right person, or in full when a seat allowed to see them asked to, on
+/// purpose and on the record (`Terminal::reveal_customer`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustomerView {
@@ -158,7 +159,17 @@ fn mask_tail(s: &str, keep: usize) -> String {
 }
 
 impl CustomerView {
-    pub(crate) fn of(c: Customer, reveal: bool) -> CustomerView {
+    /// What every list, search and profile shows.
+    pub(crate) fn masked(c: Customer) -> CustomerView {
+        CustomerView::of(c, false)
+    }
+
+    /// Only for a look that was authorized and recorded.
+    pub(crate) fn revealed(c: Customer) -> CustomerView {
+        CustomerView::of(c, true)
+    }
+
+    fn of(c: Customer, reveal: bool) -> CustomerView {
         let phone = c.phone.map(|p| p.as_e164().to_owned());
         let gstin = c.gstin.map(|g| g.as_str().to_owned());
         let (phone, gstin, email, address) = if reveal {

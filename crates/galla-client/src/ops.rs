@@ -102,6 +102,8 @@ ops! {
     AddCustomer => Needs(P::EditCustomers), "add a customer";
     EditCustomer => Needs(P::EditCustomers), "change a customer's details";
     ViewCustomer => Needs(P::ViewCustomers), "see a customer";
+    /// Contact details in full, one customer at a time, each look recorded.
+    RevealCustomer => Needs(P::RevealCustomerPii), "see a customer's contact details";
     FindCustomers => Needs(P::ViewCustomers), "look up customers";
     ImportCustomers => Needs(P::EditCustomers), "import customers";
     ExportCustomers => Needs(P::ExportCustomers), "export customers";

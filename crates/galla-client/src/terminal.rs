@@ -956,16 +956,81 @@ impl Terminal {
         })
     }
 
-    /// A customer as this seat may see them: PII in full only with the reveal permission.
+    /// A customer's profile, contact details masked (for every seat: see `reveal_customer`).
     pub fn customer(&self, token: &SessionToken, customer_id: Uuid) -> Result<CustomerView> {
-        let (auth, store) = self.authorize(token, Op::ViewCustomer)?;
-        let reveal = auth
-            .access
-            .allows(galla_domain::Permission::RevealCustomerPii);
+        let (_auth, store) = self.authorize(token, Op::ViewCustomer)?;
         self.customers_where(&store, "id = ?2", customer_id.to_string())?
             .pop()
-            .map(|c| CustomerView::of(c, reveal))
+            .map(CustomerView::masked)
             .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))
+    }
+
+    /// One customer's contact details in full, shown on purpose by a seat allowed to see them.
+    /// Each look is an audited operation (`customer.reveal`, a `pii_access` row naming the seat
+    /// and the customer), so who read whose phone number is in the trail the owner reads and
+    /// the cloud keeps; views are otherwise masked, so nothing is read in passing.
+    pub fn reveal_customer(&self, token: &SessionToken, customer_id: Uuid) -> Result<CustomerView> {
+        let (auth, mut store) = self.authorize(token, Op::RevealCustomer)?;
+        let customer = self
+            .customers_where(&store, "id = ?2", customer_id.to_string())?
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))?;
+        self.record_pii_access(&mut store, &auth, Some(customer_id), 1)?;
+        Ok(CustomerView::revealed(customer))
+    }
+
+    /// Records a look at customers' contact details: one customer's (`customer`), or an export
+    /// of `count` customers (`None`).
+    fn record_pii_access(
+        &self,
+        store: &mut Store,
+        auth: &crate::sessions::Authorized,
+        customer: Option<Uuid>,
+        count: usize,
+    ) -> Result<()> {
+        let seat = auth
+            .actor
+            .seat_id()
+            .ok_or_else(|| Error::Storage("a look at customer details needs a seat".into()))?;
+        let id = Uuid::now_v7();
+        let (action, entity_type, entity_id, kind) = match customer {
+            Some(c) => ("customer.reveal", "customer", c.to_string(), "reveal"),
+            None => (
+                "customers.export",
+                "tenant",
+                self.tenant_id.to_string(),
+                "export",
+            ),
+        };
+        let signer = self.signer();
+        store.write(
+            &signer,
+            self.clock.as_ref(),
+            &auth.actor,
+            Operation {
+                action,
+                entity_type,
+                entity_id,
+            },
+            |uow| {
+                uow.insert(
+                    "pii_access",
+                    &id.to_string(),
+                    &[
+                        ("id", Value::Text(id.to_string())),
+                        ("tenant_id", Value::Text(self.tenant_id.to_string())),
+                        ("seat_id", Value::Text(seat.to_string())),
+                        ("at_ms", Value::Integer(auth.now)),
+                        ("kind", Value::Text(kind.into())),
+                        (
+                            "customer_id",
+                            customer.map_or(Value::Null, |c| Value::Text(c.to_string())),
+                        ),
+                        ("customers", Value::Integer(count as i64)),
+                    ],
+                )
+            },
+        )
     }
 
     /// This tenant's customers matching `clause` (over `?2`), decrypted, oldest first.
@@ -994,14 +1059,11 @@ impl Terminal {
         clause: &str,
         bidx: Vec<u8>,
     ) -> Result<Vec<CustomerView>> {
-        let (auth, store) = self.authorize(token, Op::FindCustomers)?;
-        let reveal = auth
-            .access
-            .allows(galla_domain::Permission::RevealCustomerPii);
+        let (_auth, store) = self.authorize(token, Op::FindCustomers)?;
         Ok(self
             .customers_where(&store, clause, bidx)?
             .into_iter()
-            .map(|c| CustomerView::of(c, reveal))
+            .map(CustomerView::masked)
             .collect())
     }
 
@@ -1012,13 +1074,10 @@ impl Terminal {
         typed: &str,
         limit: usize,
     ) -> Result<Vec<CustomerView>> {
-        let (auth, store) = self.authorize(token, Op::FindCustomers)?;
+        let (_auth, store) = self.authorize(token, Op::FindCustomers)?;
         let Some(q) = crate::catalogue::fts_query(typed) else {
             return Ok(Vec::new());
         };
-        let reveal = auth
-            .access
-            .allows(galla_domain::Permission::RevealCustomerPii);
         let clause = format!(
             "rowid IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?2 ORDER BY rank LIMIT {})",
             limit.clamp(1, 200)
@@ -1026,7 +1085,7 @@ impl Terminal {
         Ok(self
             .customers_where(&store, &clause, q)?
             .into_iter()
-            .map(|c| CustomerView::of(c, reveal))
+            .map(CustomerView::masked)
             .collect())
     }
 
@@ -1038,14 +1097,11 @@ impl Terminal {
         typed: &str,
         limit: usize,
     ) -> Result<Vec<CustomerView>> {
-        let (auth, store) = self.authorize(token, Op::FindCustomers)?;
-        let reveal = auth
-            .access
-            .allows(galla_domain::Permission::RevealCustomerPii);
+        let (_auth, store) = self.authorize(token, Op::FindCustomers)?;
         Ok(self
             .customers_matching(&store, typed, limit)?
             .into_iter()
-            .map(|c| CustomerView::of(c, reveal))
+            .map(CustomerView::masked)
             .collect())
     }
 
@@ -1096,9 +1152,12 @@ impl Terminal {
     }
 
     /// Every customer with PII in full, as CSV (a sensitive act: confirmed within 5 minutes).
+    /// Recorded (`customers.export`, with the count) before a byte is written: an export that
+    /// fails half-way still took the details out.
     pub fn export_customers_csv(&self, token: &SessionToken, out: impl Write) -> Result<usize> {
-        let (_auth, store) = self.authorize(token, Op::ExportCustomers)?;
+        let (auth, mut store) = self.authorize(token, Op::ExportCustomers)?;
         let all = self.customers_where(&store, "1 = 1 OR ?2 IS NULL", rusqlite::types::Null)?;
+        self.record_pii_access(&mut store, &auth, None, all.len())?;
         customers::write_csv(&all, out)?;
         Ok(all.len())
     }

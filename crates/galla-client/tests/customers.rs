@@ -93,7 +93,13 @@ fn a_customer_csv_imports_all_rows_or_none() {
         .find_customers_by_gstin(&owner, "29aafcc9980m1zr")
         .unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].address.as_deref(), Some("12, MG Road, Bengaluru"));
+    assert_eq!(
+        t.reveal_customer(&owner, found[0].id)
+            .unwrap()
+            .address
+            .as_deref(),
+        Some("12, MG Road, Bengaluru")
+    );
     assert_eq!(
         t.find_customers_by_phone(&owner, "90000 00042").unwrap()[0].name,
         "Customer 42"
@@ -198,7 +204,7 @@ fn a_customer_is_corrected_field_by_field_and_only_what_changed_is_written() {
             .unwrap()
             .is_empty()
     );
-    let view = t.customer(&owner, id).unwrap();
+    let view = t.reveal_customer(&owner, id).unwrap();
     assert_eq!(view.phone.as_deref(), Some("+919876500000"));
     assert_eq!(view.address.as_deref(), Some("12 MG Road, Pune"));
 
@@ -227,7 +233,7 @@ fn a_customer_is_corrected_field_by_field_and_only_what_changed_is_written() {
         );
     }
     assert_eq!(t.status().unwrap().audit_records, records);
-    assert_eq!(t.customer(&owner, id).unwrap(), view);
+    assert_eq!(t.reveal_customer(&owner, id).unwrap(), view);
     t.update_customer(
         &owner,
         id,
@@ -242,5 +248,111 @@ fn a_customer_is_corrected_field_by_field_and_only_what_changed_is_written() {
         t.update_customer(&owner, uuid::Uuid::now_v7(), &rename),
         Err(galla_client::Error::NotFound(_))
     ));
+    assert!(t.verify_audit(&owner).unwrap().is_intact());
+}
+
+#[test]
+fn contact_details_are_masked_for_every_seat_and_each_look_in_full_is_on_the_record() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    let id = t
+        .add_customer(
+            &owner,
+            &galla_client::NewCustomer {
+                name: "Ravi Kumar".into(),
+                phone: Some("98765 43210".into()),
+                gstin: Some("27AAPFU0939F1ZV".into()),
+                email: Some("ravi@example.in".into()),
+                address: Some("12 MG Road, Pune".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+
+    // Every way of finding a customer shows them masked, to the owner too.
+    let found = [
+        t.customer(&owner, id).unwrap(),
+        t.find_customers_by_phone(&owner, "9876543210").unwrap()[0].clone(),
+        t.find_customers_by_gstin(&owner, "27aapfu0939f1zv")
+            .unwrap()[0]
+            .clone(),
+        t.search_customers(&owner, "ravi", 5).unwrap()[0].clone(),
+        t.lookup_customers(&owner, "98765 43210", 5).unwrap()[0].clone(),
+    ];
+    for v in &found {
+        assert!(!v.pii_revealed);
+        assert_eq!(v.phone, Some(format!("{}3210", "•".repeat(9))));
+        assert_eq!(v.gstin, Some(format!("27{}V", "•".repeat(12))));
+        assert_eq!(v.email.as_deref(), Some("r•••@example.in"));
+        assert_eq!(v.address.as_deref(), Some("(hidden)"));
+    }
+
+    // Shown in full on purpose: one audited look, naming the seat and the customer, no details.
+    let records = t.status().unwrap().audit_records;
+    let shown = t.reveal_customer(&owner, id).unwrap();
+    assert!(shown.pii_revealed);
+    assert_eq!(
+        (shown.phone.as_deref(), shown.address.as_deref()),
+        (Some("+919876543210"), Some("12 MG Road, Pune"))
+    );
+    assert_eq!(t.status().unwrap().audit_records, records + 1);
+    let raw = fx.raw();
+    let (action, entity, record): (String, String, Vec<u8>) = raw
+        .query_row(
+            "SELECT action, entity_id, record FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (action.as_str(), entity),
+        ("customer.reveal", id.to_string())
+    );
+    for detail in ["9876543210", "MG Road", "ravi@example", "AAPFU0939F"] {
+        assert!(!common::contains(&record, detail.as_bytes()), "{detail}");
+    }
+    let seat: String = raw
+        .query_row(
+            "SELECT seat_id FROM pii_access WHERE kind = 'reveal' AND customer_id = ?",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(seat, t.session_info(&owner).unwrap().seat_id.to_string());
+    // The record of it cannot be rewritten, even with the key and a SQLite shell.
+    assert!(raw.execute("DELETE FROM pii_access", []).is_err());
+
+    // A clerk may find the customer but not see the details; trying leaves no record.
+    let clerk = common::counter_staff(&t, &owner);
+    let records = t.status().unwrap().audit_records;
+    assert!(matches!(
+        t.reveal_customer(&clerk, id),
+        Err(galla_client::Error::PermissionDenied { .. })
+    ));
+    assert!(!t.customer(&clerk, id).unwrap().pii_revealed);
+    assert!(matches!(
+        t.reveal_customer(&owner, uuid::Uuid::now_v7()),
+        Err(galla_client::Error::NotFound(_))
+    ));
+    assert_eq!(t.status().unwrap().audit_records, records);
+
+    // The owner's export of every customer is one record, with how many.
+    let mut csv = Vec::new();
+    assert_eq!(t.export_customers_csv(&owner, &mut csv).unwrap(), 1);
+    let action: String = raw
+        .query_row(
+            "SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let count: i64 = raw
+        .query_row(
+            "SELECT customers FROM pii_access WHERE kind = 'export'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!((action.as_str(), count), ("customers.export", 1));
     assert!(t.verify_audit(&owner).unwrap().is_intact());
 }

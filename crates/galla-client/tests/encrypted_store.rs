@@ -169,7 +169,7 @@ fn keys_persist_in_the_keychain_across_reopen() {
     let t = galla_client::Terminal::open(&fx.data, &fresh, fx.clock.clone()).unwrap();
     let owner = common::sign_in_owner(&t);
     assert_eq!(
-        t.customer(&owner, id).unwrap().phone.unwrap(),
+        t.reveal_customer(&owner, id).unwrap().phone.unwrap(),
         "+919876543210"
     );
     assert_eq!(

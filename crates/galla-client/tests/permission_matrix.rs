@@ -55,6 +55,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::AddCustomer,              "YYY...."),
     (Op::EditCustomer,             "YYY...."),
     (Op::ViewCustomer,             "YYYY.Y."),
+    (Op::RevealCustomer,           "YY.Y..."),
     (Op::FindCustomers,            "YYYY.Y."),
     (Op::ImportCustomers,          "YYY...."),
     (Op::ExportCustomers,          "Y......"),
@@ -424,6 +425,7 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
             )
             .map(drop),
         Op::ViewCustomer => t.customer(&c.who, c.customer).map(drop),
+        Op::RevealCustomer => t.reveal_customer(&c.who, c.customer).map(drop),
         Op::FindCustomers => t.search_customers(&c.who, "pri", 5).map(drop),
         Op::ImportCustomers => {
             c.n += 1;

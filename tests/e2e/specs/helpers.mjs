@@ -139,6 +139,9 @@ export function cli(dataDir, args, input = `${OWNER_PASSPHRASE}\n`) {
 export async function click(browser, testid) {
   const el = await browser.$(`[data-testid="${testid}"]`);
   await el.waitForClickable({ timeout: 20000 });
+  // WebKit's driver clicks at the element's centre without scrolling to it when an edge of it
+  // shows: a button half below the window would take the click nowhere.
+  await el.scrollIntoView({ block: "center" });
   await el.click();
 }
 

@@ -93,6 +93,13 @@ test("an invoice found by IMEI is partly returned on a credit note; staff see no
     await b.waitUntil(async () => (await text(b, "customer-profile")).startsWith("Meenakshi Iyer"), { timeout: 10000 });
     await type(b, "customer-query", "9811122222");
     await click(b, "customer-search");
+    // Found masked, as every seat sees a customer; the owner shows the number on purpose.
+    const masked = `${"•".repeat(9)}2222`;
+    await b.waitUntil(async () => (await text(b, "customer-phone-shown")) === masked, {
+      timeout: 10000,
+      timeoutMsg: `the phone shown masked as ${masked}`,
+    });
+    await click(b, "reveal-customer");
     await b.waitUntil(async () => (await text(b, "customer-phone-shown")) === "+919811122222", { timeout: 10000 });
     assert.equal(await text(b, "udhaar-balance"), "₹199.00");
     await shoot(b, "customer-edited.png");

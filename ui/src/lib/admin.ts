@@ -100,6 +100,8 @@ const ACTIONS: Record<string, string> = {
   "ledger.payment": "Udhaar payment received",
   "customer.create": "Customer added",
   "customer.update": "Customer details corrected",
+  "customer.reveal": "Customer's contact details shown",
+  "customers.export": "Customers exported with contact details",
   "customer.set_credit_limit": "Credit limit set",
   "customers.import": "Customers imported",
   "product.create": "Product added",

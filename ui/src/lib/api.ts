@@ -116,6 +116,7 @@ export const api = {
     call("cancel_invoice", { number, reason, settlement }),
   findCustomers: (query: string) => call("find_customers", { query }),
   customer: (customerId: string) => call("customer", { customerId }),
+  revealCustomer: (customerId: string) => call("reveal_customer", { customerId }),
   addCustomer: (customer: NewCustomer) => call("add_customer", { customer }),
   updateCustomer: (customerId: string, changes: CustomerChanges) => call("update_customer", { customerId, changes }),
   ledgerStatement: (customerId: string, fromMs: number, toMs: number) =>

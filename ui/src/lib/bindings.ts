@@ -474,8 +474,9 @@ export type NewCustomer = { name: string, phone: string | null, gstin: string | 
 export type CustomerChanges = { name?: string, phone?: string, gstin?: string, email?: string, address?: string, state_code?: number, marketing_consent?: boolean, };
 
 /**
- * A customer as a seat sees them: phone, GSTIN, email and address in full only for a seat
- * allowed to reveal PII, otherwise masked to what a clerk needs to recognise the right person.
+ * A customer as a seat sees them: phone, GSTIN, email and address masked to what a clerk needs
+ * to recognise the right person, or in full when a seat allowed to see them asked to, on
+ * purpose and on the record (`Terminal::reveal_customer`).
  */
 export type CustomerView = { id: string, name: string, phone: string | null, gstin: string | null, email: string | null, address: string | null, state_code: number | null, marketing_consent: boolean, pii_revealed: boolean, };
 
@@ -661,6 +662,7 @@ export interface Commands {
   cancel_invoice: { args: { number: string; reason: string; settlement: Settlement }; returns: CreditNote };
   find_customers: { args: { query: string }; returns: Array<CustomerView> };
   customer: { args: { customerId: string }; returns: CustomerView };
+  reveal_customer: { args: { customerId: string }; returns: CustomerView };
   add_customer: { args: { customer: NewCustomer }; returns: string };
   update_customer: { args: { customerId: string; changes: CustomerChanges }; returns: null };
   ledger_statement: { args: { customerId: string; fromMs: number; toMs: number }; returns: Statement };
