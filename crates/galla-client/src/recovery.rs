@@ -191,8 +191,10 @@ pub(crate) fn write_new_kit(
     };
     let body = serde_json::to_vec_pretty(&kit).map_err(|e| Error::Storage(e.to_string()))?;
     let tmp = new_kit_path(dir);
+    // A leftover from an interrupted attempt goes first, so the file is made new, as 0600.
+    discard_new_kit(dir);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
