@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use galla_client::{
-    AuditReport, Cart, DataDir, EnrollTerminal, Error, FinalizeRequest, Invoice, NewShop, Product,
-    ProductRef, Quote, RosterEntry, SaleTerms, SecondFactor, SecretStore, SecretString,
-    SessionInfo, SessionToken, Status, SystemClock, Terminal,
+    AuditReport, Cart, DataDir, EnrollTerminal, Error, FinalizeRequest, Invoice, NewShop,
+    OsKeychain, Product, ProductRef, Quote, RosterEntry, SaleTerms, SecondFactor, SecretStore,
+    SecretString, SessionInfo, SessionToken, Status, SystemClock, Terminal,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -361,18 +361,25 @@ pub async fn recover_keys(
             });
         };
         let keychain = keychain.clone();
-        let t = Arc::new(Terminal::recover(
-            dir,
-            keychain.as_ref(),
-            Arc::new(SystemClock),
-            &code,
-        )?);
-        shell.sync = Some(crate::start_sync(&t, keychain));
-        shell.engine = Engine::Ready(t);
-        shell.current = None;
-        describe(&mut shell)
+        let t = Terminal::recover(dir, keychain.as_ref(), Arc::new(SystemClock), &code)?;
+        serve(&mut shell, t, keychain, None)
     })
     .await
+}
+
+/// Makes `t` this window's open shop: its sync loop started, `signed_in` at the till (or the
+/// lock screen), and the status the page shows next.
+fn serve(
+    shell: &mut Shell,
+    t: Terminal,
+    keychain: Arc<OsKeychain>,
+    signed_in: Option<SignedIn>,
+) -> Result<AppStatus, CommandError> {
+    let t = Arc::new(t);
+    shell.sync = Some(crate::start_sync(&t, keychain));
+    shell.engine = Engine::Ready(t);
+    shell.current = signed_in;
+    describe(shell)
 }
 
 /// A seat signed in by setting up: its id and session.
@@ -397,11 +404,7 @@ async fn set_up(
         };
         let keychain = keychain.clone();
         let (t, signed_in) = make(dir, keychain.as_ref())?;
-        let t = Arc::new(t);
-        shell.sync = Some(crate::start_sync(&t, keychain));
-        shell.engine = Engine::Ready(t);
-        shell.current = signed_in;
-        describe(&mut shell)
+        serve(&mut shell, t, keychain, signed_in)
     })
     .await
 }

@@ -99,12 +99,7 @@ pub fn start_engine() -> (Engine, Option<galla_client::SyncWorker>) {
                 (Engine::Ready(t), Some(sync))
             }
             Err(e) => {
-                let keys_lost = matches!(
-                    e,
-                    galla_client::Error::KeyMissing { .. }
-                        | galla_client::Error::KeyDamaged { .. }
-                        | galla_client::Error::KeyDoesNotOpenDatabase { .. }
-                );
+                let keys_lost = e.means_keys_lost();
                 let (mut engine, sync) = failed(e);
                 if keys_lost
                     && galla_client::recovery::has_kit(&dir)

@@ -625,10 +625,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let t = open(&dir)?;
             let owner = sign_in(&cli, &t)?;
             let code = t.create_recovery_kit(&owner)?;
+            let s = t.status()?;
             println!(
                 "Recovery code for {:?}, {:?}:",
-                t.status()?.shop_name,
-                t.status()?.terminal_name
+                s.shop_name, s.terminal_name
             );
             println!();
             println!("    {}", code.expose());

@@ -233,6 +233,19 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+impl Error {
+    /// The keychain no longer holds keys that open this folder's database (missing, damaged or
+    /// replaced): what the recovery kit mends (`Terminal::recover`).
+    pub fn means_keys_lost(&self) -> bool {
+        matches!(
+            self,
+            Error::KeyMissing { .. }
+                | Error::KeyDamaged { .. }
+                | Error::KeyDoesNotOpenDatabase { .. }
+        )
+    }
+}
+
 /// Bad input from a person or a file: always the caller's to fix, never a crash.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {

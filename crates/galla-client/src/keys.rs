@@ -45,10 +45,15 @@ impl TerminalKeys {
             wrap: SecretKey::random()?,
             device: SigningKey::from_bytes(SecretKey::random()?.expose()),
         };
-        keychain.set(&account(install_id, DB_KEY), keys.db.expose())?;
-        keychain.set(&account(install_id, WRAP_KEY), keys.wrap.expose())?;
-        keychain.set(&account(install_id, DEVICE_KEY), keys.device.as_bytes())?;
+        keys.file(keychain, install_id)?;
         Ok(keys)
+    }
+
+    /// Files these keys in the keychain under `install_id`, replacing what is there.
+    pub(crate) fn file(&self, keychain: &dyn SecretStore, install_id: Uuid) -> Result<()> {
+        keychain.set(&account(install_id, DB_KEY), self.db.expose())?;
+        keychain.set(&account(install_id, WRAP_KEY), self.wrap.expose())?;
+        keychain.set(&account(install_id, DEVICE_KEY), self.device.as_bytes())
     }
 
     /// Reads the keys of an existing install.

@@ -386,13 +386,13 @@ impl Terminal {
     ) -> Result<Terminal> {
         let (keys, owner) = open_kit(dir, code)?;
         let trial = MemoryKeychain::default();
-        file_keys(&trial, owner.install_id, &keys)?;
+        keys.file(&trial, owner.install_id)?;
         let proven = Terminal::open(dir, &trial, clock.clone())?;
         if (proven.tenant_id, proven.device_id) != (owner.tenant_id, owner.device_id) {
             return Err(Error::RecoveryKitNotThisTerminal);
         }
         drop(proven);
-        file_keys(keychain, owner.install_id, &keys)?;
+        keys.file(keychain, owner.install_id)?;
         tracing::warn!(install = %owner.install_id, "keys restored to the keychain from the recovery kit");
         Terminal::open(dir, keychain, clock)
     }
@@ -407,13 +407,6 @@ impl Terminal {
             )
             .optional()?)
     }
-}
-
-fn file_keys(keychain: &dyn SecretStore, install_id: Uuid, keys: &TerminalKeys) -> Result<()> {
-    use crate::keys::{DB_KEY, DEVICE_KEY, WRAP_KEY, account};
-    keychain.set(&account(install_id, DB_KEY), keys.db.expose())?;
-    keychain.set(&account(install_id, WRAP_KEY), keys.wrap.expose())?;
-    keychain.set(&account(install_id, DEVICE_KEY), keys.device.as_bytes())
 }
 
 #[cfg(test)]
