@@ -1,9 +1,10 @@
 // Billing in the real window: products imported through the CLI into the shop the app has
-// open, a barcode and a SKU typed into the code box, the phone's IMEIs captured (the sale is
-// blocked until they are), cash with change, and the invoice number shown; a held sale comes
-// back when resumed, and takes a discount on the whole bill (a typed mistake named, the bill
-// left as it was); a sale held with a customer and a discount comes back with both, and a
-// scanner's burst followed at once by F8 bills every item scanned.
+// open, a barcode and a SKU typed into the code box, the phone's IMEIs scanned into their box
+// (the sale is blocked until they are; a scan there is the box's, not the sale's), cash with
+// change, and the invoice number shown; a held sale comes back when resumed, and takes a
+// discount on the whole bill (a typed mistake named, the bill left as it was); a sale held
+// with a customer and a discount comes back with both, and a scanner's burst followed at once
+// by F8 bills every item scanned.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OWNER_PASSPHRASE, cli, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
@@ -29,9 +30,20 @@ test("a sale with a phone and its IMEIs is billed, and a held sale comes back", 
     await type(b, "line-imeis", "490154203237517");
     await (await b.$('[data-testid="save-imeis"]')).click();
     assert.match(await text(b, "line-error"), /IMEI/);
-    await type(b, "line-imeis", "490154203237518 356938035643809");
-    await (await b.$('[data-testid="save-imeis"]')).click();
+    // The phone's two IMEI labels scanned into the box, one after the other: each scan is the
+    // box's own (not a product code for the sale), and the two stay two IMEIs.
+    await (await b.$('[data-testid="line-imeis"]')).click();
+    const labels = b.action("key");
+    labels.down("\uE009").down("a").up("a").up("\uE009").down("\uE003").up("\uE003");
+    for (const imei of ["490154203237518", "356938035643809"]) {
+      for (const ch of imei) labels.down(ch).up(ch);
+      labels.down("\uE007").up("\uE007");
+    }
+    await labels.perform();
     await b.waitUntil(async () => !(await (await b.$('[data-testid="problems"]')).isExisting()), { timeout: 10000 });
+    assert.equal(await (await b.$('[data-testid="billing-error"]')).isExisting(), false, "no scan went to the sale");
+    assert.equal((await b.$$('[data-testid="cart-line"]')).length, 2);
+    assert.equal(await (await b.$('[data-testid="line-imeis"]')).getValue(), "490154203237518 356938035643809 ");
 
     await type(b, "cash-tendered", "15500");
     assert.equal(await text(b, "change-due"), "Change ₹202.00");
@@ -65,6 +77,8 @@ test("a sale with a phone and its IMEIs is billed, and a held sale comes back", 
     await type(b, "customer-input", "98450 12345");
     await b.keys("Enter");
     await type(b, "inline-customer-name", "Ravi Kumar");
+    // The number went in as fast as a scanner types, and stayed the customer box's.
+    assert.equal(await (await b.$('[data-testid="billing-error"]')).isExisting(), false);
     await (await b.$('[data-testid="inline-customer-add"]')).click();
     assert.equal(await text(b, "attached-customer"), "Ravi Kumar");
     await (await b.$('[data-testid="hold"]')).click();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SCAN_MAX_GAP_MS, ScanDetector } from "./scanner";
+import { KEEPS_SCANS, SCAN_MAX_GAP_MS, ScanDetector, readyForNextScan, scanGoesToSale } from "./scanner";
 
 function feed(d: ScanDetector, text: string, startMs: number, gapMs: number): string | null {
   let t = startMs;
@@ -39,5 +39,28 @@ describe("scanner input", () => {
     const d = new ScanDetector();
     for (const [i, key] of ["4", "0", "0", "6"].entries()) d.push({ key, atMs: i * 3 });
     expect(d.pending).toBe(4);
+  });
+});
+
+describe("where a scan goes", () => {
+  // A stand-in for an element: `closest` finds the attribute on it or on an ancestor.
+  const element = (...ancestorsWithAttributes: string[][]) => ({
+    closest: (selector: string) => (ancestorsWithAttributes.some((attrs) => attrs.some((a) => selector === `[${a}]`)) ? {} : null),
+  });
+
+  it("goes to the sale with no box focused, or from a quantity or payment box", () => {
+    expect(scanGoesToSale(null)).toBe(true);
+    expect(scanGoesToSale(element(["type", "data-testid"]))).toBe(true);
+  });
+
+  it("stays in a box that keeps its scans (IMEI, customer), or in anything inside one", () => {
+    expect(scanGoesToSale(element([KEEPS_SCANS]))).toBe(false);
+    expect(scanGoesToSale(element(["class"], [KEEPS_SCANS]))).toBe(false);
+  });
+
+  it("leaves a space after a kept scan so the next one is a word of its own", () => {
+    expect(readyForNextScan("490154203237518")).toBe("490154203237518 ");
+    expect(readyForNextScan("  490154203237518 356938035643809  ")).toBe("490154203237518 356938035643809 ");
+    expect(readyForNextScan("   ")).toBe("");
   });
 });
