@@ -437,13 +437,14 @@ pub async fn verify_audit(state: tauri::State<'_, AppState>) -> Result<AuditRepo
 
 // ---- Billing: each a line over the engine, which checks the seat's permission every time.
 
-/// Products whose name or SKU words start with what was typed, closest first.
+/// The product with the barcode or SKU typed or scanned, then those whose name or SKU words
+/// start with it, closest first.
 #[tauri::command]
 pub async fn find_products(
     state: tauri::State<'_, AppState>,
     query: String,
 ) -> Result<Vec<Product>, CommandError> {
-    with_session(state.inner(), move |t, s| t.search_products(s, &query, 20)).await
+    with_session(state.inner(), move |t, s| t.find_products(s, &query, 20)).await
 }
 
 /// A scanned or typed code: a barcode, else a SKU. One unit goes into the sale.

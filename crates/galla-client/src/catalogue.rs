@@ -639,6 +639,26 @@ impl Terminal {
             .pop())
     }
 
+    /// What a search box finds: the product whose barcode or SKU is exactly what was typed or
+    /// scanned, first, then [`Terminal::search_products`]'s matches. A stock keeper scans a
+    /// box's barcode to find its product; a barcode is no word of any name, so a name search
+    /// alone found nothing.
+    pub fn find_products(
+        &self,
+        token: &SessionToken,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<Product>> {
+        let exact = self.product_by_code(token, typed)?;
+        let mut found = self.search_products(token, typed, limit)?;
+        if let Some(p) = exact {
+            found.retain(|f| f.id != p.id);
+            found.insert(0, p);
+            found.truncate(limit.clamp(1, 200));
+        }
+        Ok(found)
+    }
+
     /// Products whose name or SKU has words starting with each typed word, best match first.
     ///
     /// A short prefix in a big catalogue matches tens of thousands of names, so at most 300

@@ -62,6 +62,51 @@ fn products_are_found_by_barcode_sku_and_name_prefix_in_any_script() {
         "சந்தன சோப்பு"
     );
 
+    // A search box finds by an exact code first: a scanned barcode (in either form) or a SKU
+    // finds its product, which a name search alone does not; words still find names after it.
+    let finds = |q: &str| -> Vec<String> {
+        t.find_products(&owner, q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.sku)
+            .collect()
+    };
+    assert!(
+        t.search_products(&owner, "4006381333931", 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(finds("4006381333931"), ["SOAP1"]);
+    assert_eq!(finds(" 0036000291452 "), ["RN13"]);
+    assert_eq!(
+        finds("soap2"),
+        ["SOAP2"],
+        "the SKU once, not again as a word"
+    );
+    let by_words: Vec<String> = t
+        .search_products(&owner, "soap", 10)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.sku)
+        .collect();
+    assert_eq!(by_words.len(), 2);
+    assert_eq!(
+        finds("soap"),
+        by_words,
+        "no code matches: the name search as it is"
+    );
+    assert_eq!(
+        finds("8901234567890"),
+        Vec::<String>::new(),
+        "an unknown code"
+    );
+    assert_eq!(
+        finds("4006381333932"),
+        Vec::<String>::new(),
+        "a bad check digit"
+    );
+    assert_eq!(finds(""), Vec::<String>::new());
+
     let names = |q: &str| -> Vec<String> {
         t.search_products(&owner, q, 10)
             .unwrap()

@@ -1,7 +1,7 @@
 // The catalogue in the real window: a CSV with a bad row is refused whole and its report names
-// the row; the fixed file imports; a product found by name gets a new price, and the till
-// charges it once the shop has a state (until then it says so); a slip in the form is named
-// next to its field.
+// the row; the fixed file imports; a scanned barcode finds its product; a product found by
+// name gets a new price, and the till charges it once the shop has a state (until then it
+// says so); a slip in the form is named next to its field.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -32,6 +32,14 @@ test("a CSV import with a bad row names it; the fixed file imports; an edited pr
 
     await file.setValue(good);
     assert.equal(await text(b, "import-report"), "Imported 2 of 2 rows.");
+
+    // A box's barcode scanned into the search finds its product: a barcode is no word of a name.
+    await type(b, "product-query", "4006381333931");
+    await b.keys("Enter");
+    await b.waitUntil(async () => {
+      const found = await b.$$('[data-testid="product-open"]');
+      return found.length === 1 && (await found[0].getText()) === "COVER";
+    }, { timeout: 10000, timeoutMsg: "the scanned barcode did not find the cover" });
 
     await type(b, "product-query", "cover");
     await click(b, "product-search");
