@@ -706,7 +706,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 for c in &report.checks {
                     println!(
                         "{} {:<12} {}",
-                        if c.ok { "ok  " } else { "FAIL" },
+                        match (c.ok, c.warning) {
+                            (false, _) => "FAIL",
+                            (true, true) => "WARN",
+                            (true, false) => "ok  ",
+                        },
                         c.name,
                         c.detail
                     );

@@ -56,6 +56,14 @@ fn init_then_doctor_status_verify_and_export_in_separate_processes() {
         );
     }
     assert!(report.contains("Secret Service"));
+    // No kit yet: a warning that says what to do, not a failure (the exit status was 0).
+    assert!(
+        report.lines().any(|l| l.starts_with("WARN")
+            && l.contains("recovery kit")
+            && l.contains("none made")
+            && l.contains("galla-cli recovery-kit")),
+        "{report}"
+    );
 
     let out = cli(&data, &["status", "--json"], None);
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -640,6 +648,16 @@ fn a_recovery_kit_made_at_the_cli_brings_back_a_lost_keychain() {
         .unwrap_or_else(|| panic!("no code in\n{printed}"))
         .to_owned();
     assert!(printed.contains("not shown again"));
+    let out = cli(&data, &["doctor"], None);
+    assert!(out.status.success());
+    let report = text(&out.stdout);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("ok") && l.contains("recovery kit") && l.contains("made on")),
+        "{report}"
+    );
+    assert!(!report.contains(&code), "the doctor never shows the code");
 
     // The keychain loses this install's keys: the shop no longer opens, and says what to do.
     let dir = galla_client::DataDir::new(&data);
@@ -672,4 +690,28 @@ fn a_recovery_kit_made_at_the_cli_brings_back_a_lost_keychain() {
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(status["shop_name"], "Lakshmi Stores");
     assert_eq!(status["recovery_kit"]["on_disk"], true);
+
+    // A kit made and then deleted from the folder recovers nothing: the doctor warns.
+    std::fs::remove_file(galla_client::recovery::kit_path(&dir)).unwrap();
+    let out = cli(&data, &["doctor", "--json"], None);
+    assert!(
+        out.status.success(),
+        "a missing kit is a warning, not a failure"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kit = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "recovery kit")
+        .unwrap();
+    assert_eq!(kit["ok"], true);
+    assert_eq!(kit["warning"], true);
+    assert!(
+        kit["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no longer in the data folder"),
+        "{kit}"
+    );
 }

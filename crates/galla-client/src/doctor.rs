@@ -1,5 +1,7 @@
 //! `doctor`: check each layer in turn (keychain, keys, database, schema, pages, audit chain) and
 //! say which one is at fault, without stopping at the first failure where later checks still help.
+//! It also warns of what is not broken but leaves the shop exposed: no recovery kit, so a lost
+//! keychain would lose the shop.
 
 use std::sync::Arc;
 
@@ -10,12 +12,14 @@ use crate::error::Result;
 use crate::keychain::SecretStore;
 use crate::keys::TerminalKeys;
 use crate::store;
-use crate::terminal::{DataDir, Terminal};
+use crate::terminal::{DataDir, RecoveryKitState, Terminal};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub name: &'static str,
     pub ok: bool,
+    /// Working, but something the owner should do: not a failure of the store.
+    pub warning: bool,
     pub detail: String,
 }
 
@@ -41,6 +45,7 @@ pub fn doctor(
         checks.push(Check {
             name,
             ok,
+            warning: false,
             detail: r.unwrap_or_else(|e| e.to_string()),
         });
         ok
@@ -138,5 +143,53 @@ pub fn doctor(
                 }),
             }),
     );
+    checks.push(match terminal.status() {
+        Ok(s) => recovery_kit_check(&s.recovery_kit),
+        Err(e) => Check {
+            name: "recovery kit",
+            ok: false,
+            warning: false,
+            detail: e.to_string(),
+        },
+    });
     DoctorReport { checks }
+}
+
+/// A warning, not a failure, when there is no kit to recover the keys with: nothing is broken
+/// yet, but a lost keychain would make the shop's data unreadable.
+fn recovery_kit_check(kit: &RecoveryKitState) -> Check {
+    const MAKE_ONE: &str =
+        "the owner makes one in Settings → Recovery kit, or with `galla-cli recovery-kit`";
+    let made = kit
+        .made_at_ms
+        .map(|ms| match galla_domain::fiscal::ist_date(ms) {
+            Ok(day) => day.to_string(),
+            Err(_) => format!("at {ms} ms"),
+        });
+    let (warning, detail) = match (made, kit.on_disk) {
+        (None, _) => (
+            true,
+            format!(
+                "none made: if the keychain loses this terminal's keys, the shop's data cannot \
+                 be opened; {MAKE_ONE}"
+            ),
+        ),
+        (Some(day), false) => (
+            true,
+            format!(
+                "made on {day}, but recovery.kit is no longer in the data folder, so it cannot \
+                 recover anything; {MAKE_ONE}"
+            ),
+        ),
+        (Some(day), true) => (
+            false,
+            format!("made on {day}; recovery.kit is in the data folder, its code kept apart"),
+        ),
+    };
+    Check {
+        name: "recovery kit",
+        ok: true,
+        warning,
+        detail,
+    }
 }
