@@ -143,6 +143,13 @@ enum InvoiceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The bill as printed for the customer (Rule 46), for a receipt printer or a reprint.
+    Receipt {
+        number: String,
+        /// Characters a line: 32 for 58 mm paper, 42 or 48 for 80 mm.
+        #[arg(long, default_value_t = 42)]
+        columns: u32,
+    },
 }
 
 #[derive(serde::Deserialize)]
@@ -849,6 +856,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 println!("total {}", galla_domain::Money::from_paise(inv.total_paise));
             }
+            Ok(())
+        }
+        Command::Invoice(InvoiceCommand::Receipt { number, columns }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            print!("{}", t.receipt(&token, number, *columns)?.text);
             Ok(())
         }
         Command::Import(what) => {

@@ -560,6 +560,36 @@ fn headless_billing_turns_a_json_cart_into_an_invoice_and_a_bad_one_into_nothing
     assert!(out.status.success(), "{}", text(&out.stderr));
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(shown["lines"][1]["imeis"][0], "490154203237518");
+
+    // The bill as printed, on 58 mm paper: the number, the phone's IMEI, the total.
+    let out = cli(
+        &data,
+        &["invoice", "receipt", &number, "--columns", "32"],
+        Some(&pass),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let receipt = text(&out.stdout);
+    for expected in [&number, "TAX INVOICE", "IMEI 490154203237518", "10,597.00"] {
+        assert!(
+            receipt.contains(expected),
+            "{expected} missing from\n{receipt}"
+        );
+    }
+    assert!(
+        receipt.lines().all(|l| l.chars().count() <= 32),
+        "{receipt}"
+    );
+    let out = cli(
+        &data,
+        &["invoice", "receipt", &number, "--columns", "500"],
+        Some(&pass),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("58 mm paper: 32"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

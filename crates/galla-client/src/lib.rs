@@ -20,6 +20,7 @@ pub mod keys;
 pub mod ledger;
 pub mod ops;
 pub mod policy;
+pub mod receipt;
 pub mod recovery;
 pub mod seat_admin;
 pub mod seats;
@@ -53,6 +54,7 @@ pub use keychain::{MemoryKeychain, OsKeychain, SecretStore};
 pub use ledger::{LedgerEntry, LedgerPayment, Statement};
 pub use ops::{Gate, Op};
 pub use policy::ShopPolicy;
+pub use receipt::Receipt;
 pub use seat_admin::NewSupportSeat;
 pub use seats::{NewSeat, RosterEntry, SeatDetails, SecretKind, SecurityEvent};
 pub use sessions::{

@@ -975,32 +975,28 @@ impl Terminal {
             .customers_where(&store, "id = ?2", customer_id.to_string())?
             .pop()
             .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))?;
-        self.record_pii_access(&mut store, &auth, Some(customer_id), 1)?;
+        self.record_pii_access(&mut store, &auth, Some(customer_id), 1, "customer.reveal")?;
         Ok(CustomerView::revealed(customer))
     }
 
     /// Records a look at customers' contact details: one customer's (`customer`), or an export
-    /// of `count` customers (`None`).
-    fn record_pii_access(
+    /// of `count` customers (`None`), audited as `action`.
+    pub(crate) fn record_pii_access(
         &self,
         store: &mut Store,
         auth: &crate::sessions::Authorized,
         customer: Option<Uuid>,
         count: usize,
+        action: &'static str,
     ) -> Result<()> {
         let seat = auth
             .actor
             .seat_id()
             .ok_or_else(|| Error::Storage("a look at customer details needs a seat".into()))?;
         let id = Uuid::now_v7();
-        let (action, entity_type, entity_id, kind) = match customer {
-            Some(c) => ("customer.reveal", "customer", c.to_string(), "reveal"),
-            None => (
-                "customers.export",
-                "tenant",
-                self.tenant_id.to_string(),
-                "export",
-            ),
+        let (entity_type, entity_id, kind) = match customer {
+            Some(c) => ("customer", c.to_string(), "reveal"),
+            None => ("tenant", self.tenant_id.to_string(), "export"),
         };
         let signer = self.signer();
         store.write(
@@ -1034,7 +1030,7 @@ impl Terminal {
     }
 
     /// This tenant's customers matching `clause` (over `?2`), decrypted, oldest first.
-    fn customers_where(
+    pub(crate) fn customers_where(
         &self,
         store: &Store,
         clause: &str,
@@ -1157,7 +1153,7 @@ impl Terminal {
     pub fn export_customers_csv(&self, token: &SessionToken, out: impl Write) -> Result<usize> {
         let (auth, mut store) = self.authorize(token, Op::ExportCustomers)?;
         let all = self.customers_where(&store, "1 = 1 OR ?2 IS NULL", rusqlite::types::Null)?;
-        self.record_pii_access(&mut store, &auth, None, all.len())?;
+        self.record_pii_access(&mut store, &auth, None, all.len(), "customers.export")?;
         customers::write_csv(&all, out)?;
         Ok(all.len())
     }

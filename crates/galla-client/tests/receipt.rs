@@ -1,0 +1,255 @@
+//! The printed bill on the real encrypted store: a walk-in's tax invoice with every line, tax
+//! head, the round-off and the change; a registered buyer's GSTIN on theirs, shipped to
+//! another state (IGST), with the print on the record; no line wider than the paper; and bad
+//! requests refused.
+
+mod common;
+
+use common::{Fixture, contains, counter_staff};
+use galla_client::{
+    Error, FinalizeRequest, InputError, NewCustomer, NewProduct, PaymentInput, PriceBasis,
+    ProductRef, SessionToken, Terminal,
+};
+
+fn stock(t: &Terminal, owner: &SessionToken) {
+    for (sku, name, price, rate) in [
+        ("COVER", "Back cover", 29_900, 1800),
+        (
+            "CHARGER",
+            "Fast charger 33W with a cable of one metre",
+            1_49_900,
+            1800,
+        ),
+        ("SOAP", "लक्स साबुन 100g", 12_000, 500),
+    ] {
+        t.add_product(
+            owner,
+            &NewProduct {
+                sku: sku.into(),
+                name: name.into(),
+                hsn: Some(if sku == "SOAP" { "3401" } else { "8517" }.into()),
+                gst_rate_bp: rate,
+                price_paise: price,
+                price_basis: Some(PriceBasis::Inclusive),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+}
+
+fn sell(t: &Terminal, who: &SessionToken, skus: &[&str], req: FinalizeRequest) -> String {
+    for s in skus {
+        t.add_product_to_cart(who, &ProductRef::Sku((*s).into()), 1)
+            .unwrap();
+    }
+    t.finalize(who, &req).unwrap().number
+}
+
+fn cash(amount: i64, tendered: Option<i64>) -> PaymentInput {
+    PaymentInput::Cash {
+        amount_paise: amount,
+        tendered_paise: tendered,
+    }
+}
+
+#[test]
+fn a_walk_in_gets_a_tax_invoice_with_every_line_each_tax_head_and_the_change() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    let clerk = counter_staff(&t, &owner);
+    // ₹299 + ₹1,499 + ₹120 = ₹1,918; paid with ₹2,000.
+    let number = sell(
+        &t,
+        &clerk,
+        &["COVER", "CHARGER", "SOAP"],
+        FinalizeRequest {
+            payments: vec![cash(1_91_800, Some(2_00_000))],
+            ..Default::default()
+        },
+    );
+    let invoice = t.invoice_by_number(&clerk, &number).unwrap();
+
+    // The clerk who sold it prints it, on 58 mm paper.
+    let r = t.receipt(&clerk, &number, 32).unwrap();
+    let text = &r.text;
+    for line in text.lines() {
+        assert!(line.chars().count() <= 32, "{line:?} is wider than 32");
+    }
+    for expected in [
+        "Sharma Mobiles",
+        "GSTIN 27AAPFU0939F1ZV",
+        "Maharashtra (27)",
+        "TAX INVOICE",
+        number.as_str(),
+        "Place of supply",
+        "1. Back cover",
+        "HSN 8517, GST 18%",
+        "लक्स साबुन 100g",
+        "GST 5%",
+        "CGST 9%",
+        "SGST 9%",
+        "CGST 2.5%",
+        "SGST 2.5%",
+        "Round-off",
+        "TOTAL Rs.",
+        "1,918.00",
+        "Paid by cash",
+        "Change",
+        "82.00",
+        "Reverse charge: No",
+        "Authorised signatory",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+    }
+    assert!(!text.contains("IGST") && !text.contains("Buyer"), "{text}");
+    // The long name wrapped instead of running off the paper, and nothing of it was lost.
+    let squeezed: String = text.split_whitespace().collect();
+    assert!(
+        squeezed.contains("Fastcharger33Wwithacableofonemetre"),
+        "{text}"
+    );
+
+    // The tax rows add up to the invoice's tax, and the taxable value is the invoice's.
+    let taxes: i64 = text
+        .lines()
+        .filter(|l| l.starts_with("CGST") || l.starts_with("SGST"))
+        .map(|l| paise(l.split_whitespace().last().unwrap()))
+        .sum();
+    assert_eq!(taxes, invoice.cgst_paise + invoice.sgst_paise);
+    let taxable = text
+        .lines()
+        .find(|l| l.starts_with("Taxable value"))
+        .unwrap();
+    assert_eq!(
+        paise(taxable.split_whitespace().last().unwrap()),
+        invoice.taxable_paise
+    );
+
+    // 80 mm paper: the same bill, wider lines.
+    let wide = t.receipt(&clerk, &number, 48).unwrap();
+    assert!(wide.text.lines().any(|l| l.chars().count() == 48));
+    assert!(wide.text.lines().all(|l| l.chars().count() <= 48));
+}
+
+#[test]
+fn a_registered_buyer_gets_their_gstin_on_the_bill_and_the_print_is_on_the_record() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    let buyer_id = t
+        .add_customer(
+            &owner,
+            &NewCustomer {
+                name: "Coastal Traders".into(),
+                gstin: Some("29AAFCC9980M1ZR".into()),
+                state_code: Some(29),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // Shipped to the buyer in Karnataka: inter-state, IGST.
+    let number = sell(
+        &t,
+        &owner,
+        &["COVER"],
+        FinalizeRequest {
+            customer_id: Some(buyer_id),
+            ship_to_customer: true,
+            payments: vec![cash(29_900, None)],
+            ..Default::default()
+        },
+    );
+    let clerk = counter_staff(&t, &owner);
+    let text = t.receipt(&clerk, &number, 42).unwrap().text;
+    for expected in [
+        "Buyer",
+        "Coastal Traders",
+        "Buyer GSTIN",
+        "29AAFCC9980M1ZR",
+        "Karnataka (29)",
+        "IGST 18%",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+    }
+    assert!(!text.contains("CGST"), "{text}");
+
+    // Who printed whose GSTIN is on the record, without the GSTIN itself.
+    let raw = fx.raw();
+    let looks: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM pii_access WHERE kind = 'reveal' AND customer_id = ?",
+            [buyer_id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(looks, 1);
+    let audited: Vec<String> = raw
+        .prepare("SELECT entity_id FROM audit_log WHERE action = 'invoice.receipt'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(audited, [buyer_id.to_string()]);
+    let record: Vec<u8> = raw
+        .query_row(
+            "SELECT record FROM audit_log WHERE action = 'invoice.receipt'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!record.is_empty());
+    assert!(!contains(&record, b"29AAFCC9980M1ZR"));
+
+    // A walk-in's bill names nobody and records nothing.
+    let walk_in = sell(
+        &t,
+        &clerk,
+        &["COVER"],
+        FinalizeRequest {
+            payments: vec![cash(29_900, None)],
+            ..Default::default()
+        },
+    );
+    t.receipt(&clerk, &walk_in, 42).unwrap();
+    let looks: i64 = raw
+        .query_row("SELECT count(*) FROM pii_access", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(looks, 1);
+}
+
+#[test]
+fn bad_requests_are_refused_with_what_to_do() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    for columns in [0, 31, 101, u32::MAX] {
+        assert!(
+            matches!(
+                t.receipt(&owner, "T1/26-27/000001", columns),
+                Err(Error::Invalid(InputError::Rejected { field: "columns", ref reason }))
+                    if reason.contains("58 mm paper: 32")
+            ),
+            "{columns}"
+        );
+    }
+    assert!(matches!(
+        t.receipt(&owner, "0BAD", 42),
+        Err(Error::Invalid(InputError::Rejected {
+            field: "number",
+            ..
+        }))
+    ));
+    assert!(matches!(
+        t.receipt(&owner, "T1/26-27/000099", 42),
+        Err(Error::NotFound(_))
+    ));
+}
+
+/// `1,918.00` as paise.
+fn paise(amount: &str) -> i64 {
+    let digits: String = amount.chars().filter(|c| c.is_ascii_digit()).collect();
+    let n: i64 = digits.parse().unwrap();
+    if amount.starts_with('-') { -n } else { n }
+}
