@@ -17,7 +17,7 @@ fn stock(t: &Terminal, owner: &SessionToken) {
         (
             "CHARGER",
             "Fast charger 33W with a cable of one metre",
-            1_49_900,
+            149_900,
             1800,
         ),
         ("SOAP", "लक्स साबुन 100g", 12_000, 500),
@@ -65,7 +65,7 @@ fn a_walk_in_gets_a_tax_invoice_with_every_line_each_tax_head_and_the_change() {
         &clerk,
         &["COVER", "CHARGER", "SOAP"],
         FinalizeRequest {
-            payments: vec![cash(1_91_800, Some(2_00_000))],
+            payments: vec![cash(191_800, Some(200_000))],
             ..Default::default()
         },
     );
