@@ -54,6 +54,7 @@ fn galla_commands() -> &'static [&'static str] {
         "gst_states",
         "find_invoices",
         "invoice_detail",
+        "invoice_receipt",
         "return_items",
         "cancel_invoice",
         "find_customers",

@@ -65,6 +65,7 @@ fn generate() -> String {
         c::InvoiceLine,
         c::Payment,
         c::Supplier,
+        c::Receipt,
         crate::admin_commands::AuditExport,
         c::SeatDetails,
         c::NewSeat,

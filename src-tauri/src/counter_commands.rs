@@ -3,7 +3,7 @@
 
 use galla_client::{
     CreditNote, CustomerChanges, CustomerView, DayReport, ImportReport, Invoice, InvoiceSummary,
-    LedgerPayment, NewCreditNote, NewCustomer, NewProduct, Settlement, Statement,
+    LedgerPayment, NewCreditNote, NewCustomer, NewProduct, Receipt, Settlement, Statement,
 };
 use uuid::Uuid;
 
@@ -25,6 +25,17 @@ pub async fn invoice_detail(
     number: String,
 ) -> Result<Invoice, CommandError> {
     with_session(state.inner(), move |t, s| t.invoice_by_number(s, &number)).await
+}
+
+/// The bill as printed for the customer, `columns` characters wide (32 for 58 mm paper, 42 or
+/// 48 for 80 mm).
+#[tauri::command]
+pub async fn invoice_receipt(
+    state: tauri::State<'_, AppState>,
+    number: String,
+    columns: u32,
+) -> Result<Receipt, CommandError> {
+    with_session(state.inner(), move |t, s| t.receipt(s, &number, columns)).await
 }
 
 /// Takes items back on a credit note: refunded, or credited to the customer's udhaar.

@@ -201,6 +201,7 @@ pub fn run() {
             admin_commands::gst_states,
             counter_commands::find_invoices,
             counter_commands::invoice_detail,
+            counter_commands::invoice_receipt,
             counter_commands::return_items,
             counter_commands::cancel_invoice,
             counter_commands::find_customers,

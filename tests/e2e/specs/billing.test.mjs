@@ -1,13 +1,13 @@
 // Billing in the real window: products imported through the CLI into the shop the app has
 // open, a barcode and a SKU typed into the code box, the phone's IMEIs scanned into their box
 // (the sale is blocked until they are; a scan there is the box's, not the sale's), cash with
-// change, and the invoice number shown; a held sale comes back when resumed, and takes a
+// change, the invoice number shown and its receipt; a held sale comes back when resumed, and takes a
 // discount on the whole bill (a typed mistake named, the bill left as it was); a sale held
 // with a customer and a discount comes back with both, and a scanner's burst followed at once
 // by F8 bills every item scanned.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OWNER_PASSPHRASE, cli, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
+import { OWNER_PASSPHRASE, cli, click, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
 
 
 test("a sale with a phone and its IMEIs is billed, and a held sale comes back", async () => {
@@ -52,6 +52,22 @@ test("a sale with a phone and its IMEIs is billed, and a held sale comes back", 
     assert.match(await text(b, "invoice-number"), /\/000001$/);
     assert.match(await text(b, "invoice-done"), /change ₹202\.00/);
     await text(b, "cart-empty");
+
+    // The customer's bill: the invoice's number, the phone's IMEIs, the change; on 58 mm paper
+    // no line is wider than its 32 characters.
+    await click(b, "show-receipt");
+    const receipt = await text(b, "receipt-text");
+    for (const expected of ["TAX INVOICE", "GSTIN 27AAPFU0939F1ZV", "IMEI 490154203237518", "IMEI 356938035643809", "Change", "202.00", "Authorised signatory"]) {
+      assert.ok(receipt.includes(expected), `${expected} missing from\n${receipt}`);
+    }
+    assert.ok(receipt.includes(await text(b, "invoice-number")));
+    await (await b.$('[data-testid="receipt-paper"]')).selectByAttribute("value", "32");
+    await b.waitUntil(async () => (await text(b, "receipt-text")).split("\n").every((l) => [...l].length <= 32), {
+      timeout: 10000, timeoutMsg: "the receipt did not narrow to 58 mm paper",
+    });
+    await shoot(b, "receipt.png");
+    await click(b, "close-receipt");
+    assert.equal(await (await b.$('[data-testid="receipt-panel"]')).isExisting(), false);
 
     // Hold a sale, serve nobody else, resume it.
     await enterCode(b, "COVER");

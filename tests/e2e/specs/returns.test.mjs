@@ -2,8 +2,9 @@
 // IMEI it sold, takes one cover back on a credit note (cash), is stopped from taking back more
 // than is left, and sees the day's figures; a cover goes on udhaar to a customer created from
 // the till, who is then found by phone with her balance, pays part of it, and has her name and
-// number corrected (found by the new one). A counter-staff seat then opens the same invoice and is shown no way to
-// return or cancel it, and no day close (the engine would refuse both anyway).
+// number corrected (found by the new one). A counter-staff seat then opens the same invoice and
+// is shown no way to return or cancel it, and no day close (the engine would refuse both
+// anyway), but can reprint its receipt.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OWNER_PASSPHRASE, cli, click, count, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
@@ -120,6 +121,10 @@ test("an invoice found by IMEI is partly returned on a credit note; staff see no
     assert.equal(await count(b, "issue-credit-note"), 0);
     assert.equal(await count(b, "return-qty"), 0);
     assert.equal(await count(b, "cancel-invoice"), 0);
+    // A reprint for a customer who lost the bill: any seat can print one.
+    await click(b, "detail-receipt");
+    const receipt = await text(b, "receipt-text");
+    assert.ok(receipt.includes(number) && receipt.includes("IMEI 490154203237518"), receipt);
   } finally {
     await app.stop();
   }

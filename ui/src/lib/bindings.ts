@@ -305,6 +305,11 @@ export type Payment = { mode: string, amount_paise: number, tendered_paise: numb
 export type Supplier = { name: string, gstin: string | null, state_code: number, address: string | null, };
 
 /**
+ * A printed bill: its text, one line per printed line, none wider than `columns` characters.
+ */
+export type Receipt = { number: string, columns: number, text: string, };
+
+/**
  * Where an export landed, and whether the trail it holds verified.
  */
 export type AuditExport = { path: string, report: AuditReport, };
@@ -658,6 +663,7 @@ export interface Commands {
   export_audit: { args: Record<string, never>; returns: AuditExport };
   find_invoices: { args: { query: string }; returns: Array<InvoiceSummary> };
   invoice_detail: { args: { number: string }; returns: Invoice };
+  invoice_receipt: { args: { number: string; columns: number }; returns: Receipt };
   return_items: { args: { creditNote: NewCreditNote }; returns: CreditNote };
   cancel_invoice: { args: { number: string; reason: string; settlement: Settlement }; returns: CreditNote };
   find_customers: { args: { query: string }; returns: Array<CustomerView> };
