@@ -851,6 +851,19 @@ impl Terminal {
         let fy =
             FinancialYear::of_unix_ms(auth.now).map_err(|e| rejected("time", e.to_string()))?;
         let invoice_id = Uuid::now_v7();
+        // The buyer as the bill names them, copied now (Rule 46(e); schema 19).
+        let buyer_customer = match req.customer_id {
+            Some(c) => self
+                .customers_where(&store, "id = ?2", c.to_string())?
+                .pop(),
+            None => None,
+        };
+        let buyer_columns = crate::receipt::buyer_columns(
+            &self.cipher,
+            buyer_customer.as_ref(),
+            invoice_id,
+            tax.total.paise(),
+        )?;
         let (signer, tenant_id, device_id, now, seat) = (
             self.signer(),
             self.tenant_id,
@@ -892,50 +905,51 @@ impl Terminal {
                     }
                 }
             }
+            let invoice_row = [
+                ("id", text(&invoice_id.to_string())),
+                ("tenant_id", text(&tenant_id.to_string())),
+                ("device_id", text(&device_id.to_string())),
+                ("number", text(number.as_str())),
+                ("fy", int(fy.start_year().into())),
+                ("number_in_year", int(n)),
+                ("doc_kind", text(kind_text(doc_kind))),
+                ("issued_at_ms", int(now)),
+                ("seat_id", text(&seat.to_string())),
+                (
+                    "customer_id",
+                    req.customer_id
+                        .map_or(Value::Null, |c| text(&c.to_string())),
+                ),
+                ("supply", text(supply_text(supply))),
+                ("place_of_supply", int(place.into())),
+                ("declaration", declaration.map_or(Value::Null, text)),
+                ("supplier_name", text(&shop.name)),
+                (
+                    "supplier_gstin",
+                    supplier_gstin.as_deref().map_or(Value::Null, text),
+                ),
+                ("supplier_state", int(shop_state.into())),
+                (
+                    "supplier_address",
+                    shop.address.as_deref().map_or(Value::Null, text),
+                ),
+                (
+                    "bill_discount_paise",
+                    int(tax.lines.iter().map(|l| l.bill_discount.paise()).sum()),
+                ),
+                ("taxable_paise", int(tax.taxable.paise())),
+                ("cgst_paise", int(tax.cgst.paise())),
+                ("sgst_paise", int(tax.sgst.paise())),
+                ("igst_paise", int(tax.igst.paise())),
+                ("cess_paise", int(tax.cess.paise())),
+                ("subtotal_paise", int(tax.subtotal.paise())),
+                ("round_off_paise", int(tax.round_off.paise())),
+                ("total_paise", int(tax.total.paise())),
+            ];
             uow.insert(
                 "invoice",
                 &invoice_id.to_string(),
-                &[
-                    ("id", text(&invoice_id.to_string())),
-                    ("tenant_id", text(&tenant_id.to_string())),
-                    ("device_id", text(&device_id.to_string())),
-                    ("number", text(number.as_str())),
-                    ("fy", int(fy.start_year().into())),
-                    ("number_in_year", int(n)),
-                    ("doc_kind", text(kind_text(doc_kind))),
-                    ("issued_at_ms", int(now)),
-                    ("seat_id", text(&seat.to_string())),
-                    (
-                        "customer_id",
-                        req.customer_id
-                            .map_or(Value::Null, |c| text(&c.to_string())),
-                    ),
-                    ("supply", text(supply_text(supply))),
-                    ("place_of_supply", int(place.into())),
-                    ("declaration", declaration.map_or(Value::Null, text)),
-                    ("supplier_name", text(&shop.name)),
-                    (
-                        "supplier_gstin",
-                        supplier_gstin.as_deref().map_or(Value::Null, text),
-                    ),
-                    ("supplier_state", int(shop_state.into())),
-                    (
-                        "supplier_address",
-                        shop.address.as_deref().map_or(Value::Null, text),
-                    ),
-                    (
-                        "bill_discount_paise",
-                        int(tax.lines.iter().map(|l| l.bill_discount.paise()).sum()),
-                    ),
-                    ("taxable_paise", int(tax.taxable.paise())),
-                    ("cgst_paise", int(tax.cgst.paise())),
-                    ("sgst_paise", int(tax.sgst.paise())),
-                    ("igst_paise", int(tax.igst.paise())),
-                    ("cess_paise", int(tax.cess.paise())),
-                    ("subtotal_paise", int(tax.subtotal.paise())),
-                    ("round_off_paise", int(tax.round_off.paise())),
-                    ("total_paise", int(tax.total.paise())),
-                ],
+                &[&invoice_row[..], &buyer_columns[..]].concat(),
             )?;
             // Stock counts follow sales. A count may go below zero: a till never refuses a sale
             // because a count was wrong; the owner sees it and corrects the count.

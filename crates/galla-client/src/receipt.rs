@@ -16,11 +16,18 @@ use serde::Serialize;
 use galla_domain::gst::{DocumentKind, Supply};
 use galla_domain::{DocumentNumber, Money, state_name};
 
+use rusqlite::types::Value;
+use uuid::Uuid;
+
+use crate::crypto::ColumnCipher;
+use crate::customers::Customer;
 use crate::error::{Error, InputError, Result};
 use crate::invoices::Invoice;
 use crate::ops::Op;
 use crate::sessions::SessionToken;
+use crate::store::Store;
 use crate::terminal::Terminal;
+use crate::write::Field;
 
 /// The narrowest receipt: 58 mm paper, the usual font.
 pub const MIN_COLUMNS: u32 = 32;
@@ -36,11 +43,61 @@ pub struct Receipt {
     pub text: String,
 }
 
-/// Who bought, as the bill names them (Rule 46(e)): a registered buyer's GSTIN, else the name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who bought, as the bill names them (Rule 46(e)): the name; a registered buyer's GSTIN; and
+/// where the rule asks for it, the address and state.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReceiptBuyer {
     pub name: String,
     pub gstin: Option<String>,
+    pub address: Option<String>,
+    pub state_code: Option<u8>,
+}
+
+/// Rule 46(e): an unregistered buyer's name, address and state are due on a bill of this much
+/// or more (₹50,000).
+pub const BUYER_ADDRESS_FROM_PAISE: i64 = 5_000_000;
+
+/// The buyer's columns of an invoice row, copied from the customer when the bill is issued
+/// (schema 19): the name and state; the GSTIN of a registered buyer; the address only where
+/// Rule 46(e) asks for it (a registered buyer, or a bill of ₹50,000 or more), so a small
+/// bill does not keep a copy of an address the law does not need. GSTIN and address are
+/// encrypted under the invoice's id, as the customer's are under theirs.
+pub(crate) fn buyer_columns(
+    cipher: &ColumnCipher,
+    customer: Option<&Customer>,
+    invoice_id: Uuid,
+    total_paise: i64,
+) -> Result<Vec<Field>> {
+    let Some(c) = customer else {
+        return Ok(Vec::new());
+    };
+    let seal = |column: &'static str, v: Option<&str>| -> Result<Value> {
+        Ok(
+            v.map(|s| cipher.encrypt_text("invoice", column, invoice_id, s))
+                .transpose()?
+                .map_or(Value::Null, Value::Blob),
+        )
+    };
+    let address_due = c.gstin.is_some() || total_paise >= BUYER_ADDRESS_FROM_PAISE;
+    Ok(vec![
+        ("buyer_name", Value::Text(c.name.clone())),
+        (
+            "buyer_gstin_ct",
+            seal("buyer_gstin_ct", c.gstin.as_ref().map(|g| g.as_str()))?,
+        ),
+        (
+            "buyer_state",
+            c.state_code
+                .map_or(Value::Null, |s| Value::Integer(s.into())),
+        ),
+        (
+            "buyer_address_ct",
+            seal(
+                "buyer_address_ct",
+                c.address.as_deref().filter(|_| address_due),
+            )?,
+        ),
+    ])
 }
 
 impl Terminal {
@@ -69,19 +126,11 @@ impl Terminal {
         let buyer = match invoice.customer_id {
             None => None,
             Some(c) => {
-                let customer = self
-                    .customers_where(&store, "id = ?2", c.to_string())?
-                    .pop()
-                    .ok_or_else(|| Error::DatabaseDamaged {
-                        detail: format!("invoice {}: its customer is missing", invoice.number),
-                    })?;
-                if customer.gstin.is_some() {
+                let buyer = self.buyer_as_issued(&store, &invoice, c)?;
+                if buyer.gstin.is_some() || buyer.address.is_some() {
                     self.record_pii_access(&mut store, &auth, Some(c), 1, "invoice.receipt")?;
                 }
-                Some(ReceiptBuyer {
-                    name: customer.name,
-                    gstin: customer.gstin.map(|g| g.to_string()),
-                })
+                Some(buyer)
             }
         };
         Ok(Receipt {
@@ -89,6 +138,60 @@ impl Terminal {
             columns,
             text: render(&invoice, buyer.as_ref(), columns as usize),
         })
+    }
+}
+
+impl Terminal {
+    /// The buyer as the invoice copied them when it was issued; for an invoice from before
+    /// that copy was kept (schema 19), as the customer's record says now.
+    fn buyer_as_issued(
+        &self,
+        store: &Store,
+        invoice: &Invoice,
+        customer_id: Uuid,
+    ) -> Result<ReceiptBuyer> {
+        let copy = store
+            .reader()
+            .prepare_cached(
+                "SELECT buyer_name, buyer_gstin_ct, buyer_state, buyer_address_ct \
+                 FROM invoice WHERE id = ?",
+            )?
+            .query_row([invoice.id.to_string()], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
+                ))
+            })?;
+        let open = |column: &'static str, v: Option<Vec<u8>>| -> Result<Option<String>> {
+            v.map(|ct| self.cipher.decrypt_text("invoice", column, invoice.id, &ct))
+                .transpose()
+        };
+        match copy {
+            (Some(name), gstin, state, address) => Ok(ReceiptBuyer {
+                name,
+                gstin: open("buyer_gstin_ct", gstin)?,
+                address: open("buyer_address_ct", address)?,
+                state_code: state.and_then(|s| u8::try_from(s).ok()),
+            }),
+            (None, ..) => {
+                let c = self
+                    .customers_where(store, "id = ?2", customer_id.to_string())?
+                    .pop()
+                    .ok_or_else(|| Error::DatabaseDamaged {
+                        detail: format!("invoice {}: its customer is missing", invoice.number),
+                    })?;
+                let address_due =
+                    c.gstin.is_some() || invoice.total_paise >= BUYER_ADDRESS_FROM_PAISE;
+                Ok(ReceiptBuyer {
+                    name: c.name,
+                    gstin: c.gstin.map(|g| g.to_string()),
+                    address: c.address.filter(|_| address_due),
+                    state_code: c.state_code,
+                })
+            }
+        }
     }
 }
 
@@ -129,6 +232,12 @@ pub fn render(inv: &Invoice, buyer: Option<&ReceiptBuyer>, columns: usize) -> St
         out.pair("Buyer", &b.name);
         if let Some(g) = &b.gstin {
             out.pair("Buyer GSTIN", g);
+        }
+        if let Some(a) = &b.address {
+            out.wrapped(&format!("Address: {a}"), "", "   ");
+            if let Some(st) = b.state_code.and_then(|c| state_name(c).map(|n| (c, n))) {
+                out.pair("Buyer state", &format!("{} ({:02})", st.1, st.0));
+            }
         }
     }
     let pos = state_name(inv.place_of_supply).unwrap_or("?");

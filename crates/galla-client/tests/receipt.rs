@@ -7,8 +7,8 @@ mod common;
 
 use common::{Fixture, contains, counter_staff};
 use galla_client::{
-    Error, FinalizeRequest, InputError, NewCustomer, NewProduct, PaymentInput, PriceBasis,
-    ProductRef, SessionToken, Terminal,
+    CustomerChanges, Error, FinalizeRequest, InputError, NewCustomer, NewProduct, PaymentInput,
+    PriceBasis, ProductRef, SessionToken, Terminal,
 };
 
 fn stock(t: &Terminal, owner: &SessionToken) {
@@ -203,6 +203,38 @@ fn a_registered_buyer_gets_their_gstin_on_the_bill_and_the_print_is_on_the_recor
     assert!(!record.is_empty());
     assert!(!contains(&record, b"29AAFCC9980M1ZR"));
 
+    // The customer's record is corrected later; the bill still names the buyer as issued.
+    t.update_customer(
+        &owner,
+        buyer_id,
+        &CustomerChanges {
+            name: Some("Sea Traders".into()),
+            gstin: Some("27AAPFU0939F1ZV".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let reprint = t.receipt(&clerk, &number, 42).unwrap().text;
+    assert!(
+        reprint.contains("Coastal Traders") && reprint.contains("29AAFCC9980M1ZR"),
+        "{reprint}"
+    );
+    assert!(!reprint.contains("Sea Traders"), "{reprint}");
+    let buyer_gstin = reprint
+        .lines()
+        .find(|l| l.starts_with("Buyer GSTIN"))
+        .unwrap();
+    assert!(buyer_gstin.ends_with("29AAFCC9980M1ZR"), "{reprint}");
+    // The copy on the invoice is encrypted like the customer's own.
+    let copy: Vec<u8> = raw
+        .query_row(
+            "SELECT buyer_gstin_ct FROM invoice WHERE number = ?",
+            [&number],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!contains(&copy, b"29AAFCC9980M1ZR"));
+
     // A walk-in's bill names nobody and records nothing.
     let walk_in = sell(
         &t,
@@ -217,7 +249,68 @@ fn a_registered_buyer_gets_their_gstin_on_the_bill_and_the_print_is_on_the_recor
     let looks: i64 = raw
         .query_row("SELECT count(*) FROM pii_access", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(looks, 1);
+    assert_eq!(looks, 2, "the first print and the reprint");
+}
+
+#[test]
+fn an_unregistered_buyers_address_and_state_are_on_a_bill_of_50000_or_more_only() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    let buyer_id = t
+        .add_customer(
+            &owner,
+            &NewCustomer {
+                name: "Meena Iyer".into(),
+                phone: Some("98450 12345".into()),
+                address: Some("4 Temple Street, Pune".into()),
+                state_code: Some(27),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let on_credit = |amount| FinalizeRequest {
+        customer_id: Some(buyer_id),
+        payments: vec![cash(amount, None)],
+        ..Default::default()
+    };
+    // 34 chargers: ₹50,966.
+    for _ in 0..34 {
+        t.add_product_to_cart(&owner, &ProductRef::Sku("CHARGER".into()), 1)
+            .unwrap();
+    }
+    let big = t.finalize(&owner, &on_credit(5_096_600)).unwrap().number;
+    let small = sell(&t, &owner, &["COVER"], on_credit(29_900));
+
+    let text = t.receipt(&owner, &big, 42).unwrap().text;
+    for expected in [
+        "Meena Iyer",
+        "Address: 4 Temple Street, Pune",
+        "Buyer state",
+        "Maharashtra (27)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+    }
+    assert!(
+        !text.contains("GSTIN 9") && !text.contains("98450"),
+        "no phone: {text}"
+    );
+    let text = t.receipt(&owner, &small, 42).unwrap().text;
+    assert!(text.contains("Meena Iyer"), "{text}");
+    assert!(
+        !text.contains("Temple Street") && !text.contains("Buyer state"),
+        "{text}"
+    );
+    // The small bill keeps no copy of the address at all.
+    let kept: Option<Vec<u8>> = fx
+        .raw()
+        .query_row(
+            "SELECT buyer_address_ct FROM invoice WHERE number = ?",
+            [&small],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, None);
 }
 
 #[test]
@@ -252,4 +345,44 @@ fn paise(amount: &str) -> i64 {
     let digits: String = amount.chars().filter(|c| c.is_ascii_digit()).collect();
     let n: i64 = digits.parse().unwrap();
     if amount.starts_with('-') { -n } else { n }
+}
+
+#[test]
+fn an_invoice_issued_before_buyers_were_copied_prints_the_customer_as_recorded() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    let buyer_id = t
+        .add_customer(
+            &owner,
+            &NewCustomer {
+                name: "Coastal Traders".into(),
+                gstin: Some("29AAFCC9980M1ZR".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let number = sell(
+        &t,
+        &owner,
+        &["COVER"],
+        FinalizeRequest {
+            customer_id: Some(buyer_id),
+            payments: vec![cash(29_900, None)],
+            ..Default::default()
+        },
+    );
+    // As a schema-18 store left it: no copy of the buyer on the invoice.
+    fx.raw()
+        .execute_batch(
+            "DROP TRIGGER invoice_no_update;
+             UPDATE invoice SET buyer_name = NULL, buyer_gstin_ct = NULL, buyer_state = NULL,
+               buyer_address_ct = NULL;",
+        )
+        .unwrap();
+    let text = t.receipt(&owner, &number, 42).unwrap().text;
+    assert!(
+        text.contains("Coastal Traders") && text.contains("29AAFCC9980M1ZR"),
+        "{text}"
+    );
 }
