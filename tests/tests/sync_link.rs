@@ -740,6 +740,8 @@ fn a_terminal_enrolled_with_a_code_gets_the_whole_shop_and_sells_beside_the_firs
             sku: "COVER".into(),
             name: "Back cover".into(),
             barcodes: vec!["8901234567890".into()],
+            // A registered buyer's bill needs it.
+            hsn: Some("3926".into()),
             gst_rate_bp: 1800,
             price_paise: 29_900,
             ..Default::default()
@@ -748,6 +750,34 @@ fn a_terminal_enrolled_with_a_code_gets_the_whole_shop_and_sells_beside_the_firs
     .unwrap();
     add_customers(&a, &owner, 0, 3);
     let sold_on_a = sell_cover(&a, &owner);
+    // A registered buyer's bill: its copy of the buyer's GSTIN is sealed with the tenant's
+    // column key, so any counter of the shop can reprint it.
+    let trader = a
+        .add_customer(
+            &owner,
+            &NewCustomer {
+                name: "Coastal Traders".into(),
+                gstin: Some("29AAFCC9980M1ZR".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    a.add_product_to_cart(&owner, &ProductRef::Sku("COVER".into()), 1)
+        .unwrap();
+    let billed_to_trader = a
+        .finalize(
+            &owner,
+            &FinalizeRequest {
+                customer_id: Some(trader),
+                payments: vec![PaymentInput::Cash {
+                    amount_paise: 29_900,
+                    tendered_paise: None,
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .number;
     let totp = w.link(&a, &owner);
     a.sync_pass(w.keychain.as_ref()).unwrap();
     let tenant = a.tenant_id();
@@ -802,6 +832,12 @@ fn a_terminal_enrolled_with_a_code_gets_the_whole_shop_and_sells_beside_the_firs
         b.invoice_by_number(&clerk, &sold_on_a).is_ok(),
         "A's sale is in B's books"
     );
+    let reprint = b.receipt(&clerk, &billed_to_trader, 42).unwrap().text;
+    assert!(
+        reprint.contains("Coastal Traders") && reprint.contains("Buyer GSTIN"),
+        "{reprint}"
+    );
+    assert!(reprint.contains("29AAFCC9980M1ZR"), "{reprint}");
 
     // B sells in its own series; after both sync, each has the other's sale.
     let sold_on_b = sell_cover(&b, &clerk);
@@ -833,7 +869,7 @@ fn a_terminal_enrolled_with_a_code_gets_the_whole_shop_and_sells_beside_the_firs
             tenant,
             "SELECT count(*) FROM shared_row WHERE tbl = 'invoice'"
         ),
-        2
+        3
     );
     assert!(
         b.verify_audit(&clerk).is_err(),
