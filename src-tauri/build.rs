@@ -55,6 +55,7 @@ fn galla_commands() -> &'static [&'static str] {
         "find_invoices",
         "invoice_detail",
         "invoice_receipt",
+        "credit_note_receipt",
         "return_items",
         "cancel_invoice",
         "find_customers",

@@ -38,6 +38,19 @@ pub async fn invoice_receipt(
     with_session(state.inner(), move |t, s| t.receipt(s, &number, columns)).await
 }
 
+/// A credit note as printed for the customer, `columns` characters wide.
+#[tauri::command]
+pub async fn credit_note_receipt(
+    state: tauri::State<'_, AppState>,
+    number: String,
+    columns: u32,
+) -> Result<Receipt, CommandError> {
+    with_session(state.inner(), move |t, s| {
+        t.credit_note_receipt(s, &number, columns)
+    })
+    .await
+}
+
 /// Takes items back on a credit note: refunded, or credited to the customer's udhaar.
 #[tauri::command]
 pub async fn return_items(

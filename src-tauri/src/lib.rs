@@ -202,6 +202,7 @@ pub fn run() {
             counter_commands::find_invoices,
             counter_commands::invoice_detail,
             counter_commands::invoice_receipt,
+            counter_commands::credit_note_receipt,
             counter_commands::return_items,
             counter_commands::cancel_invoice,
             counter_commands::find_customers,

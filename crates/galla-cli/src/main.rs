@@ -150,6 +150,13 @@ enum InvoiceCommand {
         #[arg(long, default_value_t = 42)]
         columns: u32,
     },
+    /// A credit note as printed (Rule 53), by its own number.
+    CreditNote {
+        number: String,
+        /// Characters a line: 32 for 58 mm paper, 42 or 48 for 80 mm.
+        #[arg(long, default_value_t = 42)]
+        columns: u32,
+    },
 }
 
 #[derive(serde::Deserialize)]
@@ -862,6 +869,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let t = open(&dir)?;
             let token = sign_in(&cli, &t)?;
             print!("{}", t.receipt(&token, number, *columns)?.text);
+            Ok(())
+        }
+        Command::Invoice(InvoiceCommand::CreditNote { number, columns }) => {
+            let t = open(&dir)?;
+            let token = sign_in(&cli, &t)?;
+            print!("{}", t.credit_note_receipt(&token, number, *columns)?.text);
             Ok(())
         }
         Command::Import(what) => {

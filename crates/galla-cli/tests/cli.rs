@@ -590,6 +590,52 @@ fn headless_billing_turns_a_json_cart_into_an_invoice_and_a_bad_one_into_nothing
         "{}",
         text(&out.stderr)
     );
+
+    // A cover comes back (at the till, in another process); its credit note prints here.
+    let note = {
+        let keychain = galla_client::OsKeychain::connect().unwrap();
+        let t = galla_client::Terminal::open(
+            &galla_client::DataDir::new(&data),
+            &keychain,
+            std::sync::Arc::new(galla_client::SystemClock),
+        )
+        .unwrap();
+        let owner = t.roster().unwrap()[0].seat_id;
+        let token = t
+            .sign_in(owner, &galla_client::SecretString::new(PASSPHRASE), None)
+            .unwrap()
+            .token;
+        t.issue_credit_note(
+            &token,
+            &galla_client::NewCreditNote {
+                invoice_number: number.clone(),
+                reason: "returned: torn".into(),
+                lines: vec![galla_client::ReturnLine {
+                    line_no: 1,
+                    quantity: 1,
+                    imeis: vec![],
+                }],
+                settlement: galla_client::Settlement::RefundCash,
+            },
+        )
+        .unwrap()
+        .number
+    };
+    let out = cli(&data, &["invoice", "credit-note", &note], Some(&pass));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    for expected in [
+        "CREDIT NOTE",
+        &note,
+        &number,
+        "returned: torn",
+        "Refunded in cash",
+    ] {
+        assert!(
+            printed.contains(expected),
+            "{expected} missing from\n{printed}"
+        );
+    }
 }
 
 #[test]

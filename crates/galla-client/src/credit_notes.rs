@@ -506,7 +506,11 @@ impl Terminal {
         Ok(out)
     }
 
-    fn load_credit_note(&self, store: &crate::store::Store, id: Uuid) -> Result<CreditNote> {
+    pub(crate) fn load_credit_note(
+        &self,
+        store: &crate::store::Store,
+        id: Uuid,
+    ) -> Result<CreditNote> {
         let conn = store.reader();
         let mut note = conn.query_row(
             "SELECT c.number, c.fy, i.number, c.reason, c.settlement, c.taxable_paise, c.cgst_paise, \

@@ -1,6 +1,7 @@
 //! The bill handed to the customer. What CGST Rule 46 (tax invoice), Rule 49 (bill of supply)
-//! and Rule 46A (invoice-cum-bill of supply) require on the document, laid out in fixed-width
-//! lines for a till's receipt printer: 32 columns on 58 mm paper, 42 or 48 on 80 mm.
+//! and Rule 46A (invoice-cum-bill of supply) require on the document, and Rule 53(1A) on a
+//! credit note, laid out in fixed-width lines for a till's receipt printer: 32 columns on
+//! 58 mm paper, 42 or 48 on 80 mm.
 //!
 //! The layout ([`render`]) is pure over an issued [`Invoice`], which keeps its own copy of the
 //! supplier's details as they were when it was issued, so a reprint years later says what the
@@ -16,15 +17,17 @@ use serde::Serialize;
 use galla_domain::gst::{DocumentKind, Supply};
 use galla_domain::{DocumentNumber, Money, state_name};
 
+use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
 use uuid::Uuid;
 
+use crate::credit_notes::CreditNote;
 use crate::crypto::ColumnCipher;
 use crate::customers::Customer;
 use crate::error::{Error, InputError, Result};
-use crate::invoices::Invoice;
+use crate::invoices::{Invoice, InvoiceLine};
 use crate::ops::Op;
-use crate::sessions::SessionToken;
+use crate::sessions::{Authorized, SessionToken};
 use crate::store::Store;
 use crate::terminal::Terminal;
 use crate::write::Field;
@@ -103,41 +106,102 @@ pub(crate) fn buyer_columns(
 impl Terminal {
     /// The receipt of invoice `number`, `columns` characters wide. Any seat that can look up
     /// invoices can print one (a reprint for a customer who lost theirs). A receipt that
-    /// carries a registered buyer's GSTIN is recorded as a look at that customer's details
+    /// carries a buyer's GSTIN or address is recorded as a look at that customer's details
     /// (`invoice.receipt`, a `pii_access` row).
     pub fn receipt(&self, token: &SessionToken, number: &str, columns: u32) -> Result<Receipt> {
-        if !(MIN_COLUMNS..=MAX_COLUMNS).contains(&columns) {
-            return Err(InputError::Rejected {
-                field: "columns",
-                reason: format!(
-                    "a receipt is {MIN_COLUMNS} to {MAX_COLUMNS} characters wide \
-                     (58 mm paper: 32; 80 mm: 42 or 48)"
-                ),
-            }
-            .into());
-        }
-        let number = DocumentNumber::parse(number).map_err(|e| InputError::Rejected {
-            field: "number",
-            reason: e.to_string(),
-        })?;
+        let (number, columns) = (document_number(number)?, paper(columns)?);
         let (auth, mut store) = self.authorize(token, Op::ViewInvoices)?;
         let id = self.invoice_id(&store, &number)?;
         let invoice = self.load_invoice(&store, id)?;
-        let buyer = match invoice.customer_id {
-            None => None,
-            Some(c) => {
-                let buyer = self.buyer_as_issued(&store, &invoice, c)?;
-                if buyer.gstin.is_some() || buyer.address.is_some() {
-                    self.record_pii_access(&mut store, &auth, Some(c), 1, "invoice.receipt")?;
-                }
-                Some(buyer)
-            }
-        };
+        let buyer = self.buyer_to_print(&mut store, &auth, &invoice)?;
         Ok(Receipt {
             number: invoice.number.clone(),
             columns,
             text: render(&invoice, buyer.as_ref(), columns as usize),
         })
+    }
+
+    /// The printed credit note `number` (for the customer who brought goods back), laid out
+    /// like a receipt, with the invoice it corrects.
+    pub fn credit_note_receipt(
+        &self,
+        token: &SessionToken,
+        number: &str,
+        columns: u32,
+    ) -> Result<Receipt> {
+        let (number, columns) = (document_number(number)?, paper(columns)?);
+        let (auth, mut store) = self.authorize(token, Op::ViewInvoices)?;
+        let found: Option<(String, String, i64)> = store
+            .reader()
+            .prepare_cached(
+                "SELECT id, invoice_id, issued_at_ms FROM credit_note \
+                 WHERE tenant_id = ? AND number = ?",
+            )?
+            .query_row(
+                [self.tenant_id.to_string(), number.as_str().to_owned()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let (id, invoice_id, at) =
+            found.ok_or_else(|| Error::NotFound(format!("credit note {number}")))?;
+        let uuid = |s: &str| {
+            Uuid::parse_str(s).map_err(|_| Error::DatabaseDamaged {
+                detail: format!("credit note {number}: an id"),
+            })
+        };
+        let note = self.load_credit_note(&store, uuid(&id)?)?;
+        let invoice = self.load_invoice(&store, uuid(&invoice_id)?)?;
+        let buyer = self.buyer_to_print(&mut store, &auth, &invoice)?;
+        Ok(Receipt {
+            number: note.number.clone(),
+            columns,
+            text: render_credit_note(&note, at, &invoice, buyer.as_ref(), columns as usize),
+        })
+    }
+
+    /// The buyer to print on a document of `invoice`, the print recorded when it carries
+    /// contact details (a GSTIN or an address).
+    fn buyer_to_print(
+        &self,
+        store: &mut Store,
+        auth: &Authorized,
+        invoice: &Invoice,
+    ) -> Result<Option<ReceiptBuyer>> {
+        let Some(c) = invoice.customer_id else {
+            return Ok(None);
+        };
+        let buyer = self.buyer_as_issued(store, invoice, c)?;
+        if buyer.gstin.is_some() || buyer.address.is_some() {
+            self.record_pii_access(store, auth, Some(c), 1, "invoice.receipt")?;
+        }
+        Ok(Some(buyer))
+    }
+}
+
+/// A document number as typed, or why it is not one.
+fn document_number(typed: &str) -> Result<DocumentNumber> {
+    DocumentNumber::parse(typed).map_err(|e| {
+        InputError::Rejected {
+            field: "number",
+            reason: e.to_string(),
+        }
+        .into()
+    })
+}
+
+/// The paper's width in characters, or what widths there are.
+fn paper(columns: u32) -> Result<u32> {
+    if (MIN_COLUMNS..=MAX_COLUMNS).contains(&columns) {
+        Ok(columns)
+    } else {
+        Err(InputError::Rejected {
+            field: "columns",
+            reason: format!(
+                "a receipt is {MIN_COLUMNS} to {MAX_COLUMNS} characters wide \
+                 (58 mm paper: 32; 80 mm: 42 or 48)"
+            ),
+        }
+        .into())
     }
 }
 
@@ -206,13 +270,155 @@ pub fn title(kind: DocumentKind) -> &'static str {
 
 /// Lays the invoice out in lines of at most `columns` characters (at least 20).
 pub fn render(inv: &Invoice, buyer: Option<&ReceiptBuyer>, columns: usize) -> String {
-    let w = columns.max(20);
-    let mut out = Lines {
-        w,
-        text: Vec::new(),
-    };
-    let s = &inv.supplier;
+    let mut out = Lines::new(columns);
+    header(
+        &mut out,
+        inv,
+        title(inv.doc_kind),
+        &inv.number,
+        inv.issued_at_ms,
+        buyer,
+    );
+    out.rule('-');
+    for l in &inv.lines {
+        out.wrapped(&format!("{}. {}", l.line_no, l.description), "", "   ");
+        out.pair(
+            &format!(
+                "   {} {} x {}",
+                l.quantity,
+                l.unit,
+                amount(l.unit_price_paise)
+            ),
+            &amount(l.total_paise),
+        );
+        line_tax(&mut out, l);
+        if l.discount_paise > 0 {
+            out.pair("   Discount", &format!("-{}", amount(l.discount_paise)));
+        }
+        for imei in &l.imeis {
+            out.wrapped(&format!("IMEI {imei}"), "   ", "   ");
+        }
+    }
+    let rows: Vec<TaxRow> = inv
+        .lines
+        .iter()
+        .map(|l| (l.gst_rate_bp, l.cgst_paise, l.sgst_paise, l.igst_paise))
+        .collect();
+    totals(
+        &mut out,
+        inv.supply,
+        &rows,
+        [
+            inv.taxable_paise,
+            inv.cess_paise,
+            inv.round_off_paise,
+            inv.total_paise,
+        ],
+    );
+    for p in &inv.payments {
+        out.pair(&format!("Paid by {}", p.mode), &amount(p.amount_paise));
+        if let (Some(t), Some(c)) = (p.tendered_paise, p.change_paise) {
+            out.pair("   Tendered", &amount(t));
+            out.pair("   Change", &amount(c));
+        }
+    }
+    // Rule 46(p): whether tax is payable on reverse charge. A shop's own sales never are.
+    if inv.doc_kind != DocumentKind::BillOfSupply {
+        out.wrapped("Reverse charge: No", "", "");
+    }
+    if let Some(d) = &inv.declaration {
+        out.wrapped(d, "", "");
+    }
+    signatory(&mut out, &inv.supplier.name);
+    out.finish()
+}
 
+/// Lays a credit note out (CGST Rule 53(1A)): the supplier, the buyer and the place of supply
+/// of the invoice it corrects, that invoice's number and date, the reason, each line taken
+/// back with its tax, and how the money went back.
+pub fn render_credit_note(
+    note: &CreditNote,
+    issued_at_ms: i64,
+    inv: &Invoice,
+    buyer: Option<&ReceiptBuyer>,
+    columns: usize,
+) -> String {
+    let mut out = Lines::new(columns);
+    header(
+        &mut out,
+        inv,
+        "CREDIT NOTE",
+        &note.number,
+        issued_at_ms,
+        buyer,
+    );
+    out.pair("Against invoice", &inv.number);
+    out.pair("of", &issued_at(inv.issued_at_ms));
+    out.wrapped(&format!("Reason: {}", note.reason), "", "   ");
+    out.rule('-');
+    let mut rows: Vec<TaxRow> = Vec::new();
+    for l in &note.lines {
+        let sold = inv.lines.iter().find(|s| s.line_no == l.invoice_line_no);
+        out.wrapped(
+            &format!("{}. {}", l.invoice_line_no, l.description),
+            "",
+            "   ",
+        );
+        let unit = sold.map_or("", |s| s.unit.as_str());
+        out.pair(
+            &format!("   {} {unit} back", l.quantity),
+            &amount(l.total_paise),
+        );
+        if let Some(s) = sold {
+            line_tax(&mut out, s);
+        }
+        for imei in &l.imeis {
+            out.wrapped(&format!("IMEI {imei}"), "   ", "   ");
+        }
+        rows.push((
+            sold.map_or(0, |s| s.gst_rate_bp),
+            l.cgst_paise,
+            l.sgst_paise,
+            l.igst_paise,
+        ));
+    }
+    totals(
+        &mut out,
+        inv.supply,
+        &rows,
+        [
+            note.taxable_paise,
+            note.cess_paise,
+            note.round_off_paise,
+            note.total_paise,
+        ],
+    );
+    let settled = match note.settlement.as_str() {
+        "refund_cash" => "Refunded in cash",
+        "refund_upi" => "Refunded by UPI",
+        "refund_card" => "Refunded to the card",
+        "ledger_credit" => "Taken off the udhaar",
+        other => other,
+    };
+    out.pair(settled, &amount(note.total_paise));
+    signatory(&mut out, &inv.supplier.name);
+    out.finish()
+}
+
+/// (GST rate, CGST, SGST or UTGST, IGST) of one line.
+type TaxRow = (u32, i64, i64, i64);
+
+/// The supplier as the invoice copied them, the document's title, number and date, the buyer
+/// and the place of supply.
+fn header(
+    out: &mut Lines,
+    inv: &Invoice,
+    title: &str,
+    number: &str,
+    at_ms: i64,
+    buyer: Option<&ReceiptBuyer>,
+) {
+    let s = &inv.supplier;
     out.centred(&s.name);
     if let Some(a) = &s.address {
         out.centred(a);
@@ -224,10 +430,10 @@ pub fn render(inv: &Invoice, buyer: Option<&ReceiptBuyer>, columns: usize) -> St
         out.centred(&format!("{st} ({:02})", s.state_code));
     }
     out.rule('=');
-    out.centred(title(inv.doc_kind));
+    out.centred(title);
     out.rule('=');
-    out.pair("Number", &inv.number);
-    out.pair("Date", &issued_at(inv.issued_at_ms));
+    out.pair("Number", number);
+    out.pair("Date", &issued_at(at_ms));
     if let Some(b) = buyer {
         out.pair("Buyer", &b.name);
         if let Some(g) = &b.gstin {
@@ -245,43 +451,36 @@ pub fn render(inv: &Invoice, buyer: Option<&ReceiptBuyer>, columns: usize) -> St
         "Place of supply",
         &format!("{pos} ({:02})", inv.place_of_supply),
     );
-    out.rule('-');
+}
 
-    for l in &inv.lines {
-        out.wrapped(&format!("{}. {}", l.line_no, l.description), "", "   ");
-        out.pair(
-            &format!(
-                "   {} {} x {}",
-                l.quantity,
-                l.unit,
-                amount(l.unit_price_paise)
-            ),
-            &amount(l.total_paise),
-        );
-        let mut tax = format!("GST {}", percent(l.gst_rate_bp));
-        if l.cess_rate_bp > 0 {
-            tax.push_str(&format!(" + cess {}", percent(l.cess_rate_bp)));
-        }
-        if let Some(h) = &l.hsn {
-            tax = format!("HSN {h}, {tax}");
-        }
-        out.wrapped(&tax, "   ", "   ");
-        if l.discount_paise > 0 {
-            out.pair("   Discount", &format!("-{}", amount(l.discount_paise)));
-        }
-        for imei in &l.imeis {
-            out.wrapped(&format!("IMEI {imei}"), "   ", "   ");
-        }
+/// A line's HSN and rates.
+fn line_tax(out: &mut Lines, l: &InvoiceLine) {
+    let mut tax = format!("GST {}", percent(l.gst_rate_bp));
+    if l.cess_rate_bp > 0 {
+        tax.push_str(&format!(" + cess {}", percent(l.cess_rate_bp)));
     }
-    out.rule('-');
+    if let Some(h) = &l.hsn {
+        tax = format!("HSN {h}, {tax}");
+    }
+    out.wrapped(&tax, "   ", "   ");
+}
 
-    out.pair("Taxable value", &amount(inv.taxable_paise));
-    let state_head = if inv.supply == Supply::IntraUnionTerritory {
+/// The taxable value, each tax head by rate, cess, the round-off and the total:
+/// `[taxable, cess, round_off, total]` in paise.
+fn totals(
+    out: &mut Lines,
+    supply: Supply,
+    rows: &[TaxRow],
+    [taxable, cess, round_off, total]: [i64; 4],
+) {
+    out.rule('-');
+    out.pair("Taxable value", &amount(taxable));
+    let state_head = if supply == Supply::IntraUnionTerritory {
         "UTGST"
     } else {
         "SGST"
     };
-    for (rate, cgst, sgst, igst) in tax_by_rate(inv) {
+    for (rate, cgst, sgst, igst) in tax_by_rate(rows) {
         if cgst != 0 || sgst != 0 {
             out.pair(&format!("CGST {}", percent(rate / 2)), &amount(cgst));
             out.pair(
@@ -293,47 +492,35 @@ pub fn render(inv: &Invoice, buyer: Option<&ReceiptBuyer>, columns: usize) -> St
             out.pair(&format!("IGST {}", percent(rate)), &amount(igst));
         }
     }
-    if inv.cess_paise != 0 {
-        out.pair("Cess", &amount(inv.cess_paise));
+    if cess != 0 {
+        out.pair("Cess", &amount(cess));
     }
-    out.pair("Round-off", &amount(inv.round_off_paise));
+    out.pair("Round-off", &amount(round_off));
     out.rule('-');
-    out.pair("TOTAL Rs.", &amount(inv.total_paise));
+    out.pair("TOTAL Rs.", &amount(total));
     out.rule('-');
-    for p in &inv.payments {
-        out.pair(&format!("Paid by {}", p.mode), &amount(p.amount_paise));
-        if let (Some(t), Some(c)) = (p.tendered_paise, p.change_paise) {
-            out.pair("   Tendered", &amount(t));
-            out.pair("   Change", &amount(c));
-        }
-    }
-    // Rule 46(p): whether tax is payable on reverse charge. A shop's own sales never are.
-    if inv.doc_kind != DocumentKind::BillOfSupply {
-        out.wrapped("Reverse charge: No", "", "");
-    }
-    if let Some(d) = &inv.declaration {
-        out.wrapped(d, "", "");
-    }
-    out.blank();
-    // Rule 46(q): the supplier's signature.
-    out.wrapped(&format!("For {}", s.name), "", "");
-    out.blank();
-    out.wrapped("Authorised signatory", "", "");
-    out.text.join("\n") + "\n"
 }
 
-/// Each GST rate's CGST, SGST/UTGST and IGST, from the lines, lowest rate first; rates with
-/// no tax (exempt lines, a bill of supply) are left out.
-fn tax_by_rate(inv: &Invoice) -> Vec<(u32, i64, i64, i64)> {
-    let mut rows: Vec<(u32, i64, i64, i64)> = Vec::new();
-    for l in &inv.lines {
-        match rows.iter_mut().find(|r| r.0 == l.gst_rate_bp) {
+/// Rule 46(q): the supplier's signature.
+fn signatory(out: &mut Lines, supplier: &str) {
+    out.blank();
+    out.wrapped(&format!("For {supplier}"), "", "");
+    out.blank();
+    out.wrapped("Authorised signatory", "", "");
+}
+
+/// Each GST rate's CGST, SGST/UTGST and IGST, lowest rate first; rates with no tax (exempt
+/// lines, a bill of supply) are left out.
+fn tax_by_rate(lines: &[TaxRow]) -> Vec<TaxRow> {
+    let mut rows: Vec<TaxRow> = Vec::new();
+    for &(rate, cgst, sgst, igst) in lines {
+        match rows.iter_mut().find(|r| r.0 == rate) {
             Some(r) => {
-                r.1 += l.cgst_paise;
-                r.2 += l.sgst_paise;
-                r.3 += l.igst_paise;
+                r.1 += cgst;
+                r.2 += sgst;
+                r.3 += igst;
             }
-            None => rows.push((l.gst_rate_bp, l.cgst_paise, l.sgst_paise, l.igst_paise)),
+            None => rows.push((rate, cgst, sgst, igst)),
         }
     }
     rows.retain(|r| r.1 != 0 || r.2 != 0 || r.3 != 0);
@@ -383,6 +570,17 @@ struct Lines {
 }
 
 impl Lines {
+    fn new(columns: usize) -> Lines {
+        Lines {
+            w: columns.max(20),
+            text: Vec::new(),
+        }
+    }
+
+    fn finish(self) -> String {
+        self.text.join("\n") + "\n"
+    }
+
     fn blank(&mut self) {
         self.text.push(String::new());
     }

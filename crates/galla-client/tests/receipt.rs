@@ -7,8 +7,8 @@ mod common;
 
 use common::{Fixture, contains, counter_staff};
 use galla_client::{
-    CustomerChanges, Error, FinalizeRequest, InputError, NewCustomer, NewProduct, PaymentInput,
-    PriceBasis, ProductRef, SessionToken, Terminal,
+    CustomerChanges, Error, FinalizeRequest, InputError, NewCreditNote, NewCustomer, NewProduct,
+    PaymentInput, PriceBasis, ProductRef, ReturnLine, SessionToken, Settlement, Terminal,
 };
 
 fn stock(t: &Terminal, owner: &SessionToken) {
@@ -385,4 +385,84 @@ fn an_invoice_issued_before_buyers_were_copied_prints_the_customer_as_recorded()
         text.contains("Coastal Traders") && text.contains("29AAFCC9980M1ZR"),
         "{text}"
     );
+}
+
+#[test]
+fn a_credit_note_prints_what_came_back_against_which_invoice_and_how_it_was_refunded() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    stock(&t, &owner);
+    t.add_product_to_cart(&owner, &ProductRef::Sku("COVER".into()), 2)
+        .unwrap();
+    let number = sell(
+        &t,
+        &owner,
+        &["CHARGER"],
+        FinalizeRequest {
+            payments: vec![cash(209_700, None)],
+            ..Default::default()
+        },
+    );
+    let note = t
+        .issue_credit_note(
+            &owner,
+            &NewCreditNote {
+                invoice_number: number.clone(),
+                reason: "returned: wrong colour".into(),
+                lines: vec![ReturnLine {
+                    line_no: 1,
+                    quantity: 1,
+                    imeis: vec![],
+                }],
+                settlement: Settlement::RefundCash,
+            },
+        )
+        .unwrap();
+
+    let clerk = counter_staff(&t, &owner);
+    let text = t
+        .credit_note_receipt(&clerk, &note.number, 32)
+        .unwrap()
+        .text;
+    for line in text.lines() {
+        assert!(line.chars().count() <= 32, "{line:?} is wider than 32");
+    }
+    for expected in [
+        "CREDIT NOTE",
+        note.number.as_str(),
+        "Against invoice",
+        number.as_str(),
+        "Reason: returned: wrong colour",
+        "1. Back cover",
+        "1 pcs back",
+        "HSN 8517, GST 18%",
+        "CGST 9%",
+        "Refunded in cash",
+        "299.00",
+        "Authorised signatory",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+    }
+    assert!(
+        !text.contains("Fast charger"),
+        "only what came back: {text}"
+    );
+    let taxes: i64 = text
+        .lines()
+        .filter(|l| l.starts_with("CGST") || l.starts_with("SGST"))
+        .map(|l| paise(l.split_whitespace().last().unwrap()))
+        .sum();
+    assert_eq!(taxes, note.cgst_paise + note.sgst_paise);
+
+    assert!(matches!(
+        t.credit_note_receipt(&clerk, "T1/26-27/000099", 42),
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        t.credit_note_receipt(&clerk, &note.number, 10),
+        Err(Error::Invalid(InputError::Rejected {
+            field: "columns",
+            ..
+        }))
+    ));
 }

@@ -1,10 +1,10 @@
 // Returns and the counter's other screens in the real window: the owner finds an invoice by an
-// IMEI it sold, takes one cover back on a credit note (cash), is stopped from taking back more
-// than is left, and sees the day's figures; a cover goes on udhaar to a customer created from
-// the till, who is then found by phone with her balance, pays part of it, and has her name and
-// number corrected (found by the new one). A counter-staff seat then opens the same invoice and
-// is shown no way to return or cancel it, and no day close (the engine would refuse both
-// anyway), but can reprint its receipt.
+// IMEI it sold, takes one cover back on a credit note (cash) and prints it, is stopped from
+// taking back more than is left, and sees the day's figures; a cover goes on udhaar to a
+// customer created from the till, who is then found by phone with her balance, pays part of
+// it, and has her name and number corrected (found by the new one). A counter-staff seat then
+// opens the same invoice and is shown no way to return or cancel it, and no day close (the
+// engine would refuse both anyway), but can reprint its receipt.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OWNER_PASSPHRASE, cli, click, count, createShop, enterCode, importPhoneShop, launch, shoot, text, type } from "./helpers.mjs";
@@ -47,6 +47,14 @@ test("an invoice found by IMEI is partly returned on a credit note; staff see no
     await click(b, "issue-credit-note");
     assert.match(await text(b, "credit-note-number"), /\/\d\d-\d\d\/\d+$/);
     assert.match(await text(b, "credit-note-done"), /₹299\.00 back \(refund cash\)/);
+    // The customer takes a printed credit note: what came back, against which invoice.
+    const noteNumber = await text(b, "credit-note-number");
+    await click(b, "credit-note-receipt");
+    const printed = await text(b, "receipt-text");
+    for (const expected of ["CREDIT NOTE", noteNumber, number, "returned: wrong colour", "Refunded in cash", "299.00"]) {
+      assert.ok(printed.includes(expected), `${expected} missing from\n${printed}`);
+    }
+    await click(b, "close-receipt");
     const returned = await b.$$('[data-testid="returned-qty"]');
     assert.equal(await returned[0].getText(), "1");
     assert.equal(await returned[1].getText(), "0");

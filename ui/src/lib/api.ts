@@ -112,6 +112,7 @@ export const api = {
   findInvoices: (query: string) => call("find_invoices", { query }),
   invoiceDetail: (number: string) => call("invoice_detail", { number }),
   invoiceReceipt: (number: string, columns: number) => call("invoice_receipt", { number, columns }),
+  creditNoteReceipt: (number: string, columns: number) => call("credit_note_receipt", { number, columns }),
   returnItems: (creditNote: NewCreditNote) => call("return_items", { creditNote }),
   cancelInvoice: (number: string, reason: string, settlement: Settlement) =>
     call("cancel_invoice", { number, reason, settlement }),

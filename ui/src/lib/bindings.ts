@@ -664,6 +664,7 @@ export interface Commands {
   find_invoices: { args: { query: string }; returns: Array<InvoiceSummary> };
   invoice_detail: { args: { number: string }; returns: Invoice };
   invoice_receipt: { args: { number: string; columns: number }; returns: Receipt };
+  credit_note_receipt: { args: { number: string; columns: number }; returns: Receipt };
   return_items: { args: { creditNote: NewCreditNote }; returns: CreditNote };
   cancel_invoice: { args: { number: string; reason: string; settlement: Settlement }; returns: CreditNote };
   find_customers: { args: { query: string }; returns: Array<CustomerView> };
