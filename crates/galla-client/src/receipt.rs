@@ -5,9 +5,9 @@
 //!
 //! The layout ([`render`]) is pure over an issued [`Invoice`], which keeps its own copy of the
 //! supplier's details as they were when it was issued, so a reprint years later says what the
-//! first print said. [`Terminal::receipt`] adds the buyer, and records the print when it
-//! carries the buyer's GSTIN: contact details are otherwise masked for every seat, and a
-//! GSTIN printed for a registered buyer is a look at them like any other.
+//! first print said, and a copy of the buyer as billed (schema 19). [`Terminal::receipt`] adds
+//! the buyer, and records the print when it carries the buyer's GSTIN or address: contact
+//! details are otherwise masked for every seat, and printing them is a look like any other.
 //!
 //! Amounts carry no rupee sign: many receipt printers cannot print `₹`, so the total says
 //! "Rs." once.
@@ -48,7 +48,7 @@ pub struct Receipt {
 
 /// Who bought, as the bill names them (Rule 46(e)): the name; a registered buyer's GSTIN; and
 /// where the rule asks for it, the address and state.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptBuyer {
     pub name: String,
     pub gstin: Option<String>,
@@ -56,22 +56,35 @@ pub struct ReceiptBuyer {
     pub state_code: Option<u8>,
 }
 
+impl ReceiptBuyer {
+    /// What of customer `c` a bill of `total_paise` names: the name and state; a registered
+    /// buyer's GSTIN; the address only where Rule 46(e) asks for it (a registered buyer, or a
+    /// bill of ₹50,000 or more), so a small bill keeps no address the law does not need.
+    pub fn as_billed(c: &Customer, total_paise: i64) -> ReceiptBuyer {
+        let address_due = c.gstin.is_some() || total_paise >= BUYER_ADDRESS_FROM_PAISE;
+        ReceiptBuyer {
+            name: c.name.clone(),
+            gstin: c.gstin.as_ref().map(|g| g.as_str().to_owned()),
+            address: c.address.clone().filter(|_| address_due),
+            state_code: c.state_code,
+        }
+    }
+}
+
 /// Rule 46(e): an unregistered buyer's name, address and state are due on a bill of this much
 /// or more (₹50,000).
 pub const BUYER_ADDRESS_FROM_PAISE: i64 = 5_000_000;
 
 /// The buyer's columns of an invoice row, copied from the customer when the bill is issued
-/// (schema 19): the name and state; the GSTIN of a registered buyer; the address only where
-/// Rule 46(e) asks for it (a registered buyer, or a bill of ₹50,000 or more), so a small
-/// bill does not keep a copy of an address the law does not need. GSTIN and address are
-/// encrypted under the invoice's id, as the customer's are under theirs.
+/// (schema 19, [`ReceiptBuyer::as_billed`]). GSTIN and address are encrypted under the
+/// invoice's id, as the customer's are under theirs.
 pub(crate) fn buyer_columns(
     cipher: &ColumnCipher,
     customer: Option<&Customer>,
     invoice_id: Uuid,
     total_paise: i64,
 ) -> Result<Vec<Field>> {
-    let Some(c) = customer else {
+    let Some(b) = customer.map(|c| ReceiptBuyer::as_billed(c, total_paise)) else {
         return Ok(Vec::new());
     };
     let seal = |column: &'static str, v: Option<&str>| -> Result<Value> {
@@ -81,24 +94,20 @@ pub(crate) fn buyer_columns(
                 .map_or(Value::Null, Value::Blob),
         )
     };
-    let address_due = c.gstin.is_some() || total_paise >= BUYER_ADDRESS_FROM_PAISE;
     Ok(vec![
-        ("buyer_name", Value::Text(c.name.clone())),
+        ("buyer_name", Value::Text(b.name)),
         (
             "buyer_gstin_ct",
-            seal("buyer_gstin_ct", c.gstin.as_ref().map(|g| g.as_str()))?,
+            seal("buyer_gstin_ct", b.gstin.as_deref())?,
         ),
         (
             "buyer_state",
-            c.state_code
+            b.state_code
                 .map_or(Value::Null, |s| Value::Integer(s.into())),
         ),
         (
             "buyer_address_ct",
-            seal(
-                "buyer_address_ct",
-                c.address.as_deref().filter(|_| address_due),
-            )?,
+            seal("buyer_address_ct", b.address.as_deref())?,
         ),
     ])
 }
@@ -246,14 +255,7 @@ impl Terminal {
                     .ok_or_else(|| Error::DatabaseDamaged {
                         detail: format!("invoice {}: its customer is missing", invoice.number),
                     })?;
-                let address_due =
-                    c.gstin.is_some() || invoice.total_paise >= BUYER_ADDRESS_FROM_PAISE;
-                Ok(ReceiptBuyer {
-                    name: c.name,
-                    gstin: c.gstin.map(|g| g.to_string()),
-                    address: c.address.filter(|_| address_due),
-                    state_code: c.state_code,
-                })
+                Ok(ReceiptBuyer::as_billed(&c, invoice.total_paise))
             }
         }
     }
