@@ -6,6 +6,8 @@
 mod common;
 
 use common::{Fixture, contains, counter_staff};
+use uuid::Uuid;
+
 use galla_client::{
     CustomerChanges, Error, FinalizeRequest, InputError, NewCreditNote, NewCustomer, NewProduct,
     PaymentInput, PriceBasis, ProductRef, ReturnLine, SessionToken, Settlement, Terminal,
@@ -36,6 +38,20 @@ fn stock(t: &Terminal, owner: &SessionToken) {
         )
         .unwrap();
     }
+}
+
+/// A registered buyer in Karnataka.
+fn coastal_traders(t: &Terminal, owner: &SessionToken) -> Uuid {
+    t.add_customer(
+        owner,
+        &NewCustomer {
+            name: "Coastal Traders".into(),
+            gstin: Some("29AAFCC9980M1ZR".into()),
+            state_code: Some(29),
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 fn sell(t: &Terminal, who: &SessionToken, skus: &[&str], req: FinalizeRequest) -> String {
@@ -138,17 +154,7 @@ fn a_registered_buyer_gets_their_gstin_on_the_bill_and_the_print_is_on_the_recor
     let fx = Fixture::new();
     let (t, owner) = fx.init();
     stock(&t, &owner);
-    let buyer_id = t
-        .add_customer(
-            &owner,
-            &NewCustomer {
-                name: "Coastal Traders".into(),
-                gstin: Some("29AAFCC9980M1ZR".into()),
-                state_code: Some(29),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let buyer_id = coastal_traders(&t, &owner);
     // Shipped to the buyer in Karnataka: inter-state, IGST.
     let number = sell(
         &t,
@@ -352,16 +358,7 @@ fn an_invoice_issued_before_buyers_were_copied_prints_the_customer_as_recorded()
     let fx = Fixture::new();
     let (t, owner) = fx.init();
     stock(&t, &owner);
-    let buyer_id = t
-        .add_customer(
-            &owner,
-            &NewCustomer {
-                name: "Coastal Traders".into(),
-                gstin: Some("29AAFCC9980M1ZR".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let buyer_id = coastal_traders(&t, &owner);
     let number = sell(
         &t,
         &owner,
