@@ -1,5 +1,7 @@
 //! Reading the audit log back: verifying the chain (signatures, links, gaps and the copied
 //! columns) and exporting it for an accountant or an inspector.
+//!
+//! Tables: none it writes (the log is written by the engine's write path).
 
 use std::io::Write;
 
@@ -12,7 +14,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use crate::engine::ReadCx;
 use crate::error::{Error, Result};
+use crate::ops::{Op, Query};
 
 /// The outcome of walking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -354,4 +358,50 @@ pub fn export_csv(
     }
     w.flush()?;
     Ok(report(&v, problem))
+}
+
+/// Walks the audit chain (from a checkpoint of an earlier walk, or from the start) with this
+/// device's key.
+pub(crate) struct VerifyAudit(pub(crate) Option<Checkpoint>);
+
+impl Query for VerifyAudit {
+    const OP: Op = Op::VerifyAudit;
+    type Output = AuditReport;
+    fn run(self, cx: &ReadCx<'_>) -> Result<AuditReport> {
+        verify(
+            cx.conn(),
+            cx.device_public(),
+            cx.tenant_id(),
+            cx.device_id(),
+            self.0,
+        )
+    }
+}
+
+/// One page of the audit log, newest first, for the audit screen.
+pub(crate) struct AuditEntries(pub(crate) AuditQuery);
+
+impl Query for AuditEntries {
+    const OP: Op = Op::AuditEntries;
+    type Output = AuditPage;
+    fn run(self, cx: &ReadCx<'_>) -> Result<AuditPage> {
+        entries(cx.conn(), &self.0)
+    }
+}
+
+/// The audit log as CSV, verified as it is written.
+pub(crate) struct ExportAudit<W>(pub(crate) W);
+
+impl<W: Write> Query for ExportAudit<W> {
+    const OP: Op = Op::ExportAudit;
+    type Output = AuditReport;
+    fn run(self, cx: &ReadCx<'_>) -> Result<AuditReport> {
+        export_csv(
+            cx.conn(),
+            cx.device_public(),
+            cx.tenant_id(),
+            cx.device_id(),
+            self.0,
+        )
+    }
 }

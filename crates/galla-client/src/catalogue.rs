@@ -2,20 +2,52 @@
 //! counter by barcode (exact, indexed) or by name in any script (FTS5, prefix matching), and
 //! imported from CSV all or nothing: every row is validated first, and either every row is
 //! written in one transaction or none is, with a report naming each bad row and field.
+//! A product's stock count moves with sales and returns ([`move_stock`]).
+//!
+//! Tables: `product`, `product_barcode`.
 
 use std::io::Read;
 
-use galla_domain::{Barcode, Money};
-use rusqlite::types::Value;
+use galla_domain::{Barcode, Money, RateSchedule};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::engine::{Env, ReadCx, Record, WriteCx};
 use crate::error::{Error, InputError, Result, required};
-use crate::ops::Op;
-use crate::sessions::SessionToken;
-use crate::store::Store;
-use crate::terminal::Terminal;
-use crate::write::{Operation, UnitOfWork};
+use crate::ops::{Command, Op, Query};
+use crate::rows::{Field, set, table};
+
+table! {
+    /// A product of the catalogue.
+    struct ProductRow in "product", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        sku: String,
+        name: String,
+        hsn: Option<String>,
+        gst_rate_bp: u32,
+        cess_rate_bp: u32,
+        price_paise: i64,
+        price_basis: String,
+        unit: String,
+        serialized: bool,
+        imeis_per_unit: u8,
+        stock: Option<i64>,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
+}
+
+table! {
+    /// One of a product's barcodes (EAN-13; UPC-A in its EAN-13 form).
+    struct BarcodeRow in "product_barcode", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        product_id: Uuid,
+        barcode: String,
+    }
+}
 
 pub use galla_domain::PriceBasis;
 
@@ -213,101 +245,108 @@ fn percent_text(bp: u32) -> String {
     }
 }
 
-impl Terminal {
-    /// A product's rates must agree with the rate schedule in force today where it covers the
-    /// HSN: a stale rate (from before a rate change) is refused rather than silently taxed.
-    pub(crate) fn check_rates(&self, p: &ValidProduct, now_ms: i64) -> Result<(), InputError> {
-        let (Some(hsn), Ok(today)) = (&p.hsn, galla_domain::fiscal::ist_date(now_ms)) else {
-            return Ok(());
-        };
-        match self.rates.rate_for(hsn, today) {
-            Some(r) if (r.gst_rate_bp, r.cess_rate_bp) != (p.gst_rate_bp, p.cess_rate_bp) => {
-                Err(rejected(
-                    "gst_rate",
-                    format!(
-                        "HSN {hsn} is taxed at {}% GST and {}% cess by the rate schedule in force \
-                         today, not {}% and {}%",
-                        percent_text(r.gst_rate_bp),
-                        percent_text(r.cess_rate_bp),
-                        percent_text(p.gst_rate_bp),
-                        percent_text(p.cess_rate_bp)
-                    ),
-                ))
-            }
-            _ => Ok(()),
+/// A product's rates must agree with the rate schedule in force today where it covers the
+/// HSN: a stale rate (from before a rate change) is refused rather than silently taxed.
+fn check_rates(rates: &RateSchedule, p: &ValidProduct, now_ms: i64) -> Result<(), InputError> {
+    let (Some(hsn), Ok(today)) = (&p.hsn, galla_domain::fiscal::ist_date(now_ms)) else {
+        return Ok(());
+    };
+    match rates.rate_for(hsn, today) {
+        Some(r) if (r.gst_rate_bp, r.cess_rate_bp) != (p.gst_rate_bp, p.cess_rate_bp) => {
+            Err(rejected(
+                "gst_rate",
+                format!(
+                    "HSN {hsn} is taxed at {}% GST and {}% cess by the rate schedule in force \
+                     today, not {}% and {}%",
+                    percent_text(r.gst_rate_bp),
+                    percent_text(r.cess_rate_bp),
+                    percent_text(p.gst_rate_bp),
+                    percent_text(p.cess_rate_bp)
+                ),
+            ))
         }
+        _ => Ok(()),
     }
 }
 
 /// The product columns a form or an import row sets.
-fn product_fields(p: &ValidProduct) -> Vec<(&'static str, Value)> {
+fn product_fields(p: &ValidProduct) -> Vec<Field> {
     vec![
-        ("sku", Value::Text(p.sku.clone())),
-        ("name", Value::Text(p.name.clone())),
-        ("hsn", p.hsn.clone().map_or(Value::Null, Value::Text)),
-        ("gst_rate_bp", Value::Integer(p.gst_rate_bp.into())),
-        ("cess_rate_bp", Value::Integer(p.cess_rate_bp.into())),
-        ("price_paise", Value::Integer(p.price_paise)),
-        ("price_basis", Value::Text(basis_text(p.price_basis).into())),
-        ("unit", Value::Text(p.unit.clone())),
-        ("serialized", Value::Integer(p.serialized.into())),
-        ("imeis_per_unit", Value::Integer(p.imeis_per_unit.into())),
-        ("stock", p.stock.map_or(Value::Null, Value::Integer)),
+        set("sku", &p.sku),
+        set("name", &p.name),
+        set("hsn", &p.hsn),
+        set("gst_rate_bp", &p.gst_rate_bp),
+        set("cess_rate_bp", &p.cess_rate_bp),
+        set("price_paise", &p.price_paise),
+        set("price_basis", &basis_text(p.price_basis)),
+        set("unit", &p.unit),
+        set("serialized", &p.serialized),
+        set("imeis_per_unit", &p.imeis_per_unit),
+        set("stock", &p.stock),
     ]
 }
 
-fn insert_barcode(
-    uow: &mut UnitOfWork<'_>,
-    tenant_id: Uuid,
-    product: Uuid,
-    code: &str,
-) -> Result<()> {
-    let bid = Uuid::now_v7();
-    uow.insert(
-        "product_barcode",
-        &bid.to_string(),
-        &[
-            ("id", Value::Text(bid.to_string())),
-            ("tenant_id", Value::Text(tenant_id.to_string())),
-            ("product_id", Value::Text(product.to_string())),
-            ("barcode", Value::Text(code.to_owned())),
-        ],
-    )
+fn insert_barcode(cx: &mut WriteCx<'_, '_>, product: Uuid, code: &str) -> Result<()> {
+    cx.insert(&BarcodeRow {
+        id: Uuid::now_v7(),
+        tenant_id: cx.tenant_id(),
+        product_id: product,
+        barcode: code.to_owned(),
+    })
 }
 
-fn insert_product(
-    uow: &mut UnitOfWork<'_>,
-    tenant_id: Uuid,
-    id: Uuid,
-    p: &ValidProduct,
-    now: i64,
-) -> Result<()> {
-    let mut fields = vec![
-        ("id", Value::Text(id.to_string())),
-        ("tenant_id", Value::Text(tenant_id.to_string())),
-    ];
-    fields.extend(product_fields(p));
-    fields.push(("created_at_ms", Value::Integer(now)));
-    fields.push(("updated_at_ms", Value::Integer(now)));
-    uow.insert("product", &id.to_string(), &fields)?;
+fn insert_product(cx: &mut WriteCx<'_, '_>, id: Uuid, p: &ValidProduct) -> Result<()> {
+    cx.insert(&ProductRow {
+        id,
+        tenant_id: cx.tenant_id(),
+        sku: p.sku.clone(),
+        name: p.name.clone(),
+        hsn: p.hsn.clone(),
+        gst_rate_bp: p.gst_rate_bp,
+        cess_rate_bp: p.cess_rate_bp,
+        price_paise: p.price_paise,
+        price_basis: basis_text(p.price_basis).to_owned(),
+        unit: p.unit.clone(),
+        serialized: p.serialized,
+        imeis_per_unit: p.imeis_per_unit,
+        stock: p.stock,
+        created_at_ms: cx.now(),
+        updated_at_ms: cx.now(),
+    })?;
     for b in &p.barcodes {
-        insert_barcode(uow, tenant_id, id, b.as_str())?;
+        insert_barcode(cx, id, b.as_str())?;
     }
     Ok(())
 }
 
-/// A unique-constraint failure as the person importing would say it.
+/// A unique key refused as the person entering the product would say it.
 fn conflict_of(e: Error, p: &ValidProduct) -> Error {
     match &e {
-        Error::Storage(msg) if msg.contains("UNIQUE") && msg.contains("product.sku") => {
+        Error::Duplicate { what: "SKU", .. } => {
             InputError::Conflict(format!("a product with SKU {:?} already exists", p.sku)).into()
         }
-        Error::Storage(msg) if msg.contains("UNIQUE") && msg.contains("product_barcode") => {
+        Error::Duplicate {
+            what: "barcode", ..
+        } => {
             InputError::Conflict("one of these barcodes already belongs to another product".into())
                 .into()
         }
         _ => e,
     }
+}
+
+/// Adds `delta` to a product's stock count, when it keeps one. A count may go below zero: a
+/// till never refuses a sale because a count was wrong; the owner sees it and corrects it.
+pub(crate) fn move_stock(cx: &mut WriteCx<'_, '_>, product: Uuid, delta: i64) -> Result<()> {
+    let stock: Option<Option<i64>> = cx
+        .conn()
+        .prepare_cached("SELECT stock FROM product WHERE id = ?")?
+        .query_row([product.to_string()], |r| r.get(0))
+        .optional()?;
+    if let Some(Some(n)) = stock {
+        cx.update::<ProductRow>(&product.to_string(), &[set("stock", &(n + delta))])?;
+    }
+    Ok(())
 }
 
 const PRODUCT_SELECT: &str = "SELECT p.id, p.sku, p.name, p.hsn, p.gst_rate_bp, p.cess_rate_bp, \
@@ -460,60 +499,240 @@ impl CsvRow {
     }
 }
 
-impl Terminal {
-    pub fn add_product(&self, token: &SessionToken, new: &NewProduct) -> Result<Uuid> {
-        let valid = new.validate()?;
-        let (auth, mut store) = self.authorize(token, Op::EditCatalogue)?;
-        self.check_rates(&valid, auth.now)?;
-        let id = Uuid::now_v7();
-        let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
-        let op = Operation {
-            action: "product.create",
-            entity_type: "product",
-            entity_id: id.to_string(),
-        };
-        store
-            .write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-                insert_product(uow, tenant_id, id, &valid, now)
-            })
-            .map_err(|e| conflict_of(e, &valid))?;
-        Ok(id)
-    }
+/// Whether an IMEI may be sold: every time it was sold, it came back on a credit note.
+pub(crate) fn imei_in_stock(cx: &ReadCx<'_>, imei: &str) -> Result<bool> {
+    let out: i64 = cx
+        .conn()
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM invoice_imei WHERE tenant_id = ?1 AND imei = ?2) \
+                  - (SELECT count(*) FROM credit_note_imei WHERE tenant_id = ?1 AND imei = ?2)",
+        )?
+        .query_row(rusqlite::params![cx.tenant_id().to_string(), imei], |r| {
+            r.get(0)
+        })?;
+    Ok(out <= 0)
+}
 
-    fn products_where(
-        &self,
-        store: &Store,
-        clause: &str,
-        params: impl rusqlite::Params,
-    ) -> Result<Vec<Product>> {
-        let sql = format!("{PRODUCT_SELECT} {clause}");
-        let mut stmt = store.reader().prepare_cached(&sql)?;
-        let mut rows = stmt.query(params)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(product_from_row(r)?);
-        }
-        Ok(out)
+fn products_where(
+    cx: &ReadCx<'_>,
+    clause: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Product>> {
+    let sql = format!("{PRODUCT_SELECT} {clause}");
+    let mut stmt = cx.conn().prepare_cached(&sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(product_from_row(r)?);
     }
+    Ok(out)
+}
 
-    /// Saves an edited product: every field as the form has it, barcodes included, except the
-    /// stock count ([`Terminal::set_stock_count`]). Sales already rung up keep the price and tax
-    /// they were rung up with; finalized invoices are facts and never change.
-    pub fn update_product(
-        &self,
-        token: &SessionToken,
-        id: Uuid,
-        edited: &NewProduct,
-    ) -> Result<()> {
-        let valid = edited.validate()?;
-        let (auth, mut store) = self.authorize(token, Op::EditCatalogue)?;
-        self.check_rates(&valid, auth.now)?;
-        let tenant_id = self.tenant_id;
+/// The product a scanned or typed barcode belongs to (UPC-A and EAN-13 forms alike).
+pub(crate) fn by_barcode(cx: &ReadCx<'_>, code: &Barcode) -> Result<Option<Product>> {
+    Ok(products_where(
+        cx,
+        "JOIN product_barcode pb ON pb.product_id = p.id WHERE pb.tenant_id = ?1 AND pb.barcode = ?2",
+        rusqlite::params![cx.tenant_id().to_string(), code.as_str()],
+    )?
+    .pop())
+}
+
+pub(crate) fn by_id(cx: &ReadCx<'_>, id: Uuid) -> Result<Option<Product>> {
+    Ok(products_where(
+        cx,
+        "WHERE p.tenant_id = ?1 AND p.id = ?2",
+        rusqlite::params![cx.tenant_id().to_string(), id.to_string()],
+    )?
+    .pop())
+}
+
+pub(crate) fn by_sku(cx: &ReadCx<'_>, sku: &str) -> Result<Option<Product>> {
+    Ok(products_where(
+        cx,
+        "WHERE p.tenant_id = ?1 AND p.sku = ?2",
+        rusqlite::params![cx.tenant_id().to_string(), sku.trim()],
+    )?
+    .pop())
+}
+
+/// What the scanner sent or the clerk typed in the code box: a barcode when it is one (a
+/// valid check digit) and known, else a SKU.
+pub(crate) fn by_code(cx: &ReadCx<'_>, code: &str) -> Result<Option<Product>> {
+    let code = code.trim();
+    if let Ok(b) = Barcode::parse(code)
+        && let Some(p) = by_barcode(cx, &b)?
+    {
+        return Ok(Some(p));
+    }
+    by_sku(cx, code)
+}
+
+/// Products whose name or SKU has words starting with each typed word, best match first.
+///
+/// A short prefix in a big catalogue matches tens of thousands of names, so at most 300
+/// index matches are considered, plus, when that cap is reached, the names that start with
+/// what was typed. Those are returned names starting with the typing first, then shortest
+/// first (the closest to what was typed); past the cap the clerk types one more letter.
+fn search(cx: &ReadCx<'_>, typed: &str, limit: usize) -> Result<Vec<Product>> {
+    // At most this many index matches are considered. Counting every match of a common
+    // word in half a million names is what made search slow (benchmarks.md).
+    const CONSIDER_AT_MOST: i64 = 300;
+    let Some(q) = fts_query(typed) else {
+        return Ok(Vec::new());
+    };
+    let limit = limit.clamp(1, 200);
+    let tenant = cx.tenant_id().to_string();
+    let mut ids: Vec<i64> = cx
+        .conn()
+        .prepare_cached("SELECT rowid FROM product_fts WHERE product_fts MATCH ?1 LIMIT ?2")?
+        .query_map(rusqlite::params![q, CONSIDER_AT_MOST], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    // Names that start with what was typed are the likeliest targets: always among those
+    // considered, however many others match.
+    let typed = typed.trim();
+    if ids.len() as i64 >= CONSIDER_AT_MOST {
+        ids.extend(
+            cx.conn()
+                .prepare_cached(
+                    "SELECT rowid FROM product WHERE tenant_id = ?1 \
+                     AND name >= ?2 COLLATE NOCASE AND name < ?3 COLLATE NOCASE \
+                     ORDER BY name COLLATE NOCASE LIMIT 50",
+                )?
+                .query_map(
+                    rusqlite::params![tenant, typed, format!("{typed}{}", char::MAX)],
+                    |r| r.get::<_, i64>(0),
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+    }
+    let ids = crate::error::to_json(&ids)?;
+    // One order whether or not the cap was reached, and no second pass over the index to
+    // rank (bm25 read every doclist again): names that start with the typing, then the
+    // shortest, the closest to what was typed.
+    products_where(
+        cx,
+        // `+`: look the rows up by rowid, not by scanning the tenant's products.
+        "WHERE +p.tenant_id = ?1 AND p.rowid IN (SELECT value FROM json_each(?2)) \
+         ORDER BY substr(p.name, 1, length(?4)) = ?4 COLLATE NOCASE DESC, \
+         length(p.name), p.name, p.sku LIMIT ?3",
+        rusqlite::params![tenant, ids, limit as i64, typed],
+    )
+}
+
+/// How a product is looked up.
+pub(crate) enum FindProducts {
+    Barcode(Barcode),
+    /// A barcode when it is one and known, else a SKU.
+    Code(String),
+    Id(Uuid),
+    Sku(String),
+    /// Words of the name or SKU.
+    Search {
+        typed: String,
+        limit: usize,
+    },
+    /// The product whose barcode or SKU is exactly what was typed or scanned, first, then the
+    /// search's matches. A stock keeper scans a box's barcode to find its product; a barcode
+    /// is no word of any name, so a name search alone found nothing.
+    Find {
+        typed: String,
+        limit: usize,
+    },
+}
+
+impl FindProducts {
+    pub(crate) fn barcode(code: &str) -> Result<FindProducts> {
+        Barcode::parse(code)
+            .map(FindProducts::Barcode)
+            .map_err(|e| rejected("barcode", e.to_string()).into())
+    }
+}
+
+impl Query for FindProducts {
+    const OP: Op = Op::FindProducts;
+    type Output = Vec<Product>;
+    fn run(self, cx: &ReadCx<'_>) -> Result<Vec<Product>> {
+        let one = |p: Option<Product>| p.into_iter().collect();
+        Ok(match self {
+            FindProducts::Barcode(b) => one(by_barcode(cx, &b)?),
+            FindProducts::Code(c) => one(by_code(cx, &c)?),
+            FindProducts::Id(id) => one(by_id(cx, id)?),
+            FindProducts::Sku(s) => one(by_sku(cx, &s)?),
+            FindProducts::Search { typed, limit } => search(cx, &typed, limit)?,
+            FindProducts::Find { typed, limit } => {
+                let exact = by_code(cx, &typed)?;
+                let mut found = search(cx, &typed, limit)?;
+                if let Some(p) = exact {
+                    found.retain(|f| f.id != p.id);
+                    found.insert(0, p);
+                    found.truncate(limit.clamp(1, 200));
+                }
+                found
+            }
+        })
+    }
+}
+
+/// Adds a product; returns its id.
+pub(crate) struct AddProduct {
+    id: Uuid,
+    valid: ValidProduct,
+}
+
+impl AddProduct {
+    pub(crate) fn new(new: &NewProduct) -> Result<AddProduct> {
+        Ok(AddProduct {
+            id: Uuid::now_v7(),
+            valid: new.validate()?,
+        })
+    }
+}
+
+impl Command for AddProduct {
+    const OP: Op = Op::EditCatalogue;
+    type Output = Uuid;
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new("product.create", "product", self.id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<Uuid> {
+        check_rates(cx.rates(), &self.valid, cx.now())?;
+        insert_product(cx, self.id, &self.valid).map_err(|e| conflict_of(e, &self.valid))?;
+        Ok(self.id)
+    }
+}
+
+/// Saves an edited product: every field as the form has it, barcodes included, except the
+/// stock count ([`SetStockCount`]). Sales already rung up keep the price and tax they were
+/// rung up with; finalized invoices are facts and never change.
+pub(crate) struct UpdateProduct {
+    id: Uuid,
+    valid: ValidProduct,
+}
+
+impl UpdateProduct {
+    pub(crate) fn new(id: Uuid, edited: &NewProduct) -> Result<UpdateProduct> {
+        Ok(UpdateProduct {
+            id,
+            valid: edited.validate()?,
+        })
+    }
+}
+
+impl Command for UpdateProduct {
+    const OP: Op = Op::EditCatalogue;
+    type Output = ();
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new("product.update", "product", self.id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
+        let UpdateProduct { id, valid } = self;
+        check_rates(cx.rates(), &valid, cx.now())?;
         let existing: Vec<(String, String)> = {
-            let conn = store.reader();
+            let conn = cx.conn();
             let known: bool = conn
                 .prepare_cached("SELECT count(*) FROM product WHERE tenant_id = ? AND id = ?")?
-                .query_row([tenant_id.to_string(), id.to_string()], |r| r.get(0))?;
+                .query_row([cx.tenant_id().to_string(), id.to_string()], |r| r.get(0))?;
             if !known {
                 return Err(Error::NotFound(format!("product {id}")));
             }
@@ -521,213 +740,73 @@ impl Terminal {
                 .query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
-        let op = Operation {
-            action: "product.update",
-            entity_type: "product",
-            entity_id: id.to_string(),
-        };
-        let now = auth.now;
-        store
-            .write(
-                &self.signer(),
-                self.clock.as_ref(),
-                &auth.actor,
-                op,
-                |uow| {
-                    // The stock count moves with every sale and return; a form opened before
-                    // one would set it back. Counts change through `set_stock_count`.
-                    let mut fields: Vec<_> = product_fields(&valid)
-                        .into_iter()
-                        .filter(|(c, _)| *c != "stock")
-                        .collect();
-                    fields.push(("updated_at_ms", Value::Integer(now)));
-                    uow.update("product", &id.to_string(), &fields)?;
-                    for (bid, code) in &existing {
-                        if !valid.barcodes.iter().any(|b| b.as_str() == code) {
-                            uow.delete("product_barcode", bid)?;
-                        }
-                    }
-                    for b in &valid.barcodes {
-                        if !existing.iter().any(|(_, code)| code == b.as_str()) {
-                            insert_barcode(uow, tenant_id, id, b.as_str())?;
-                        }
-                    }
-                    Ok(())
-                },
-            )
-            .map_err(|e| conflict_of(e, &valid))
+        let written = (|| {
+            // The stock count moves with every sale and return; a form opened before one
+            // would set it back. Counts change through `SetStockCount`.
+            let mut fields: Vec<_> = product_fields(&valid)
+                .into_iter()
+                .filter(|(c, _)| *c != "stock")
+                .collect();
+            fields.push(set("updated_at_ms", &cx.now()));
+            cx.update::<ProductRow>(&id.to_string(), &fields)?;
+            for (bid, code) in &existing {
+                if !valid.barcodes.iter().any(|b| b.as_str() == code) {
+                    cx.delete::<BarcodeRow>(bid)?;
+                }
+            }
+            for b in &valid.barcodes {
+                if !existing.iter().any(|(_, code)| code == b.as_str()) {
+                    insert_barcode(cx, id, b.as_str())?;
+                }
+            }
+            Ok(())
+        })();
+        written.map_err(|e| conflict_of(e, &valid))
     }
+}
 
-    /// Records a stock count (from counting the shelf), or stops counting with `None`.
-    pub fn set_stock_count(
-        &self,
-        token: &SessionToken,
-        id: Uuid,
-        count: Option<i64>,
-    ) -> Result<()> {
+/// Records a stock count (from counting the shelf), or stops counting with `None`.
+pub(crate) struct SetStockCount {
+    id: Uuid,
+    count: Option<i64>,
+}
+
+impl SetStockCount {
+    pub(crate) fn new(id: Uuid, count: Option<i64>) -> Result<SetStockCount> {
         if count.is_some_and(|n| !(0..=10_000_000).contains(&n)) {
             return Err(rejected("stock", "a count is 0 to 1,00,00,000").into());
         }
-        let (auth, mut store) = self.authorize(token, Op::EditCatalogue)?;
-        let op = Operation {
-            action: "product.stock_count",
-            entity_type: "product",
-            entity_id: id.to_string(),
-        };
-        store.write(
-            &self.signer(),
-            self.clock.as_ref(),
-            &auth.actor,
-            op,
-            |uow| {
-                uow.update(
-                    "product",
-                    &id.to_string(),
-                    &[
-                        ("stock", count.map_or(Value::Null, Value::Integer)),
-                        ("updated_at_ms", Value::Integer(auth.now)),
-                    ],
-                )
-            },
+        Ok(SetStockCount { id, count })
+    }
+}
+
+impl Command for SetStockCount {
+    const OP: Op = Op::EditCatalogue;
+    type Output = ();
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new("product.stock_count", "product", self.id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
+        cx.update::<ProductRow>(
+            &self.id.to_string(),
+            &[set("stock", &self.count), set("updated_at_ms", &cx.now())],
         )
     }
+}
 
-    /// The product a scanned or typed barcode belongs to (UPC-A and EAN-13 forms alike).
-    pub fn product_by_barcode(&self, token: &SessionToken, code: &str) -> Result<Option<Product>> {
-        let code = Barcode::parse(code).map_err(|e| rejected("barcode", e.to_string()))?;
-        let (_auth, store) = self.authorize(token, Op::FindProducts)?;
-        Ok(self
-            .products_where(
-                &store,
-                "JOIN product_barcode pb ON pb.product_id = p.id WHERE pb.tenant_id = ?1 AND pb.barcode = ?2",
-                rusqlite::params![self.tenant_id.to_string(), code.as_str()],
-            )?
-            .pop())
-    }
+/// A catalogue CSV read and checked before anything is locked: every row's fields and
+/// barcodes, and duplicate SKUs and barcodes within the file. Clashes with the catalogue are
+/// checked by the import itself, in its transaction.
+pub(crate) struct ProductCsv {
+    rows: usize,
+    valid: Vec<(u64, ValidProduct)>,
+    errors: Vec<RowError>,
+}
 
-    /// What the scanner sent or the clerk typed in the code box: a barcode when it is one
-    /// (a valid check digit) and known, else a SKU.
-    pub fn product_by_code(&self, token: &SessionToken, code: &str) -> Result<Option<Product>> {
-        let code = code.trim();
-        if Barcode::parse(code).is_ok()
-            && let Some(p) = self.product_by_barcode(token, code)?
-        {
-            return Ok(Some(p));
-        }
-        self.product_by_sku(token, code)
-    }
-
-    pub fn product_by_id(&self, token: &SessionToken, id: Uuid) -> Result<Option<Product>> {
-        let (_auth, store) = self.authorize(token, Op::FindProducts)?;
-        Ok(self
-            .products_where(
-                &store,
-                "WHERE p.tenant_id = ?1 AND p.id = ?2",
-                rusqlite::params![self.tenant_id.to_string(), id.to_string()],
-            )?
-            .pop())
-    }
-
-    pub fn product_by_sku(&self, token: &SessionToken, sku: &str) -> Result<Option<Product>> {
-        let (_auth, store) = self.authorize(token, Op::FindProducts)?;
-        Ok(self
-            .products_where(
-                &store,
-                "WHERE p.tenant_id = ?1 AND p.sku = ?2",
-                rusqlite::params![self.tenant_id.to_string(), sku.trim()],
-            )?
-            .pop())
-    }
-
-    /// What a search box finds: the product whose barcode or SKU is exactly what was typed or
-    /// scanned, first, then [`Terminal::search_products`]'s matches. A stock keeper scans a
-    /// box's barcode to find its product; a barcode is no word of any name, so a name search
-    /// alone found nothing.
-    pub fn find_products(
-        &self,
-        token: &SessionToken,
-        typed: &str,
-        limit: usize,
-    ) -> Result<Vec<Product>> {
-        let exact = self.product_by_code(token, typed)?;
-        let mut found = self.search_products(token, typed, limit)?;
-        if let Some(p) = exact {
-            found.retain(|f| f.id != p.id);
-            found.insert(0, p);
-            found.truncate(limit.clamp(1, 200));
-        }
-        Ok(found)
-    }
-
-    /// Products whose name or SKU has words starting with each typed word, best match first.
-    ///
-    /// A short prefix in a big catalogue matches tens of thousands of names, so at most 300
-    /// index matches are considered, plus, when that cap is reached, the names that start with
-    /// what was typed. Those are returned names starting with the typing first, then shortest
-    /// first (the closest to what was typed); past the cap the clerk types one more letter.
-    pub fn search_products(
-        &self,
-        token: &SessionToken,
-        typed: &str,
-        limit: usize,
-    ) -> Result<Vec<Product>> {
-        // At most this many index matches are considered. Counting every match of a common
-        // word in half a million names is what made search slow (benchmarks.md).
-        const CONSIDER_AT_MOST: i64 = 300;
-        let (_auth, store) = self.authorize(token, Op::FindProducts)?;
-        let Some(q) = fts_query(typed) else {
-            return Ok(Vec::new());
-        };
-        let limit = limit.clamp(1, 200);
-        let tenant = self.tenant_id.to_string();
-        let mut ids: Vec<i64> = store
-            .reader()
-            .prepare_cached("SELECT rowid FROM product_fts WHERE product_fts MATCH ?1 LIMIT ?2")?
-            .query_map(rusqlite::params![q, CONSIDER_AT_MOST], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        // Names that start with what was typed are the likeliest targets: always among those
-        // considered, however many others match.
-        let typed = typed.trim();
-        if ids.len() as i64 >= CONSIDER_AT_MOST {
-            ids.extend(
-                store
-                    .reader()
-                    .prepare_cached(
-                        "SELECT rowid FROM product WHERE tenant_id = ?1 \
-                         AND name >= ?2 COLLATE NOCASE AND name < ?3 COLLATE NOCASE \
-                         ORDER BY name COLLATE NOCASE LIMIT 50",
-                    )?
-                    .query_map(
-                        rusqlite::params![tenant, typed, format!("{typed}{}", char::MAX)],
-                        |r| r.get::<_, i64>(0),
-                    )?
-                    .collect::<rusqlite::Result<Vec<_>>>()?,
-            );
-        }
-        let ids = serde_json::to_string(&ids).map_err(|e| Error::Storage(e.to_string()))?;
-        // One order whether or not the cap was reached, and no second pass over the index to
-        // rank (bm25 read every doclist again): names that start with the typing, then the
-        // shortest, the closest to what was typed.
-        self.products_where(
-            &store,
-            // `+`: look the rows up by rowid, not by scanning the tenant's products.
-            "WHERE +p.tenant_id = ?1 AND p.rowid IN (SELECT value FROM json_each(?2)) \
-             ORDER BY substr(p.name, 1, length(?4)) = ?4 COLLATE NOCASE DESC, \
-             length(p.name), p.name, p.sku LIMIT ?3",
-            rusqlite::params![tenant, ids, limit as i64, typed],
-        )
-    }
-
-    /// Imports products from CSV, all or nothing. Every row is checked first (fields, barcodes,
-    /// duplicate SKUs and barcodes within the file and against the catalogue); any error and
-    /// nothing is written, otherwise every row is written in one transaction.
-    pub fn import_products_csv(
-        &self,
-        token: &SessionToken,
-        input: impl Read,
-    ) -> Result<ImportReport> {
-        // Refused before the file is read, not after.
-        drop(self.authorize(token, Op::ImportCatalogue)?);
+impl ProductCsv {
+    /// Reads `input` (at most 64 MiB), each row's rates checked against the schedule of the
+    /// IST day `now_ms` falls on (one day for the whole file, even across midnight).
+    pub(crate) fn read(input: impl Read, rates: &RateSchedule, now_ms: i64) -> Result<ProductCsv> {
         let mut rd = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .flexible(false)
@@ -735,8 +814,6 @@ impl Terminal {
         let mut valid = Vec::new();
         let mut errors = Vec::new();
         let mut rows = 0;
-        // One day's rates for the whole file, even one imported across midnight.
-        let now = self.clock.now_ms();
         for (i, rec) in rd.deserialize::<CsvRow>().enumerate() {
             rows += 1;
             let line = i as u64 + 2;
@@ -757,7 +834,7 @@ impl Terminal {
             match row
                 .to_new()
                 .and_then(|n| n.validate())
-                .and_then(|v| self.check_rates(&v, now).map(|()| v))
+                .and_then(|v| check_rates(rates, &v, now_ms).map(|()| v))
             {
                 Ok(v) => valid.push((line, v)),
                 Err(e) => errors.push(RowError {
@@ -791,17 +868,56 @@ impl Terminal {
                 }
             }
         }
-        let (auth, mut store) = self.authorize(token, Op::ImportCatalogue)?;
+        Ok(ProductCsv {
+            rows,
+            valid,
+            errors,
+        })
+    }
+}
+
+/// Imports products from CSV, all or nothing: any error and nothing is written, otherwise
+/// every row is written in one transaction.
+pub(crate) struct ImportProducts {
+    batch: Uuid,
+    csv: ProductCsv,
+}
+
+impl ImportProducts {
+    pub(crate) fn new(csv: ProductCsv) -> ImportProducts {
+        ImportProducts {
+            batch: Uuid::now_v7(),
+            csv,
+        }
+    }
+}
+
+impl Command for ImportProducts {
+    const OP: Op = Op::ImportCatalogue;
+    type Output = ImportReport;
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new(
+            "catalogue.import",
+            "catalogue_import",
+            self.batch,
+        ))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<ImportReport> {
+        let ProductCsv {
+            rows,
+            valid,
+            mut errors,
+        } = self.csv;
         // Clashes with the catalogue as it stands.
         {
-            let conn = store.reader();
+            let conn = cx.conn();
             let mut sku_q =
                 conn.prepare_cached("SELECT 1 FROM product WHERE tenant_id = ? AND sku = ?")?;
             let mut code_q = conn.prepare_cached(
                 "SELECT p.sku FROM product_barcode b JOIN product p ON p.id = b.product_id \
                  WHERE b.tenant_id = ? AND b.barcode = ?",
             )?;
-            let tenant = self.tenant_id.to_string();
+            let tenant = cx.tenant_id().to_string();
             for (line, v) in &valid {
                 if sku_q.exists(rusqlite::params![tenant, v.sku])? {
                     errors.push(RowError {
@@ -811,9 +927,9 @@ impl Terminal {
                     });
                 }
                 for b in &v.barcodes {
-                    let owner: Option<String> = rusqlite::OptionalExtension::optional(
-                        code_q.query_row(rusqlite::params![tenant, b.as_str()], |r| r.get(0)),
-                    )?;
+                    let owner: Option<String> = code_q
+                        .query_row(rusqlite::params![tenant, b.as_str()], |r| r.get(0))
+                        .optional()?;
                     if let Some(owner) = owner {
                         errors.push(RowError {
                             line: *line,
@@ -832,22 +948,13 @@ impl Terminal {
                 errors,
             });
         }
-        let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
-        let batch = Uuid::now_v7().to_string();
-        let op = || Operation {
-            action: "catalogue.import",
-            entity_type: "catalogue_import",
-            entity_id: batch.clone(),
-        };
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op(), |uow| {
-            for (i, (_, v)) in valid.iter().enumerate() {
-                insert_product(uow, tenant_id, Uuid::now_v7(), v, now)?;
-                if (i + 1) % IMPORT_ROWS_PER_RECORD == 0 {
-                    uow.seal(op())?;
-                }
+        let record = || Record::new("catalogue.import", "catalogue_import", self.batch);
+        for (i, (_, v)) in valid.iter().enumerate() {
+            insert_product(cx, Uuid::now_v7(), v)?;
+            if (i + 1) % IMPORT_ROWS_PER_RECORD == 0 {
+                cx.seal(record())?;
             }
-            Ok(())
-        })?;
+        }
         tracing::info!(rows = valid.len(), "catalogue imported");
         Ok(ImportReport {
             imported: valid.len(),

@@ -85,7 +85,9 @@ impl fmt::Debug for SecretString {
 }
 
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
-    getrandom::fill(buf).map_err(|e| Error::Storage(format!("the OS random source failed: {e}")))
+    getrandom::fill(buf).map_err(|_| Error::Crypto {
+        what: "reading the OS random source",
+    })
 }
 
 fn aes(key: &SecretKey) -> Aes256Gcm {
@@ -120,7 +122,9 @@ pub fn wrap_key(
                 aad: &aad,
             },
         )
-        .map_err(|_| Error::Storage("key wrapping failed".into()))?;
+        .map_err(|_| Error::Crypto {
+            what: "wrapping a key",
+        })?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&ct);
     Ok(out)
@@ -224,7 +228,9 @@ impl ColumnCipher {
                     aad: &aad,
                 },
             )
-            .map_err(|_| Error::Storage("column encryption failed".into()))?;
+            .map_err(|_| Error::Crypto {
+                what: "encrypting a column",
+            })?;
         let mut out = Vec::with_capacity(1 + 4 + NONCE_LEN + ct.len());
         out.push(COLUMN_FORMAT);
         out.extend_from_slice(&self.current.to_be_bytes());

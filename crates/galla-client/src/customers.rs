@@ -1,5 +1,9 @@
 //! Customers, with PII (phone, GSTIN, email, address) encrypted per column and phone/GSTIN
 //! findable through a blind index. Names stay searchable in SQLCipher's encrypted pages.
+//! Contact details are masked in every view; a deliberate look, an export or a printed bill
+//! that carries them is recorded (`pii_access`). A customer's credit limit is theirs too.
+//!
+//! Tables: `customer`, `pii_access`.
 
 use galla_domain::{Gstin, Phone};
 use rusqlite::types::Value;
@@ -7,10 +11,45 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::crypto::ColumnCipher;
-use crate::error::{InputError, Result, bounded, required, state_code};
-use crate::write::{Field, UnitOfWork};
+use crate::engine::{Env, ReadCx, Record, WriteCx};
+use crate::error::{Error, InputError, Result, bounded, required, state_code};
+use crate::ops::{Command, Op, Query};
+use crate::rows::{Field, set, table};
 
 pub const TABLE: &str = "customer";
+
+table! {
+    /// A customer as stored: PII as column ciphertext, phone and GSTIN with blind indexes.
+    struct CustomerRow in "customer", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        name: String,
+        phone_ct: Option<Vec<u8>>,
+        phone_bidx: Option<Vec<u8>>,
+        gstin_ct: Option<Vec<u8>>,
+        gstin_bidx: Option<Vec<u8>>,
+        email_ct: Option<Vec<u8>>,
+        address_ct: Option<Vec<u8>>,
+        state_code: Option<u8>,
+        marketing_consent: bool,
+        credit_limit_paise: Option<i64>,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
+}
+
+table! {
+    /// A look at customers' contact details: one customer's, or an export of `customers`.
+    struct PiiAccessRow in "pii_access", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        seat_id: Uuid,
+        at_ms: i64,
+        kind: String,
+        customer_id: Option<Uuid>,
+        customers: i64,
+    }
+}
 pub const BIDX_PHONE: &str = "phone";
 pub const BIDX_GSTIN: &str = "gstin";
 
@@ -113,7 +152,8 @@ pub(crate) fn changed_fields(
     if changed.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(stored_columns(cipher, id, new)?
+    let row = stored_row(cipher, Uuid::nil(), id, new, 0)?;
+    Ok(crate::rows::TableRow::fields(&row)
         .into_iter()
         .filter(|(column, _)| changed.iter().any(|cs| cs.contains(column)))
         .collect())
@@ -285,63 +325,42 @@ impl NewCustomer {
     }
 }
 
-fn blob(v: Option<Vec<u8>>) -> Value {
-    v.map_or(Value::Null, Value::Blob)
+fn insert(cx: &mut WriteCx<'_, '_>, id: Uuid, c: &ValidCustomer) -> Result<()> {
+    let row = stored_row(cx.cipher(), cx.tenant_id(), id, c, cx.now())?;
+    cx.insert(&row)
 }
 
-pub(crate) fn insert(
-    uow: &mut UnitOfWork<'_>,
+/// A customer's row as stored: PII encrypted under the customer's id, phone and GSTIN with
+/// their blind indexes. Insert and update both build it here.
+fn stored_row(
     cipher: &ColumnCipher,
     tenant_id: Uuid,
     id: Uuid,
     c: &ValidCustomer,
     now_ms: i64,
-) -> Result<()> {
-    let mut fields: Vec<Field> = vec![
-        ("id", Value::Text(id.to_string())),
-        ("tenant_id", Value::Text(tenant_id.to_string())),
-    ];
-    fields.extend(stored_columns(cipher, id, c)?);
-    fields.push(("created_at_ms", Value::Integer(now_ms)));
-    fields.push(("updated_at_ms", Value::Integer(now_ms)));
-    uow.insert(TABLE, &id.to_string(), &fields)
-}
-
-/// A customer's own columns as stored: PII encrypted under the customer's id, phone and GSTIN
-/// with their blind indexes.
-fn stored_columns(cipher: &ColumnCipher, id: Uuid, c: &ValidCustomer) -> Result<Vec<Field>> {
-    let enc = |column: &'static str, v: Option<&str>| -> Result<Value> {
-        Ok(blob(
-            v.map(|s| cipher.encrypt_text(TABLE, column, id, s))
-                .transpose()?,
-        ))
+) -> Result<CustomerRow> {
+    let enc = |column: &'static str, v: Option<&str>| -> Result<Option<Vec<u8>>> {
+        v.map(|s| cipher.encrypt_text(TABLE, column, id, s))
+            .transpose()
     };
     let phone = c.phone.as_ref().map(Phone::as_e164);
     let gstin = c.gstin.as_ref().map(Gstin::as_str);
-    Ok(vec![
-        ("name", Value::Text(c.name.clone())),
-        ("phone_ct", enc("phone_ct", phone)?),
-        (
-            "phone_bidx",
-            blob(phone.map(|p| cipher.blind_index(BIDX_PHONE, p))),
-        ),
-        ("gstin_ct", enc("gstin_ct", gstin)?),
-        (
-            "gstin_bidx",
-            blob(gstin.map(|g| cipher.blind_index(BIDX_GSTIN, g))),
-        ),
-        ("email_ct", enc("email_ct", c.email.as_deref())?),
-        ("address_ct", enc("address_ct", c.address.as_deref())?),
-        (
-            "state_code",
-            c.state_code
-                .map_or(Value::Null, |s| Value::Integer(s.into())),
-        ),
-        (
-            "marketing_consent",
-            Value::Integer(c.marketing_consent.into()),
-        ),
-    ])
+    Ok(CustomerRow {
+        id,
+        tenant_id,
+        name: c.name.clone(),
+        phone_ct: enc("phone_ct", phone)?,
+        phone_bidx: phone.map(|p| cipher.blind_index(BIDX_PHONE, p)),
+        gstin_ct: enc("gstin_ct", gstin)?,
+        gstin_bidx: gstin.map(|g| cipher.blind_index(BIDX_GSTIN, g)),
+        email_ct: enc("email_ct", c.email.as_deref())?,
+        address_ct: enc("address_ct", c.address.as_deref())?,
+        state_code: c.state_code,
+        marketing_consent: c.marketing_consent,
+        credit_limit_paise: None,
+        created_at_ms: now_ms,
+        updated_at_ms: now_ms,
+    })
 }
 
 pub(crate) const SELECT: &str =
@@ -425,18 +444,282 @@ impl CsvCustomer {
     }
 }
 
-impl crate::terminal::Terminal {
-    /// Imports customers from CSV, all or nothing, like the catalogue: every row validated
-    /// (phone normalised, GSTIN checked), no phone or GSTIN twice in the file or already on file;
-    /// any error and nothing is written.
-    pub fn import_customers_csv(
-        &self,
-        token: &crate::sessions::SessionToken,
-        input: impl std::io::Read,
-    ) -> Result<crate::catalogue::ImportReport> {
-        use crate::catalogue::{ImportReport, RowError};
-        use std::collections::HashMap;
-        drop(self.authorize(token, crate::ops::Op::ImportCustomers)?);
+/// This tenant's customers matching `clause` (over `?2`), decrypted, oldest first.
+pub(crate) fn customers_where(
+    cx: &ReadCx<'_>,
+    clause: &str,
+    value: impl rusqlite::ToSql,
+) -> Result<Vec<Customer>> {
+    let sql = format!("{SELECT} WHERE tenant_id = ?1 AND {clause} ORDER BY created_at_ms");
+    let mut stmt = cx.conn().prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params![cx.tenant_id().to_string(), value])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(decrypt_row(cx.cipher(), r)?);
+    }
+    Ok(out)
+}
+
+/// One customer of this tenant, decrypted.
+pub(crate) fn customer(cx: &ReadCx<'_>, id: Uuid) -> Result<Customer> {
+    customers_where(cx, "id = ?2", id.to_string())?
+        .pop()
+        .ok_or_else(|| Error::NotFound(format!("customer {id}")))
+}
+
+/// The customers whose name has a word starting with each typed word (any script).
+fn by_name(cx: &ReadCx<'_>, typed: &str, limit: usize) -> Result<Vec<Customer>> {
+    let Some(q) = crate::catalogue::fts_query(typed) else {
+        return Ok(Vec::new());
+    };
+    let clause = format!(
+        "rowid IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?2 ORDER BY rank LIMIT {})",
+        limit.clamp(1, 200)
+    );
+    customers_where(cx, &clause, q)
+}
+
+/// What a clerk types to find a customer: an exact phone number (by its blind index) if it
+/// is one and someone has it, else words of the name.
+pub(crate) fn customers_matching(
+    cx: &ReadCx<'_>,
+    typed: &str,
+    limit: usize,
+) -> Result<Vec<Customer>> {
+    if let Ok(p) = Phone::parse(typed) {
+        let bidx = cx.cipher().blind_index(BIDX_PHONE, p.as_e164());
+        let found = customers_where(cx, "phone_bidx = ?2", bidx)?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    by_name(cx, typed, limit)
+}
+
+/// Records a look at customers' contact details: one customer's (`customer`), or an export
+/// of `count` customers (`None`). The row holds ids and the count, never the details.
+pub(crate) fn record_pii_access(
+    cx: &mut WriteCx<'_, '_>,
+    customer: Option<Uuid>,
+    count: usize,
+) -> Result<()> {
+    cx.insert(&PiiAccessRow {
+        id: Uuid::now_v7(),
+        tenant_id: cx.tenant_id(),
+        seat_id: cx.seat_id(),
+        at_ms: cx.now(),
+        kind: if customer.is_some() {
+            "reveal"
+        } else {
+            "export"
+        }
+        .into(),
+        customer_id: customer,
+        customers: count as i64,
+    })
+}
+
+/// Adds a customer; returns the id.
+pub(crate) struct AddCustomer {
+    id: Uuid,
+    valid: ValidCustomer,
+}
+
+impl AddCustomer {
+    pub(crate) fn new(new: &NewCustomer) -> Result<AddCustomer> {
+        Ok(AddCustomer {
+            id: Uuid::now_v7(),
+            valid: new.validate()?,
+        })
+    }
+}
+
+impl Command for AddCustomer {
+    const OP: Op = Op::AddCustomer;
+    type Output = Uuid;
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new("customer.create", "customer", self.id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<Uuid> {
+        insert(cx, self.id, &self.valid)?;
+        Ok(self.id)
+    }
+}
+
+/// Corrects a customer: the fields given change, the rest stay. Validated as a new customer
+/// is; only the columns whose value changes are written, so an edit of the name on one
+/// counter and of the phone on another both survive the cloud's merge. No change, no write.
+pub(crate) struct UpdateCustomer {
+    pub(crate) id: Uuid,
+    pub(crate) changes: CustomerChanges,
+}
+
+impl Command for UpdateCustomer {
+    const OP: Op = Op::EditCustomer;
+    type Output = ();
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new("customer.update", "customer", self.id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
+        let now_customer = customer(cx, self.id)?;
+        let valid = self.changes.applied_to(&now_customer)?;
+        let mut fields = changed_fields(cx.cipher(), self.id, &now_customer, &valid)?;
+        if fields.is_empty() {
+            return Ok(());
+        }
+        fields.push(("updated_at_ms", Value::Integer(cx.now())));
+        cx.update::<CustomerRow>(&self.id.to_string(), &fields)
+    }
+}
+
+/// Sets how much udhaar a customer may run up (`None`: none without a seat allowed to exceed
+/// limits).
+pub(crate) struct SetCreditLimit {
+    id: Uuid,
+    limit_paise: Option<i64>,
+}
+
+impl SetCreditLimit {
+    pub(crate) fn new(id: Uuid, limit_paise: Option<i64>) -> Result<SetCreditLimit> {
+        if limit_paise.is_some_and(|l| !(0..=10_000_000_000).contains(&l)) {
+            return Err(InputError::Rejected {
+                field: "credit_limit",
+                reason: "must be from ₹0 to ₹10 crore".into(),
+            }
+            .into());
+        }
+        Ok(SetCreditLimit { id, limit_paise })
+    }
+}
+
+impl Command for SetCreditLimit {
+    const OP: Op = Op::SetCreditLimit;
+    type Output = ();
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new(
+            "customer.set_credit_limit",
+            "customer",
+            self.id,
+        ))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
+        customer(cx, self.id)?;
+        cx.update::<CustomerRow>(
+            &self.id.to_string(),
+            &[
+                set("credit_limit_paise", &self.limit_paise),
+                set("updated_at_ms", &cx.now()),
+            ],
+        )
+    }
+}
+
+/// A customer's profile, contact details masked (for every seat: see [`RevealCustomer`]).
+pub(crate) struct GetCustomer(pub(crate) Uuid);
+
+impl Query for GetCustomer {
+    const OP: Op = Op::ViewCustomer;
+    type Output = CustomerView;
+    fn run(self, cx: &ReadCx<'_>) -> Result<CustomerView> {
+        customer(cx, self.0).map(CustomerView::masked)
+    }
+}
+
+/// One customer's contact details in full, shown on purpose by a seat allowed to see them.
+/// Each look is an audited operation (`customer.reveal`, a `pii_access` row naming the seat
+/// and the customer), so who read whose phone number is in the trail the owner reads and the
+/// cloud keeps; views are otherwise masked, so nothing is read in passing.
+pub(crate) struct RevealCustomer(pub(crate) Uuid);
+
+impl Command for RevealCustomer {
+    const OP: Op = Op::RevealCustomer;
+    type Output = CustomerView;
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new("customer.reveal", "customer", self.0))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<CustomerView> {
+        let c = customer(cx, self.0)?;
+        record_pii_access(cx, Some(self.0), 1)?;
+        Ok(CustomerView::revealed(c))
+    }
+}
+
+/// How a clerk looks a customer up.
+pub(crate) enum FindCustomers {
+    /// An exact phone number, however it is typed.
+    Phone(Phone),
+    /// An exact GSTIN.
+    Gstin(Gstin),
+    /// Words of the name (any script), at most `limit` matches.
+    Name { typed: String, limit: usize },
+    /// An exact phone number if it is one and someone has it, else words of the name.
+    Typed { typed: String, limit: usize },
+}
+
+impl FindCustomers {
+    pub(crate) fn phone(typed: &str) -> Result<FindCustomers> {
+        Ok(FindCustomers::Phone(
+            Phone::parse(typed).map_err(InputError::from)?,
+        ))
+    }
+    pub(crate) fn gstin(typed: &str) -> Result<FindCustomers> {
+        Ok(FindCustomers::Gstin(
+            Gstin::parse(typed).map_err(InputError::from)?,
+        ))
+    }
+}
+
+impl Query for FindCustomers {
+    const OP: Op = Op::FindCustomers;
+    type Output = Vec<CustomerView>;
+    fn run(self, cx: &ReadCx<'_>) -> Result<Vec<CustomerView>> {
+        let found = match self {
+            FindCustomers::Phone(p) => customers_where(
+                cx,
+                "phone_bidx = ?2",
+                cx.cipher().blind_index(BIDX_PHONE, p.as_e164()),
+            )?,
+            FindCustomers::Gstin(g) => customers_where(
+                cx,
+                "gstin_bidx = ?2",
+                cx.cipher().blind_index(BIDX_GSTIN, g.as_str()),
+            )?,
+            FindCustomers::Name { typed, limit } => by_name(cx, &typed, limit)?,
+            FindCustomers::Typed { typed, limit } => customers_matching(cx, &typed, limit)?,
+        };
+        Ok(found.into_iter().map(CustomerView::masked).collect())
+    }
+}
+
+/// Every customer with PII in full, for a CSV export (a sensitive act: confirmed within 5
+/// minutes). Recorded (`customers.export`, with the count) in the same transaction that reads
+/// them, before a byte is written: an export that fails half-way still took the details out.
+pub(crate) struct ExportCustomers;
+
+impl Command for ExportCustomers {
+    const OP: Op = Op::ExportCustomers;
+    type Output = Vec<Customer>;
+    fn record(&self, env: &Env) -> Option<Record> {
+        Some(Record::new("customers.export", "tenant", env.tenant_id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<Vec<Customer>> {
+        let all = customers_where(cx, "1 = 1 OR ?2 IS NULL", rusqlite::types::Null)?;
+        record_pii_access(cx, None, all.len())?;
+        Ok(all)
+    }
+}
+
+/// A customer CSV read and checked row by row, before anything is locked.
+pub(crate) struct CustomerCsv {
+    rows: usize,
+    valid: Vec<(u64, ValidCustomer)>,
+    errors: Vec<crate::catalogue::RowError>,
+}
+
+impl CustomerCsv {
+    /// Reads `input` (at most 64 MiB): every row validated (phone normalised, GSTIN checked).
+    pub(crate) fn read(input: impl std::io::Read) -> Result<CustomerCsv> {
+        use crate::catalogue::RowError;
         let mut rd = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(input.take(64 * 1024 * 1024 + 1));
@@ -460,10 +743,54 @@ impl crate::terminal::Terminal {
                 }),
             }
         }
+        Ok(CustomerCsv {
+            rows,
+            valid,
+            errors,
+        })
+    }
+}
+
+/// Imports customers from CSV, all or nothing, like the catalogue: no phone or GSTIN twice in
+/// the file or already on file; any error and nothing is written.
+pub(crate) struct ImportCustomers {
+    batch: Uuid,
+    csv: CustomerCsv,
+}
+
+impl ImportCustomers {
+    pub(crate) fn new(csv: CustomerCsv) -> ImportCustomers {
+        ImportCustomers {
+            batch: Uuid::now_v7(),
+            csv,
+        }
+    }
+}
+
+/// Customers per audit record of an import (each record well under the 1 MiB image limit).
+const IMPORT_ROWS_PER_RECORD: usize = 300;
+
+impl Command for ImportCustomers {
+    const OP: Op = Op::ImportCustomers;
+    type Output = crate::catalogue::ImportReport;
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new(
+            "customers.import",
+            "customer_import",
+            self.batch,
+        ))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<crate::catalogue::ImportReport> {
+        use crate::catalogue::{ImportReport, RowError};
+        use std::collections::HashMap;
+        let CustomerCsv {
+            rows,
+            valid,
+            mut errors,
+        } = self.csv;
         let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
-        let (auth, mut store) = self.authorize(token, crate::ops::Op::ImportCustomers)?;
         {
-            let mut exists = store.reader().prepare_cached(
+            let mut exists = cx.conn().prepare_cached(
                 "SELECT 1 FROM customer WHERE tenant_id = ?1 AND (phone_bidx = ?2 OR gstin_bidx = ?2)",
             )?;
             for (line, v) in &valid {
@@ -472,13 +799,13 @@ impl crate::terminal::Terminal {
                         "phone",
                         v.phone
                             .as_ref()
-                            .map(|p| self.cipher.blind_index(BIDX_PHONE, p.as_e164())),
+                            .map(|p| cx.cipher().blind_index(BIDX_PHONE, p.as_e164())),
                     ),
                     (
                         "gstin",
                         v.gstin
                             .as_ref()
-                            .map(|g| self.cipher.blind_index(BIDX_GSTIN, g.as_str())),
+                            .map(|g| cx.cipher().blind_index(BIDX_GSTIN, g.as_str())),
                     ),
                 ];
                 for (field, key) in keys {
@@ -489,7 +816,7 @@ impl crate::terminal::Terminal {
                             field: field.into(),
                             message: format!("the same {field} is on line {first}"),
                         });
-                    } else if exists.exists(rusqlite::params![self.tenant_id.to_string(), key])? {
+                    } else if exists.exists(rusqlite::params![cx.tenant_id().to_string(), key])? {
                         errors.push(RowError {
                             line: *line,
                             field: field.into(),
@@ -507,22 +834,13 @@ impl crate::terminal::Terminal {
                 errors,
             });
         }
-        let (signer, tenant_id, now) = (self.signer(), self.tenant_id, auth.now);
-        let batch = Uuid::now_v7().to_string();
-        let op = || crate::write::Operation {
-            action: "customers.import",
-            entity_type: "customer_import",
-            entity_id: batch.clone(),
-        };
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op(), |uow| {
-            for (i, (_, v)) in valid.iter().enumerate() {
-                insert(uow, &self.cipher, tenant_id, Uuid::now_v7(), v, now)?;
-                if (i + 1) % 300 == 0 {
-                    uow.seal(op())?;
-                }
+        let record = || Record::new("customers.import", "customer_import", self.batch);
+        for (i, (_, v)) in valid.iter().enumerate() {
+            insert(cx, Uuid::now_v7(), v)?;
+            if (i + 1) % IMPORT_ROWS_PER_RECORD == 0 {
+                cx.seal(record())?;
             }
-            Ok(())
-        })?;
+        }
         Ok(ImportReport {
             imported: valid.len(),
             rows,

@@ -2,6 +2,8 @@
 //! head, the HSN summary, the document numbers used per series, credit notes and udhaar
 //! received. Closing stores the report as a fact; asking again returns the stored report, never
 //! a recomputation that could differ.
+//!
+//! Tables: `day_close`.
 
 use std::collections::BTreeMap;
 
@@ -11,12 +13,23 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
+use crate::engine::{Env, ReadCx, Record, WriteCx};
 use crate::error::{Error, InputError, Result};
-use crate::ops::Op;
-use crate::sessions::SessionToken;
-use crate::store::Store;
-use crate::terminal::Terminal;
-use crate::write::Operation;
+use crate::ops::{Command, Op, Query};
+use crate::rows::table;
+
+table! {
+    /// A closed day's report, stored once.
+    struct DayCloseRow in "day_close", key id {
+        id: String,
+        tenant_id: Uuid,
+        device_id: Uuid,
+        day: String,
+        closed_at_ms: i64,
+        seat_id: Uuid,
+        report: String,
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -112,202 +125,202 @@ fn day_text(day: Date) -> String {
     )
 }
 
-impl Terminal {
-    fn compute_day(&self, store: &Store, day: Date) -> Result<DayReport> {
-        let conn = store.reader();
-        let (from, to) = ist_bounds(day);
-        let dev = self.device_id.to_string();
-        let range = |table: &str| -> Result<Option<NumberRange>> {
-            let sql = format!(
-                "SELECT count(*), \
+fn compute_day(cx: &ReadCx<'_>, day: Date) -> Result<DayReport> {
+    let conn = cx.conn();
+    let (from, to) = ist_bounds(day);
+    let dev = cx.device_id().to_string();
+    let range = |table: &str| -> Result<Option<NumberRange>> {
+        let sql = format!(
+            "SELECT count(*), \
                    (SELECT number FROM {table} WHERE device_id = ?1 AND issued_at_ms >= ?2 AND issued_at_ms < ?3 ORDER BY fy, number_in_year LIMIT 1), \
                    (SELECT number FROM {table} WHERE device_id = ?1 AND issued_at_ms >= ?2 AND issued_at_ms < ?3 ORDER BY fy DESC, number_in_year DESC LIMIT 1) \
                  FROM {table} WHERE device_id = ?1 AND issued_at_ms >= ?2 AND issued_at_ms < ?3"
-            );
-            let (count, first, last): (i64, Option<String>, Option<String>) =
-                conn.query_row(&sql, rusqlite::params![dev, from, to], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            Ok(match (first, last) {
-                (Some(first), Some(last)) if count > 0 => Some(NumberRange { first, last, count }),
-                _ => None,
-            })
-        };
-        let totals = |table: &str| -> Result<(TaxTotals, i64)> {
-            let sql = format!(
-                "SELECT COALESCE(SUM(taxable_paise),0), COALESCE(SUM(cgst_paise),0), COALESCE(SUM(sgst_paise),0), \
+        );
+        let (count, first, last): (i64, Option<String>, Option<String>) =
+            conn.query_row(&sql, rusqlite::params![dev, from, to], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        Ok(match (first, last) {
+            (Some(first), Some(last)) if count > 0 => Some(NumberRange { first, last, count }),
+            _ => None,
+        })
+    };
+    let totals = |table: &str| -> Result<(TaxTotals, i64)> {
+        let sql = format!(
+            "SELECT COALESCE(SUM(taxable_paise),0), COALESCE(SUM(cgst_paise),0), COALESCE(SUM(sgst_paise),0), \
                         COALESCE(SUM(igst_paise),0), COALESCE(SUM(cess_paise),0), COALESCE(SUM(total_paise),0), \
                         COALESCE(SUM(round_off_paise),0) \
                  FROM {table} WHERE device_id = ? AND issued_at_ms >= ? AND issued_at_ms < ?"
-            );
-            Ok(conn.query_row(&sql, rusqlite::params![dev, from, to], |r| {
-                Ok((
-                    TaxTotals {
-                        taxable_paise: r.get(0)?,
-                        cgst_paise: r.get(1)?,
-                        sgst_paise: r.get(2)?,
-                        igst_paise: r.get(3)?,
-                        cess_paise: r.get(4)?,
-                        total_paise: r.get(5)?,
-                    },
-                    r.get(6)?,
-                ))
-            })?)
-        };
-        let grouped = |sql: &str,
-                       params: rusqlite::ParamsFromIter<Vec<Value>>|
-         -> Result<BTreeMap<String, i64>> {
-            let mut stmt = conn.prepare(sql)?;
-            let rows = stmt.query_map(params, |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        };
-        let p = || {
-            rusqlite::params_from_iter(vec![
-                Value::Text(dev.clone()),
-                Value::Integer(from),
-                Value::Integer(to),
-            ])
-        };
-        let payments_by_mode = grouped(
-            "SELECT p.mode, SUM(p.amount_paise) FROM payment p JOIN invoice i ON i.id = p.invoice_id \
+        );
+        Ok(conn.query_row(&sql, rusqlite::params![dev, from, to], |r| {
+            Ok((
+                TaxTotals {
+                    taxable_paise: r.get(0)?,
+                    cgst_paise: r.get(1)?,
+                    sgst_paise: r.get(2)?,
+                    igst_paise: r.get(3)?,
+                    cess_paise: r.get(4)?,
+                    total_paise: r.get(5)?,
+                },
+                r.get(6)?,
+            ))
+        })?)
+    };
+    let grouped = |sql: &str,
+                   params: rusqlite::ParamsFromIter<Vec<Value>>|
+     -> Result<BTreeMap<String, i64>> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map(params, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    let p = || {
+        rusqlite::params_from_iter(vec![
+            Value::Text(dev.clone()),
+            Value::Integer(from),
+            Value::Integer(to),
+        ])
+    };
+    let payments_by_mode = grouped(
+        "SELECT p.mode, SUM(p.amount_paise) FROM payment p JOIN invoice i ON i.id = p.invoice_id \
              WHERE i.device_id = ? AND i.issued_at_ms >= ? AND i.issued_at_ms < ? GROUP BY p.mode",
-            p(),
-        )?;
-        let refunds_by_settlement = grouped(
-            "SELECT settlement, SUM(total_paise) FROM credit_note \
+        p(),
+    )?;
+    let refunds_by_settlement = grouped(
+        "SELECT settlement, SUM(total_paise) FROM credit_note \
              WHERE device_id = ? AND issued_at_ms >= ? AND issued_at_ms < ? GROUP BY settlement",
-            p(),
-        )?;
-        let udhaar_received_by_mode = grouped(
-            "SELECT mode, -SUM(amount_paise) FROM ledger_entry \
+        p(),
+    )?;
+    let udhaar_received_by_mode = grouped(
+        "SELECT mode, -SUM(amount_paise) FROM ledger_entry \
              WHERE kind = 'payment' AND device_id = ? AND at_ms >= ? AND at_ms < ? GROUP BY mode",
-            p(),
-        )?;
-        let mut hsn_summary = Vec::new();
-        {
-            let mut stmt = conn.prepare_cached(
+        p(),
+    )?;
+    let mut hsn_summary = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(
                 "SELECT COALESCE(l.hsn, ''), l.gst_rate_bp, SUM(l.quantity), SUM(l.taxable_paise), SUM(l.cgst_paise), \
                         SUM(l.sgst_paise), SUM(l.igst_paise), SUM(l.cess_paise), SUM(l.total_paise) \
                  FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id \
                  WHERE i.device_id = ? AND i.issued_at_ms >= ? AND i.issued_at_ms < ? \
                  GROUP BY 1, 2 ORDER BY 1, 2",
             )?;
-            let mut rows = stmt.query(rusqlite::params![dev, from, to])?;
-            while let Some(r) = rows.next()? {
-                hsn_summary.push(HsnRow {
-                    hsn: r.get(0)?,
-                    gst_rate_bp: r.get(1)?,
-                    quantity: r.get(2)?,
-                    taxes: TaxTotals {
-                        taxable_paise: r.get(3)?,
-                        cgst_paise: r.get(4)?,
-                        sgst_paise: r.get(5)?,
-                        igst_paise: r.get(6)?,
-                        cess_paise: r.get(7)?,
-                        total_paise: r.get(8)?,
-                    },
-                });
-            }
+        let mut rows = stmt.query(rusqlite::params![dev, from, to])?;
+        while let Some(r) = rows.next()? {
+            hsn_summary.push(HsnRow {
+                hsn: r.get(0)?,
+                gst_rate_bp: r.get(1)?,
+                quantity: r.get(2)?,
+                taxes: TaxTotals {
+                    taxable_paise: r.get(3)?,
+                    cgst_paise: r.get(4)?,
+                    sgst_paise: r.get(5)?,
+                    igst_paise: r.get(6)?,
+                    cess_paise: r.get(7)?,
+                    total_paise: r.get(8)?,
+                },
+            });
         }
-        let (sales, round_off_paise) = totals("invoice")?;
-        let (returns, _) = totals("credit_note")?;
-        let expected_cash_paise = payments_by_mode.get("cash").copied().unwrap_or(0)
-            - refunds_by_settlement
-                .get("refund_cash")
-                .copied()
-                .unwrap_or(0)
-            + udhaar_received_by_mode.get("cash").copied().unwrap_or(0);
-        Ok(DayReport {
-            day: day_text(day),
-            device_id: self.device_id,
-            closed: false,
-            closed_at_ms: None,
-            invoices: range("invoice")?,
-            credit_notes: range("credit_note")?,
-            sales,
-            round_off_paise,
-            returns,
-            payments_by_mode,
-            refunds_by_settlement,
-            udhaar_received_by_mode,
-            hsn_summary,
-            expected_cash_paise,
-        })
     }
+    let (sales, round_off_paise) = totals("invoice")?;
+    let (returns, _) = totals("credit_note")?;
+    let expected_cash_paise = payments_by_mode.get("cash").copied().unwrap_or(0)
+        - refunds_by_settlement
+            .get("refund_cash")
+            .copied()
+            .unwrap_or(0)
+        + udhaar_received_by_mode.get("cash").copied().unwrap_or(0);
+    Ok(DayReport {
+        day: day_text(day),
+        device_id: cx.device_id(),
+        closed: false,
+        closed_at_ms: None,
+        invoices: range("invoice")?,
+        credit_notes: range("credit_note")?,
+        sales,
+        round_off_paise,
+        returns,
+        payments_by_mode,
+        refunds_by_settlement,
+        udhaar_received_by_mode,
+        hsn_summary,
+        expected_cash_paise,
+    })
+}
 
-    fn stored_day(&self, store: &Store, id: &str) -> Result<Option<DayReport>> {
-        let json: Option<String> = store
-            .reader()
-            .query_row("SELECT report FROM day_close WHERE id = ?", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        json.map(|j| {
-            serde_json::from_str(&j).map_err(|_| Error::DatabaseDamaged {
-                detail: format!("day close {id} is unreadable"),
-            })
+fn stored_day(cx: &ReadCx<'_>, id: &str) -> Result<Option<DayReport>> {
+    let json: Option<String> = cx
+        .conn()
+        .query_row("SELECT report FROM day_close WHERE id = ?", [id], |r| {
+            r.get(0)
         })
-        .transpose()
-    }
+        .optional()?;
+    json.map(|j| {
+        serde_json::from_str(&j).map_err(|_| Error::DatabaseDamaged {
+            detail: format!("day close {id} is unreadable"),
+        })
+    })
+    .transpose()
+}
 
-    /// The day's report: the stored one if the day is closed, otherwise the figures so far.
-    pub fn day_report(&self, token: &SessionToken, day: Date) -> Result<DayReport> {
-        let (_auth, store) = self.authorize(token, Op::DayReport)?;
-        let id = format!("{}/{}", self.device_id, day_text(day));
-        match self.stored_day(&store, &id)? {
+fn day_id(cx: &ReadCx<'_>, day: Date) -> String {
+    format!("{}/{}", cx.device_id(), day_text(day))
+}
+
+/// The day's report: the stored one if the day is closed, otherwise the figures so far.
+pub(crate) struct GetDayReport(pub(crate) Date);
+
+impl Query for GetDayReport {
+    const OP: Op = Op::DayReport;
+    type Output = DayReport;
+    fn run(self, cx: &ReadCx<'_>) -> Result<DayReport> {
+        match stored_day(cx, &day_id(cx, self.0))? {
             Some(r) => Ok(r),
-            None => self.compute_day(&store, day),
+            None => compute_day(cx, self.0),
         }
     }
+}
 
-    /// Closes the day: computes the report once and stores it. Closing again returns the same
-    /// stored report.
-    pub fn close_day(&self, token: &SessionToken, day: Date) -> Result<DayReport> {
-        let (auth, mut store) = self.authorize(token, Op::DayReport)?;
+/// Closes the day: computes the report once and stores it. Closing again returns the same
+/// stored report.
+pub(crate) struct CloseDay(pub(crate) Date);
+
+impl Command for CloseDay {
+    const OP: Op = Op::DayReport;
+    type Output = DayReport;
+    fn record(&self, env: &Env) -> Option<Record> {
+        Some(Record::new(
+            "day.close",
+            "day_close",
+            format!("{}/{}", env.device_id, day_text(self.0)),
+        ))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<DayReport> {
+        let day = self.0;
         let (_, end) = ist_bounds(day);
-        if auth.now < end {
+        if cx.now() < end {
             return Err(InputError::Conflict(format!(
                 "{} is not over yet (IST): close it after midnight",
                 day_text(day)
             ))
             .into());
         }
-        let id = format!("{}/{}", self.device_id, day_text(day));
-        if let Some(r) = self.stored_day(&store, &id)? {
+        let id = day_id(cx, day);
+        if let Some(r) = stored_day(cx, &id)? {
             return Ok(r);
         }
-        let mut report = self.compute_day(&store, day)?;
+        let mut report = compute_day(cx, day)?;
         report.closed = true;
-        report.closed_at_ms = Some(auth.now);
-        let json = serde_json::to_string(&report).map_err(|e| Error::Storage(e.to_string()))?;
-        let (signer, tenant, device, now, seat) = (
-            self.signer(),
-            self.tenant_id,
-            self.device_id,
-            auth.now,
-            auth.seat_id,
-        );
-        let op = Operation {
-            action: "day.close",
-            entity_type: "day_close",
-            entity_id: id.clone(),
-        };
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            uow.insert(
-                "day_close",
-                &id,
-                &[
-                    ("id", Value::Text(id.clone())),
-                    ("tenant_id", Value::Text(tenant.to_string())),
-                    ("device_id", Value::Text(device.to_string())),
-                    ("day", Value::Text(report.day.clone())),
-                    ("closed_at_ms", Value::Integer(now)),
-                    ("seat_id", Value::Text(seat.to_string())),
-                    ("report", Value::Text(json)),
-                ],
-            )
+        report.closed_at_ms = Some(cx.now());
+        cx.insert(&DayCloseRow {
+            id,
+            tenant_id: cx.tenant_id(),
+            device_id: cx.device_id(),
+            day: report.day.clone(),
+            closed_at_ms: cx.now(),
+            seat_id: cx.seat_id(),
+            report: crate::error::to_json(&report)?,
         })?;
         Ok(report)
     }

@@ -226,6 +226,38 @@ pub enum Error {
     #[error("sync alarm, the owner must look: {detail}")]
     CloudLogAlarm { detail: String },
 
+    #[error("{what} is already taken ({detail}): choose another")]
+    Duplicate {
+        /// The field a person would change, as the table's unique key names it (`sku`,
+        /// `barcode`, ...).
+        what: &'static str,
+        detail: String,
+    },
+
+    #[error(
+        "a cryptographic step failed ({what}); nothing was changed. If it happens again, the \
+         machine's random source or crypto library is broken: report it"
+    )]
+    Crypto { what: &'static str },
+
+    #[error("the secure connection to the shop's cloud could not be set up ({detail})")]
+    Tls { detail: String },
+
+    #[error(
+        "the terminal's clock is out of range ({detail}): set the computer's date and time \
+         correctly"
+    )]
+    Clock { detail: String },
+
+    #[error(
+        "this change is too large for one audit record ({detail}): split it (import fewer rows \
+         at a time)"
+    )]
+    RecordTooLarge { detail: String },
+
+    #[error("an internal error in Galla ({0}); nothing was changed. Please report it")]
+    Internal(&'static str),
+
     #[error("database error: {0}")]
     Storage(String),
 
@@ -233,7 +265,98 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+/// What went wrong, for a caller to branch on (the desktop's page gets it as a string); the
+/// error's message beside it is for people. Decided here, with the errors, so every caller
+/// (the app, the CLI) says the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum ErrorCode {
+    AlreadyInitialised,
+    AlreadyLinked,
+    Clock,
+    CloudRefused,
+    /// Well-formed input that clashes with the shop's state: a duplicate, the last owner.
+    Conflict,
+    CreditLimit,
+    DatabaseDamaged,
+    DatabaseTooNew,
+    DiscountAboveLimit,
+    Internal,
+    InvalidInput,
+    KeyMissing,
+    KeychainUnavailable,
+    Locked,
+    LockedOut,
+    NotFound,
+    NotInitialised,
+    NotLinked,
+    Offline,
+    PermissionDenied,
+    ReauthRequired,
+    RecoveryKitUnusable,
+    SecondFactorRequired,
+    SecondFactorSetupRequired,
+    SignedOut,
+    Storage,
+    SyncAlarm,
+    Tampered,
+    TerminalDisabled,
+    TerminalWiped,
+    WrongKey,
+    WrongRecoveryCode,
+    WrongSecret,
+}
+
 impl Error {
+    /// This error's code.
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
+        match self {
+            Error::KeychainUnavailable { .. } => C::KeychainUnavailable,
+            Error::KeyMissing { .. } | Error::KeyDamaged { .. } => C::KeyMissing,
+            Error::NotInitialised { .. } => C::NotInitialised,
+            Error::AlreadyInitialised { .. } => C::AlreadyInitialised,
+            Error::KeyDoesNotOpenDatabase { .. } => C::WrongKey,
+            Error::NoRecoveryKit { .. }
+            | Error::RecoveryKitDamaged { .. }
+            | Error::RecoveryKitNotThisTerminal => C::RecoveryKitUnusable,
+            Error::RecoveryCodeMalformed | Error::RecoveryCodeWrong => C::WrongRecoveryCode,
+            Error::DatabaseTruncated { .. } | Error::DatabaseDamaged { .. } => C::DatabaseDamaged,
+            Error::DatabaseTooNew { .. } => C::DatabaseTooNew,
+            Error::Invalid(InputError::Conflict(_)) | Error::Duplicate { .. } => C::Conflict,
+            Error::Invalid(_) | Error::RecordTooLarge { .. } => C::InvalidInput,
+            Error::Undecryptable { .. } | Error::AuditChain(_) => C::Tampered,
+            Error::NotFound(_) => C::NotFound,
+            Error::Migration(_) | Error::Storage(_) | Error::Io(_) => C::Storage,
+            Error::Crypto { .. } | Error::Internal(_) => C::Internal,
+            Error::Clock { .. } => C::Clock,
+            Error::NotSignedIn
+            | Error::SessionExpired
+            | Error::SeatRevoked
+            | Error::SignedOutEverywhere
+            | Error::SupportWindowClosed => C::SignedOut,
+            Error::SessionLocked { .. } => C::Locked,
+            Error::TerminalDisabled => C::TerminalDisabled,
+            Error::PermissionDenied { .. } => C::PermissionDenied,
+            Error::ReauthRequired { .. } => C::ReauthRequired,
+            Error::WrongSecret { .. } => C::WrongSecret,
+            Error::LockedOut { .. } => C::LockedOut,
+            Error::SecondFactorRequired => C::SecondFactorRequired,
+            Error::SecondFactorEnrollmentRequired { .. } => C::SecondFactorSetupRequired,
+            Error::DiscountAboveLimit { .. } => C::DiscountAboveLimit,
+            Error::CreditLimit { .. } => C::CreditLimit,
+            Error::CloudUnreachable { .. } => C::Offline,
+            Error::CloudRefused { .. } | Error::CloudProtocol { .. } | Error::Tls { .. } => {
+                C::CloudRefused
+            }
+            Error::NotLinked => C::NotLinked,
+            Error::AlreadyLinked => C::AlreadyLinked,
+            Error::TerminalWiped => C::TerminalWiped,
+            Error::HistoryBehindCloud { .. } | Error::CloudLogAlarm { .. } => C::SyncAlarm,
+        }
+    }
+
     /// The keychain no longer holds keys that open this folder's database (missing, damaged or
     /// replaced): what the recovery kit mends (`Terminal::recover`).
     pub fn means_keys_lost(&self) -> bool {
@@ -282,9 +405,57 @@ impl InputError {
     }
 }
 
+/// A unique-key violation as SQLite reports it: its extended code, and the key's columns
+/// (`UNIQUE constraint failed: product.sku`). The columns are SQLite's fixed message format,
+/// never a value.
+fn duplicate(f: &rusqlite::ffi::Error, msg: Option<&str>) -> Option<Error> {
+    use rusqlite::ffi::{SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
+    if f.extended_code != SQLITE_CONSTRAINT_UNIQUE
+        && f.extended_code != SQLITE_CONSTRAINT_PRIMARYKEY
+    {
+        return None;
+    }
+    let columns = msg
+        .and_then(|m| m.split_once("failed: "))
+        .map_or("", |(_, c)| c)
+        .trim()
+        .to_owned();
+    // The field a person would change: the last column of the key that is not the tenant.
+    let what = columns
+        .split(',')
+        .map(|c| c.trim().rsplit('.').next().unwrap_or_default())
+        .rfind(|c| *c != "tenant_id" && *c != "fy")
+        .map(field_name)
+        .unwrap_or("a unique value");
+    Some(Error::Duplicate {
+        what,
+        detail: columns,
+    })
+}
+
+/// The static name of a unique column (an error keeps `&'static str` fields).
+fn field_name(column: &str) -> &'static str {
+    match column {
+        "sku" => "SKU",
+        "barcode" => "barcode",
+        "number" => "number",
+        "number_in_year" => "number",
+        "line_no" => "line number",
+        "id" => "id",
+        "day" => "day",
+        "name" => "name",
+        _ => "a unique value",
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ffi::ErrorCode;
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e
+            && let Some(d) = duplicate(f, msg.as_deref())
+        {
+            return d;
+        }
         match &e {
             rusqlite::Error::SqliteFailure(f, _)
                 if matches!(f.code, ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) =>
@@ -337,4 +508,10 @@ pub(crate) fn state_code(field: &'static str, code: Option<u8>) -> Result<Option
             reason: format!("{c} is not an Indian GST state code (01-38, 97, 99)"),
         }),
     }
+}
+
+/// Our own values as JSON text (which cannot fail for the types Galla stores; if it ever did,
+/// that is a defect to report, not the user's input).
+pub(crate) fn to_json(v: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(v).map_err(|_| Error::Internal("encoding a value as JSON"))
 }

@@ -1,150 +1,139 @@
-//! Finalizing a sale: the cart's catalogue lines are taxed (`galla-domain::gst`), IMEIs checked,
-//! payments recorded, and the invoice numbered in this terminal's series for the financial year,
-//! all in one write-path transaction. A finalized invoice is a fact: triggers refuse any update
-//! or delete (returns will be credit notes).
+//! Invoices as issued: facts that are never changed (triggers refuse any update or delete;
+//! returns are credit notes). This module writes them when a sale is finalized ([`issue`]) and
+//! reads them back for the screens, the receipt, returns and the day close. Each invoice keeps
+//! the supplier and the buyer as they were billed (Rule 46), so a reprint years later says what
+//! the first print said.
+//!
+//! Tables: `invoice`, `invoice_line`, `invoice_imei`, `payment`.
 
+use galla_domain::Imei;
 use galla_domain::fiscal::{DocumentNumber, FinancialYear};
-use galla_domain::gst::{self, Discount, DocumentKind, LineInput, Supply};
-use galla_domain::{Imei, Money, PriceBasis};
+use galla_domain::gst::{DocumentKind, Supply};
 use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::carts::Cart;
+use crate::customers::Customer;
+use crate::engine::{ReadCx, WriteCx};
 use crate::error::{Error, InputError, Result};
-use crate::ops::Op;
-use crate::sessions::SessionToken;
-use crate::store::Store;
-use crate::terminal::Terminal;
-use crate::write::Operation;
+use crate::ops::{Op, Query};
+use crate::rows::table;
 
-/// How a product is named when it is rung up.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "by", content = "value", rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum ProductRef {
-    Barcode(String),
-    Sku(String),
-    Id(Uuid),
+table! {
+    /// An issued invoice.
+    pub(crate) struct InvoiceRow in "invoice", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        device_id: Uuid,
+        number: String,
+        fy: i32,
+        number_in_year: i64,
+        doc_kind: String,
+        issued_at_ms: i64,
+        seat_id: Uuid,
+        customer_id: Option<Uuid>,
+        supply: String,
+        place_of_supply: u8,
+        declaration: Option<String>,
+        supplier_name: String,
+        supplier_gstin: Option<String>,
+        supplier_state: u8,
+        supplier_address: Option<String>,
+        bill_discount_paise: i64,
+        taxable_paise: i64,
+        cgst_paise: i64,
+        sgst_paise: i64,
+        igst_paise: i64,
+        cess_paise: i64,
+        subtotal_paise: i64,
+        round_off_paise: i64,
+        total_paise: i64,
+        buyer_name: Option<String>,
+        buyer_gstin_ct: Option<Vec<u8>>,
+        buyer_state: Option<u8>,
+        buyer_address_ct: Option<Vec<u8>>,
+    }
 }
 
-/// One way the customer pays part of the bill.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum PaymentInput {
-    /// Cash, with what was handed over (at least the amount; the change is worked out).
-    Cash {
+table! {
+    /// A line of an issued invoice, taxed.
+    pub(crate) struct InvoiceLineRow in "invoice_line", key id {
+        id: Uuid,
+        invoice_id: Uuid,
+        line_no: i64,
+        product_id: Uuid,
+        sku: String,
+        description: String,
+        hsn: Option<String>,
+        unit: String,
+        quantity: i64,
+        unit_price_paise: i64,
+        price_basis: String,
+        gst_rate_bp: u32,
+        cess_rate_bp: u32,
+        gross_paise: i64,
+        line_discount_paise: i64,
+        bill_discount_paise: i64,
+        taxable_paise: i64,
+        cgst_paise: i64,
+        sgst_paise: i64,
+        igst_paise: i64,
+        cess_paise: i64,
+        total_paise: i64,
+    }
+}
+
+table! {
+    /// An IMEI sold on an invoice line.
+    struct InvoiceImeiRow in "invoice_imei", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        invoice_id: Uuid,
+        line_id: Uuid,
+        imei: String,
+    }
+}
+
+table! {
+    /// One way the customer paid part of the bill.
+    pub(crate) struct PaymentRow in "payment", key id {
+        id: Uuid,
+        invoice_id: Uuid,
+        mode: String,
         amount_paise: i64,
         tendered_paise: Option<i64>,
-    },
-    /// UPI, with its transaction reference.
-    Upi {
-        amount_paise: i64,
-        reference: String,
-    },
-    /// Card, with the terminal's approval reference: never the card number.
-    Card {
-        amount_paise: i64,
-        reference: String,
-    },
-    /// Udhaar: added to the customer's ledger, within their credit limit unless the seat may
-    /// exceed it.
-    Credit { amount_paise: i64 },
+        change_paise: Option<i64>,
+        reference_ct: Option<Vec<u8>>,
+    }
 }
 
-/// The terms of a sale besides payment: who buys, where the goods go, the bill discount. The
-/// sale (cart) keeps the ones the till last set ([`Terminal::set_sale_terms`]), so a held sale
-/// resumes with them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct SaleTerms {
-    #[serde(default)]
-    pub customer_id: Option<Uuid>,
-    /// Where the goods are delivered, if not over the counter (a state code).
-    #[serde(default)]
-    pub place_of_supply: Option<u8>,
-    /// The goods are sent to the attached customer: the place of supply is their state.
-    #[serde(default)]
-    pub ship_to_customer: bool,
-    #[serde(default)]
-    pub bill_discount: Discount,
+/// An invoice about to be issued: its row, its lines with their IMEIs, its payments.
+pub(crate) struct NewInvoice {
+    pub(crate) row: InvoiceRow,
+    pub(crate) lines: Vec<(InvoiceLineRow, Vec<String>)>,
+    pub(crate) payments: Vec<PaymentRow>,
 }
 
-/// The sale priced before payment, exactly as finalize will price it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Quote {
-    pub doc_kind: DocumentKind,
-    pub supply: Supply,
-    pub place_of_supply: u8,
-    /// In the cart's order.
-    pub lines: Vec<QuoteLine>,
-    pub taxable_paise: i64,
-    pub cgst_paise: i64,
-    pub sgst_paise: i64,
-    pub igst_paise: i64,
-    pub cess_paise: i64,
-    pub bill_discount_paise: i64,
-    pub subtotal_paise: i64,
-    pub round_off_paise: i64,
-    /// What the customer pays.
-    pub total_paise: i64,
-    /// What still stops the sale being finalized, in words for the clerk (empty: ready).
-    pub problems: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct QuoteLine {
-    pub line_id: Uuid,
-    pub gst_rate_bp: u32,
-    pub discount_paise: i64,
-    pub taxable_paise: i64,
-    pub tax_paise: i64,
-    pub total_paise: i64,
-}
-
-struct Priced {
-    shop: crate::shop::TaxSettings,
-    shop_state: u8,
-    supplier_gstin: Option<String>,
-    place: u8,
-    supply: Supply,
-    tax: gst::BillTax,
-    doc_kind: DocumentKind,
-    declaration: Option<&'static str>,
-    /// What each line is taxed on (the day's schedule, or 0 for composition).
-    inputs: Vec<LineInput>,
-    problems: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct FinalizeRequest {
-    #[serde(default)]
-    pub customer_id: Option<Uuid>,
-    /// Where the goods are delivered, if not over the counter (a state code).
-    #[serde(default)]
-    pub place_of_supply: Option<u8>,
-    /// The goods are sent to the attached customer: the place of supply is their state.
-    #[serde(default)]
-    pub ship_to_customer: bool,
-    #[serde(default)]
-    pub bill_discount: Discount,
-    pub payments: Vec<PaymentInput>,
-}
-
-impl FinalizeRequest {
-    pub fn terms(&self) -> SaleTerms {
-        SaleTerms {
-            customer_id: self.customer_id,
-            place_of_supply: self.place_of_supply,
-            ship_to_customer: self.ship_to_customer,
-            bill_discount: self.bill_discount,
+/// Writes an invoice being issued (inside finalize's transaction).
+pub(crate) fn issue(cx: &mut WriteCx<'_, '_>, new: &NewInvoice) -> Result<()> {
+    cx.insert(&new.row)?;
+    for (line, imeis) in &new.lines {
+        cx.insert(line)?;
+        for imei in imeis {
+            cx.insert(&InvoiceImeiRow {
+                id: Uuid::now_v7(),
+                tenant_id: new.row.tenant_id,
+                invoice_id: new.row.id,
+                line_id: line.id,
+                imei: imei.clone(),
+            })?;
         }
     }
+    for p in &new.payments {
+        cx.insert(p)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -232,10 +221,6 @@ pub struct Supplier {
     pub address: Option<String>,
 }
 
-fn conflict(msg: impl Into<String>) -> Error {
-    InputError::Conflict(msg.into()).into()
-}
-
 fn rejected(field: &'static str, reason: impl Into<String>) -> Error {
     InputError::Rejected {
         field,
@@ -244,71 +229,108 @@ fn rejected(field: &'static str, reason: impl Into<String>) -> Error {
     .into()
 }
 
-/// A reference a clerk types for UPI or card: 4-64 characters, and never something that looks
-/// like a card number (13-19 digits passing the Luhn check), which Galla must not store.
-pub(crate) fn payment_reference(reference: &str) -> Result<String> {
-    let r = reference.trim();
-    if !(4..=64).contains(&r.chars().count()) {
-        return Err(rejected("reference", "must be 4 to 64 characters"));
-    }
-    let digits: Vec<u8> = r
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .map(|c| c.to_digit(10).map(|d| d as u8))
-        .collect::<Option<_>>()
-        .unwrap_or_default();
-    if (13..=19).contains(&digits.len())
-        && galla_domain::codes::luhn_check_digit(&digits[..digits.len() - 1])
-            == digits[digits.len() - 1]
-    {
-        return Err(rejected(
-            "reference",
-            "looks like a card number: enter the approval or transaction reference instead",
-        ));
-    }
-    Ok(r.to_owned())
+/// Who bought, as the bill names them (Rule 46(e)): the name; a registered buyer's GSTIN; and
+/// where the rule asks for it, the address and state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buyer {
+    pub name: String,
+    pub gstin: Option<String>,
+    pub address: Option<String>,
+    pub state_code: Option<u8>,
 }
 
-/// Adds `delta` to a product's stock count, when it keeps one.
-pub(crate) fn move_stock(
-    uow: &mut crate::write::UnitOfWork<'_>,
-    product: Uuid,
-    delta: i64,
-) -> Result<()> {
-    let stock: Option<Option<i64>> = uow
+impl Buyer {
+    /// What of customer `c` a bill of `total_paise` names: the name and state; a registered
+    /// buyer's GSTIN; the address only where Rule 46(e) asks for it (a registered buyer, or a
+    /// bill of ₹50,000 or more), so a small bill keeps no address the law does not need.
+    pub fn as_billed(c: &Customer, total_paise: i64) -> Buyer {
+        let address_due = c.gstin.is_some() || total_paise >= BUYER_ADDRESS_FROM_PAISE;
+        Buyer {
+            name: c.name.clone(),
+            gstin: c.gstin.as_ref().map(|g| g.as_str().to_owned()),
+            address: c.address.clone().filter(|_| address_due),
+            state_code: c.state_code,
+        }
+    }
+}
+
+/// Rule 46(e): an unregistered buyer's name, address and state are due on a bill of this much
+/// or more (₹50,000).
+pub const BUYER_ADDRESS_FROM_PAISE: i64 = 5_000_000;
+
+/// The buyer's columns of an invoice row, copied from the customer when the bill is issued
+/// ([`Buyer::as_billed`]): (name, GSTIN, state, address), GSTIN and address encrypted under
+/// the invoice's id, as the customer's are under theirs.
+pub(crate) type BuyerColumns = (Option<String>, Option<Vec<u8>>, Option<u8>, Option<Vec<u8>>);
+
+pub(crate) fn buyer_columns(
+    cx: &ReadCx<'_>,
+    customer: Option<&Customer>,
+    invoice_id: Uuid,
+    total_paise: i64,
+) -> Result<BuyerColumns> {
+    let Some(b) = customer.map(|c| Buyer::as_billed(c, total_paise)) else {
+        return Ok((None, None, None, None));
+    };
+    let seal = |column: &'static str, v: Option<&str>| -> Result<Option<Vec<u8>>> {
+        v.map(|s| cx.cipher().encrypt_text("invoice", column, invoice_id, s))
+            .transpose()
+    };
+    Ok((
+        Some(b.name),
+        seal("buyer_gstin_ct", b.gstin.as_deref())?,
+        b.state_code,
+        seal("buyer_address_ct", b.address.as_deref())?,
+    ))
+}
+
+/// The buyer as the invoice copied them when it was issued; for an invoice from before that
+/// copy was kept (schema 19), as the customer's record says now.
+/// The buyer as the invoice copied them when it was issued; for an invoice from before
+/// that copy was kept (schema 19), as the customer's record says now.
+pub(crate) fn buyer_as_issued(
+    cx: &ReadCx<'_>,
+    invoice: &Invoice,
+    customer_id: Uuid,
+) -> Result<Buyer> {
+    let copy = cx
         .conn()
-        .query_row(
-            "SELECT stock FROM product WHERE id = ?",
-            [product.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(Some(n)) = stock {
-        uow.update(
-            "product",
-            &product.to_string(),
-            &[("stock", Value::Integer(n + delta))],
-        )?;
-    }
-    Ok(())
-}
-
-/// Whether an IMEI may be sold: every time it was sold, it came back on a credit note.
-pub(crate) fn imei_in_stock(
-    conn: &rusqlite::Connection,
-    tenant_id: Uuid,
-    imei: &str,
-) -> Result<bool> {
-    let out: i64 = conn
         .prepare_cached(
-            "SELECT (SELECT count(*) FROM invoice_imei WHERE tenant_id = ?1 AND imei = ?2) \
-                  - (SELECT count(*) FROM credit_note_imei WHERE tenant_id = ?1 AND imei = ?2)",
+            "SELECT buyer_name, buyer_gstin_ct, buyer_state, buyer_address_ct \
+                 FROM invoice WHERE id = ?",
         )?
-        .query_row(rusqlite::params![tenant_id.to_string(), imei], |r| r.get(0))?;
-    Ok(out <= 0)
+        .query_row([invoice.id.to_string()], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<Vec<u8>>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<Vec<u8>>>(3)?,
+            ))
+        })?;
+    let open = |column: &'static str, v: Option<Vec<u8>>| -> Result<Option<String>> {
+        v.map(|ct| cx.cipher().decrypt_text("invoice", column, invoice.id, &ct))
+            .transpose()
+    };
+    match copy {
+        (Some(name), gstin, state, address) => Ok(Buyer {
+            name,
+            gstin: open("buyer_gstin_ct", gstin)?,
+            address: open("buyer_address_ct", address)?,
+            state_code: state.and_then(|s| u8::try_from(s).ok()),
+        }),
+        (None, ..) => {
+            let c = crate::customers::customer(cx, customer_id).map_err(|e| match e {
+                Error::NotFound(_) => Error::DatabaseDamaged {
+                    detail: format!("invoice {}: its customer is missing", invoice.number),
+                },
+                e => e,
+            })?;
+            Ok(Buyer::as_billed(&c, invoice.total_paise))
+        }
+    }
 }
 
-fn supply_text(s: Supply) -> &'static str {
+pub(crate) fn supply_text(s: Supply) -> &'static str {
     match s {
         Supply::IntraState => "intra_state",
         Supply::IntraUnionTerritory => "intra_union_territory",
@@ -316,7 +338,7 @@ fn supply_text(s: Supply) -> &'static str {
     }
 }
 
-fn kind_text(k: DocumentKind) -> &'static str {
+pub(crate) fn kind_text(k: DocumentKind) -> &'static str {
     match k {
         DocumentKind::TaxInvoice => "tax_invoice",
         DocumentKind::BillOfSupply => "bill_of_supply",
@@ -324,776 +346,20 @@ fn kind_text(k: DocumentKind) -> &'static str {
     }
 }
 
-impl Terminal {
-    /// Rings up a catalogue product: its price, rates and HSN are copied onto the line, and a
-    /// serialized product asks for its IMEIs.
-    pub fn add_product_to_cart(
-        &self,
-        token: &SessionToken,
-        product: &ProductRef,
-        quantity: u32,
-    ) -> Result<Cart> {
-        if !(1..=100_000).contains(&quantity) {
-            return Err(rejected(
-                "quantity",
-                "must be a whole number from 1 to 100,000",
-            ));
-        }
-        let found = match product {
-            ProductRef::Barcode(b) => self.product_by_barcode(token, b)?,
-            ProductRef::Sku(s) => self.product_by_sku(token, s)?,
-            ProductRef::Id(id) => self.product_by_id(token, *id)?,
-        };
-        let p = found.ok_or_else(|| Error::NotFound("no such product in the catalogue".into()))?;
-        let cart = self.open_cart(token)?;
-        let (auth, mut store) = self.authorize(token, Op::AddCartLine)?;
-        if cart.lines.len() >= 500 {
-            return Err(conflict("a sale holds at most 500 lines"));
-        }
-        let line_no = cart.lines.last().map_or(1, |l| l.line_no + 1);
-        let line_id = Uuid::now_v7();
-        let required = if p.serialized {
-            i64::from(quantity) * i64::from(p.imeis_per_unit)
-        } else {
-            0
-        };
-        let basis = crate::catalogue::basis_text(p.price_basis);
-        let (signer, now) = (self.signer(), auth.now);
-        let op = Operation {
-            action: "cart.add_line",
-            entity_type: "cart",
-            entity_id: cart.cart_id.to_string(),
-        };
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            uow.insert(
-                "cart_line",
-                &line_id.to_string(),
-                &[
-                    ("id", Value::Text(line_id.to_string())),
-                    ("cart_id", Value::Text(cart.cart_id.to_string())),
-                    ("line_no", Value::Integer(line_no)),
-                    ("description", Value::Text(p.name.clone())),
-                    ("quantity", Value::Integer(quantity.into())),
-                    ("unit_price_paise", Value::Integer(p.price_paise)),
-                    ("product_id", Value::Text(p.id.to_string())),
-                    ("sku", Value::Text(p.sku.clone())),
-                    ("hsn", p.hsn.clone().map_or(Value::Null, Value::Text)),
-                    ("unit", Value::Text(p.unit.clone())),
-                    ("price_basis", Value::Text(basis.into())),
-                    ("gst_rate_bp", Value::Integer(p.gst_rate_bp.into())),
-                    ("cess_rate_bp", Value::Integer(p.cess_rate_bp.into())),
-                    ("imeis_required", Value::Integer(required)),
-                ],
-            )?;
-            crate::carts::touch_cart(uow, cart.cart_id, now)
-        })?;
-        self.load_cart(&store, cart.cart_id)
-    }
-
-    /// Records the IMEIs of a serialized line: each valid (15 digits, Luhn), none twice in the
-    /// sale, none already sold, and no more than the line needs.
-    pub fn set_line_imeis(
-        &self,
-        token: &SessionToken,
-        line_id: Uuid,
-        imeis: &[String],
-    ) -> Result<Cart> {
-        let parsed: Vec<Imei> = imeis
-            .iter()
-            .map(|i| Imei::parse(i).map_err(|e| rejected("imei", e.to_string())))
-            .collect::<Result<_>>()?;
-        let (auth, mut store) = self.authorize(token, Op::AddCartLine)?;
-        let cart = self.own_open_cart(&store, auth.cart)?;
-        let line = cart
-            .lines
-            .iter()
-            .find(|l| l.line_id == line_id)
-            .ok_or_else(|| Error::NotFound(format!("line {line_id} in this sale")))?;
-        if parsed.len() as i64 > line.imeis_required {
-            return Err(rejected(
-                "imei",
-                format!(
-                    "line {} takes {} IMEI(s)",
-                    line.line_no, line.imeis_required
-                ),
-            ));
-        }
-        let mut seen: Vec<&str> = cart
-            .lines
-            .iter()
-            .filter(|l| l.line_id != line_id)
-            .flat_map(|l| l.imeis.iter().map(String::as_str))
-            .collect();
-        for i in &parsed {
-            if seen.contains(&i.as_str()) {
-                return Err(conflict(format!("IMEI {i} is already in this sale")));
-            }
-            seen.push(i.as_str());
-            self.refuse_sold_imei(&store, i)?;
-        }
-        let list: Vec<&str> = parsed.iter().map(Imei::as_str).collect();
-        let json = serde_json::to_string(&list).map_err(|e| Error::Storage(e.to_string()))?;
-        let (signer, now) = (self.signer(), auth.now);
-        let op = Operation {
-            action: "cart.set_imeis",
-            entity_type: "cart",
-            entity_id: cart.cart_id.to_string(),
-        };
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            uow.update(
-                "cart_line",
-                &line_id.to_string(),
-                &[("imeis", Value::Text(json))],
-            )?;
-            crate::carts::touch_cart(uow, cart.cart_id, now)
-        })?;
-        self.load_cart(&store, cart.cart_id)
-    }
-
-    fn refuse_sold_imei(&self, store: &Store, imei: &Imei) -> Result<()> {
-        if imei_in_stock(store.reader(), self.tenant_id, imei.as_str())? {
-            return Ok(());
-        }
-        let number: String = store.reader().query_row(
-            "SELECT i.number FROM invoice_imei m JOIN invoice i ON i.id = m.invoice_id \
-             WHERE m.tenant_id = ? AND m.imei = ? ORDER BY i.issued_at_ms DESC LIMIT 1",
-            rusqlite::params![self.tenant_id.to_string(), imei.as_str()],
-            |r| r.get(0),
-        )?;
-        Err(conflict(format!(
-            "IMEI {imei} was already sold on invoice {number} and has not been returned"
-        )))
-    }
-
-    /// Prices the session's sale as finalize will: the shop's settings, the buyer, the place of
-    /// supply, the rate schedule of the IST day, the seat's discount limit. What would still
-    /// stop the sale being finalized (IMEIs missing, HSN too short) is listed in `problems`
-    /// rather than refused, so the till can show the total while the sale is being made.
-    fn price(
-        &self,
-        store: &Store,
-        auth: &crate::sessions::Authorized,
-        cart: &Cart,
-        terms: &SaleTerms,
-    ) -> Result<Priced> {
-        let shop = crate::shop::tax_settings(store.reader(), self.tenant_id)?;
-        let Some(shop_state) = shop.state_code else {
-            return Err(conflict(
-                "the shop has no state: enter its GSTIN or state in the settings before billing",
-            ));
-        };
-        let supplier_gstin = self.shop_gstin(&shop)?;
-        // (registered buyer, the customer's state)
-        let buyer: Option<(bool, Option<u8>)> = match terms.customer_id {
-            None => None,
-            Some(c) => Some(
-                store
-                    .reader()
-                    .query_row(
-                        "SELECT gstin_bidx IS NOT NULL, state_code FROM customer \
-                         WHERE tenant_id = ? AND id = ?",
-                        [self.tenant_id.to_string(), c.to_string()],
-                        |r| Ok((r.get::<_, bool>(0)?, r.get::<_, Option<i64>>(1)?)),
-                    )
-                    .optional()?
-                    .map(|(reg, st)| (reg, st.and_then(|s| u8::try_from(s).ok())))
-                    .ok_or_else(|| Error::NotFound(format!("customer {c}")))?,
-            ),
-        };
-        let buyer_registered = buyer.is_some_and(|(reg, _)| reg);
-        // Place of supply (IGST Act s. 10): over the counter it is the shop; goods sent to the
-        // customer go to the customer's state, or wherever the clerk says they are delivered.
-        let shipped_to = if terms.ship_to_customer {
-            match buyer {
-                None => return Err(rejected("ship_to_customer", "attach the customer first")),
-                Some((_, None)) => {
-                    return Err(rejected(
-                        "ship_to_customer",
-                        "the customer has no state on file: add it, or give the place of supply",
-                    ));
-                }
-                Some((_, Some(st))) => Some(st),
-            }
-        } else {
-            None
-        };
-        if let Some(pos) = terms.place_of_supply {
-            crate::error::state_code("place_of_supply", Some(pos))?;
-        }
-        let delivered_to = match (terms.place_of_supply, shipped_to) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(rejected(
-                    "place_of_supply",
-                    format!("state {a:02} differs from the customer's state {b:02}: give one"),
-                ));
-            }
-            (a, b) => a.or(b),
-        };
-        if shop.composition && delivered_to.is_some_and(|p| p != shop_state) {
-            return Err(rejected(
-                "place_of_supply",
-                "a composition dealer may not supply to another state (CGST s. 10(2)(d))",
-            ));
-        }
-        let place = delivered_to.unwrap_or(shop_state);
-        let supply = Supply::for_sale(shop_state, delivered_to, delivered_to.is_none());
-        let hsn_digits = shop.turnover_band.hsn_digits_required(buyer_registered);
-        let today = galla_domain::fiscal::ist_date(auth.now)
-            .map_err(|e| Error::Storage(format!("the clock: {e}")))?;
-
-        let mut problems = Vec::new();
-        let mut inputs = Vec::with_capacity(cart.lines.len());
-        for l in &cart.lines {
-            let (Some(_), Some(basis), Some(rate)) = (&l.product_id, l.price_basis, l.gst_rate_bp)
-            else {
-                return Err(conflict(format!(
-                    "line {} ({}) is not a catalogue product: remove it or ring up the product",
-                    l.line_no, l.description
-                )));
-            };
-            if (l.imeis.len() as i64) != l.imeis_required {
-                problems.push(format!(
-                    "line {} ({}) needs {} IMEI(s), {} given",
-                    l.line_no,
-                    l.description,
-                    l.imeis_required,
-                    l.imeis.len()
-                ));
-            }
-            if let Err(e) =
-                galla_domain::fiscal::check_hsn(l.hsn.as_deref().unwrap_or(""), hsn_digits)
-            {
-                problems.push(format!(
-                    "line {} ({}): {e}; add it to the product in the catalogue",
-                    l.line_no, l.description
-                ));
-            }
-            // A composition dealer collects no tax: the price is the whole amount. Otherwise
-            // the rate schedule in force today wins over the catalogue's copy of the rate.
-            let (gst_rate_bp, cess_rate_bp) = if shop.composition {
-                (0, 0)
-            } else {
-                l.hsn
-                    .as_deref()
-                    .and_then(|h| self.rates.rate_for(h, today))
-                    .map_or((rate, l.cess_rate_bp.unwrap_or(0)), |r| {
-                        (r.gst_rate_bp, r.cess_rate_bp)
-                    })
-            };
-            inputs.push(LineInput {
-                quantity: u32::try_from(l.quantity)
-                    .map_err(|_| Error::Storage("quantity".into()))?,
-                unit_price: Money::from_paise(l.unit_price_paise),
-                basis,
-                discount: Discount::Percent(l.discount_bp),
-                gst_rate_bp,
-                cess_rate_bp,
-            });
-        }
-        let tax = gst::compute(&inputs, terms.bill_discount, supply)
-            .map_err(|e| rejected("bill", e.to_string()))?;
-        let doc_kind = DocumentKind::for_sale(shop.composition, &inputs, buyer_registered);
-        let declaration = shop
-            .composition
-            .then_some(DocumentKind::COMPOSITION_DECLARATION);
-        // The bill discount is a discount like any other: within the seat's limit, judged on
-        // what the lines cost after their own discounts.
-        let bill_bp = match terms.bill_discount {
-            Discount::None => 0,
-            Discount::Percent(bp) => bp,
-            Discount::Amount(m) => {
-                let before: i64 = tax
-                    .lines
-                    .iter()
-                    .map(|l| l.gross.paise() - l.line_discount.paise())
-                    .sum();
-                if before > 0 {
-                    // Rounded up: a discount a hair over the limit is over the limit.
-                    let b = i128::from(before);
-                    u32::try_from((i128::from(m.paise()) * 10_000 + b - 1) / b).unwrap_or(u32::MAX)
-                } else {
-                    0
-                }
-            }
-        };
-        if !auth.access.allows_discount_bp(bill_bp) {
-            return Err(Error::DiscountAboveLimit {
-                asked_bp: bill_bp,
-                limit_bp: auth.access.discount_limit_bp(),
-            });
-        }
-        Ok(Priced {
-            shop,
-            shop_state,
-            supplier_gstin,
-            place,
-            supply,
-            tax,
-            doc_kind,
-            declaration,
-            inputs,
-            problems,
-        })
-    }
-
-    /// Sets the session's sale's terms: the customer, where the goods go and the bill discount.
-    /// They are checked as a quote checks them (the customer exists, the place of supply is a
-    /// state, the discount is within the seat's limit), kept with the sale and audited, so a
-    /// held sale resumes with them and whoever resumes it sees what was agreed.
-    pub fn set_sale_terms(&self, token: &SessionToken, terms: &SaleTerms) -> Result<Cart> {
-        let (auth, mut store) = self.authorize(token, Op::SetSaleTerms)?;
-        let cart = self.own_open_cart(&store, auth.cart)?;
-        if cart.terms == *terms {
-            return Ok(cart);
-        }
-        if let Discount::Percent(bp) = terms.bill_discount
-            && !(1..=10_000).contains(&bp)
-        {
-            return Err(rejected(
-                "bill_discount",
-                "a percentage discount is more than 0% and at most 100%",
-            ));
-        }
-        if let Discount::Amount(m) = terms.bill_discount
-            && m.paise() < 1
-        {
-            return Err(rejected("bill_discount", "an amount off is more than ₹0"));
-        }
-        self.price(&store, &auth, &cart, terms)?;
-        let (bp, paise) = match terms.bill_discount {
-            Discount::None => (Value::Null, Value::Null),
-            Discount::Percent(bp) => (Value::Integer(bp.into()), Value::Null),
-            Discount::Amount(m) => (Value::Null, Value::Integer(m.paise())),
-        };
-        let fields = [
-            (
-                "customer_id",
-                terms
-                    .customer_id
-                    .map_or(Value::Null, |c| Value::Text(c.to_string())),
-            ),
-            (
-                "place_of_supply",
-                terms
-                    .place_of_supply
-                    .map_or(Value::Null, |p| Value::Integer(p.into())),
-            ),
-            (
-                "ship_to_customer",
-                Value::Integer(terms.ship_to_customer.into()),
-            ),
-            ("bill_discount_bp", bp),
-            ("bill_discount_paise", paise),
-            ("updated_at_ms", Value::Integer(auth.now)),
-        ];
-        let signer = self.signer();
-        store.write(
-            &signer,
-            self.clock.as_ref(),
-            &auth.actor,
-            Operation {
-                action: "cart.terms",
-                entity_type: "cart",
-                entity_id: cart.cart_id.to_string(),
-            },
-            |uow| uow.update("cart", &cart.cart_id.to_string(), &fields),
-        )?;
-        self.load_cart(&store, cart.cart_id)
-    }
-
-    /// The session's sale priced as finalize would price it now, for the till to show. An
-    /// empty sale is quoted as zero.
-    pub fn quote_cart(&self, token: &SessionToken, terms: &SaleTerms) -> Result<Quote> {
-        let (auth, store) = self.authorize(token, Op::QuoteCart)?;
-        let cart = self.own_open_cart(&store, auth.cart)?;
-        let p = self.price(&store, &auth, &cart, terms)?;
-        let lines = cart
-            .lines
-            .iter()
-            .zip(p.tax.lines.iter().zip(&p.inputs))
-            .map(|(l, (t, input))| QuoteLine {
-                line_id: l.line_id,
-                gst_rate_bp: input.gst_rate_bp,
-                discount_paise: t.line_discount.paise() + t.bill_discount.paise(),
-                taxable_paise: t.taxable.paise(),
-                tax_paise: t.tax().paise(),
-                total_paise: t.total.paise(),
-            })
-            .collect();
-        Ok(Quote {
-            doc_kind: p.doc_kind,
-            supply: p.supply,
-            place_of_supply: p.place,
-            lines,
-            taxable_paise: p.tax.taxable.paise(),
-            cgst_paise: p.tax.cgst.paise(),
-            sgst_paise: p.tax.sgst.paise(),
-            igst_paise: p.tax.igst.paise(),
-            cess_paise: p.tax.cess.paise(),
-            bill_discount_paise: p.tax.lines.iter().map(|l| l.bill_discount.paise()).sum(),
-            subtotal_paise: p.tax.subtotal.paise(),
-            round_off_paise: p.tax.round_off.paise(),
-            total_paise: p.tax.total.paise(),
-            problems: p.problems,
-        })
-    }
-
-    pub fn finalize(&self, token: &SessionToken, req: &FinalizeRequest) -> Result<Invoice> {
-        if req.payments.is_empty() {
-            return Err(rejected("payments", "say how the customer paid"));
-        }
-        if req.payments.len() > 8 {
-            return Err(rejected("payments", "at most 8 payments per bill"));
-        }
-        let (auth, mut store) = self.authorize(token, Op::Finalize)?;
-        let cart = self.own_open_cart(&store, auth.cart)?;
-        if cart.lines.is_empty() {
-            return Err(conflict("the sale is empty"));
-        }
-        let Priced {
-            shop,
-            shop_state,
-            supplier_gstin,
-            place,
-            supply,
-            tax,
-            doc_kind,
-            declaration,
-            inputs,
-            problems,
-        } = self.price(&store, &auth, &cart, &req.terms())?;
-        if let Some(first) = problems.into_iter().next() {
-            return Err(conflict(first));
-        }
-
-        // Payments must cover the total exactly; cash may be tendered with change.
-        struct Pay {
-            mode: &'static str,
-            amount: i64,
-            tendered: Option<i64>,
-            change: Option<i64>,
-            reference: Option<String>,
-        }
-        let mut pays = Vec::new();
-        for p in &req.payments {
-            let pay = match p {
-                PaymentInput::Cash {
-                    amount_paise,
-                    tendered_paise,
-                } => {
-                    let t = tendered_paise.unwrap_or(*amount_paise);
-                    if t < *amount_paise {
-                        return Err(rejected(
-                            "tendered",
-                            "less cash was handed over than is due",
-                        ));
-                    }
-                    Pay {
-                        mode: "cash",
-                        amount: *amount_paise,
-                        tendered: Some(t),
-                        change: Some(t - amount_paise),
-                        reference: None,
-                    }
-                }
-                PaymentInput::Upi {
-                    amount_paise,
-                    reference,
-                } => Pay {
-                    mode: "upi",
-                    amount: *amount_paise,
-                    tendered: None,
-                    change: None,
-                    reference: Some(payment_reference(reference)?),
-                },
-                PaymentInput::Credit { amount_paise } => {
-                    if req.customer_id.is_none() {
-                        return Err(conflict(
-                            "a sale on udhaar needs the customer: attach one first",
-                        ));
-                    }
-                    Pay {
-                        mode: "credit",
-                        amount: *amount_paise,
-                        tendered: None,
-                        change: None,
-                        reference: None,
-                    }
-                }
-                PaymentInput::Card {
-                    amount_paise,
-                    reference,
-                } => Pay {
-                    mode: "card",
-                    amount: *amount_paise,
-                    tendered: None,
-                    change: None,
-                    reference: Some(payment_reference(reference)?),
-                },
-            };
-            if !(1..=10_000_000_000).contains(&pay.amount) {
-                return Err(rejected("amount", "each payment must be more than ₹0"));
-            }
-            pays.push(pay);
-        }
-        let paid: i64 = pays.iter().map(|p| p.amount).sum();
-        if paid != tax.total.paise() {
-            return Err(rejected(
-                "payments",
-                format!(
-                    "they add up to {} but the bill is {}",
-                    Money::from_paise(paid),
-                    tax.total
-                ),
-            ));
-        }
-
-        let fy =
-            FinancialYear::of_unix_ms(auth.now).map_err(|e| rejected("time", e.to_string()))?;
-        let invoice_id = Uuid::now_v7();
-        // The buyer as the bill names them, copied now (Rule 46(e); schema 19).
-        let buyer_customer = match req.customer_id {
-            Some(c) => self
-                .customers_where(&store, "id = ?2", c.to_string())?
-                .pop(),
-            None => None,
-        };
-        let buyer_columns = crate::receipt::buyer_columns(
-            &self.cipher,
-            buyer_customer.as_ref(),
-            invoice_id,
-            tax.total.paise(),
-        )?;
-        let (signer, tenant_id, device_id, now, seat) = (
-            self.signer(),
-            self.tenant_id,
-            self.device_id,
-            auth.now,
-            auth.seat_id,
-        );
-        let op = Operation {
-            action: "invoice.finalize",
-            entity_type: "invoice",
-            entity_id: invoice_id.to_string(),
-        };
-        let text = |s: &str| Value::Text(s.to_owned());
-        let int = Value::Integer;
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            // Settings read before the transaction must still hold inside it.
-            if crate::shop::tax_settings(uow.conn(), tenant_id)? != shop {
-                return Err(conflict(
-                    "the shop's settings changed while this bill was made: finalize again",
-                ));
-            }
-            // Numbered inside the write transaction: see `series`.
-            let (n, number) = crate::series::Series {
-                tenant_id,
-                device_id,
-                kind: "invoice",
-                fy,
-                code: &self.series_code,
-            }
-            .take_next(uow)?;
-            // The IMEIs were checked when captured; none may have been sold since (here, on
-            // another connection, or in another session).
-            for l in &cart.lines {
-                for i in &l.imeis {
-                    if !imei_in_stock(uow.conn(), tenant_id, i)? {
-                        return Err(conflict(format!(
-                            "IMEI {i} has been sold since it was captured: remove it from the sale"
-                        )));
-                    }
-                }
-            }
-            let invoice_row = [
-                ("id", text(&invoice_id.to_string())),
-                ("tenant_id", text(&tenant_id.to_string())),
-                ("device_id", text(&device_id.to_string())),
-                ("number", text(number.as_str())),
-                ("fy", int(fy.start_year().into())),
-                ("number_in_year", int(n)),
-                ("doc_kind", text(kind_text(doc_kind))),
-                ("issued_at_ms", int(now)),
-                ("seat_id", text(&seat.to_string())),
-                (
-                    "customer_id",
-                    req.customer_id
-                        .map_or(Value::Null, |c| text(&c.to_string())),
-                ),
-                ("supply", text(supply_text(supply))),
-                ("place_of_supply", int(place.into())),
-                ("declaration", declaration.map_or(Value::Null, text)),
-                ("supplier_name", text(&shop.name)),
-                (
-                    "supplier_gstin",
-                    supplier_gstin.as_deref().map_or(Value::Null, text),
-                ),
-                ("supplier_state", int(shop_state.into())),
-                (
-                    "supplier_address",
-                    shop.address.as_deref().map_or(Value::Null, text),
-                ),
-                (
-                    "bill_discount_paise",
-                    int(tax.lines.iter().map(|l| l.bill_discount.paise()).sum()),
-                ),
-                ("taxable_paise", int(tax.taxable.paise())),
-                ("cgst_paise", int(tax.cgst.paise())),
-                ("sgst_paise", int(tax.sgst.paise())),
-                ("igst_paise", int(tax.igst.paise())),
-                ("cess_paise", int(tax.cess.paise())),
-                ("subtotal_paise", int(tax.subtotal.paise())),
-                ("round_off_paise", int(tax.round_off.paise())),
-                ("total_paise", int(tax.total.paise())),
-            ];
-            uow.insert(
-                "invoice",
-                &invoice_id.to_string(),
-                &[&invoice_row[..], &buyer_columns[..]].concat(),
-            )?;
-            // Stock counts follow sales. A count may go below zero: a till never refuses a sale
-            // because a count was wrong; the owner sees it and corrects the count.
-            for l in &cart.lines {
-                if let Some(p) = l.product_id {
-                    move_stock(uow, p, -l.quantity)?;
-                }
-            }
-            for ((l, t), input) in cart.lines.iter().zip(&tax.lines).zip(&inputs) {
-                let lid = Uuid::now_v7();
-                uow.insert(
-                    "invoice_line",
-                    &lid.to_string(),
-                    &[
-                        ("id", text(&lid.to_string())),
-                        ("invoice_id", text(&invoice_id.to_string())),
-                        ("line_no", int(l.line_no)),
-                        (
-                            "product_id",
-                            text(&l.product_id.map(|p| p.to_string()).unwrap_or_default()),
-                        ),
-                        ("sku", text(l.sku.as_deref().unwrap_or_default())),
-                        ("description", text(&l.description)),
-                        ("hsn", l.hsn.clone().map_or(Value::Null, Value::Text)),
-                        ("unit", text(l.unit.as_deref().unwrap_or("pcs"))),
-                        ("quantity", int(l.quantity)),
-                        ("unit_price_paise", int(l.unit_price_paise)),
-                        (
-                            "price_basis",
-                            text(crate::catalogue::basis_text(
-                                l.price_basis.unwrap_or(PriceBasis::Inclusive),
-                            )),
-                        ),
-                        // The rates applied, which the product's may not be (composition).
-                        ("gst_rate_bp", int(input.gst_rate_bp.into())),
-                        ("cess_rate_bp", int(input.cess_rate_bp.into())),
-                        ("gross_paise", int(t.gross.paise())),
-                        ("line_discount_paise", int(t.line_discount.paise())),
-                        ("bill_discount_paise", int(t.bill_discount.paise())),
-                        ("taxable_paise", int(t.taxable.paise())),
-                        ("cgst_paise", int(t.cgst.paise())),
-                        ("sgst_paise", int(t.sgst.paise())),
-                        ("igst_paise", int(t.igst.paise())),
-                        ("cess_paise", int(t.cess.paise())),
-                        ("total_paise", int(t.total.paise())),
-                    ],
-                )?;
-                for imei in &l.imeis {
-                    let mid = Uuid::now_v7();
-                    uow.insert(
-                        "invoice_imei",
-                        &mid.to_string(),
-                        &[
-                            ("id", text(&mid.to_string())),
-                            ("tenant_id", text(&tenant_id.to_string())),
-                            ("invoice_id", text(&invoice_id.to_string())),
-                            ("line_id", text(&lid.to_string())),
-                            ("imei", text(imei)),
-                        ],
-                    )?;
-                }
-            }
-            for p in &pays {
-                let pid = Uuid::now_v7();
-                let reference = p
-                    .reference
-                    .as_deref()
-                    .map(|r| self.cipher.encrypt_text("payment", "reference_ct", pid, r))
-                    .transpose()?;
-                uow.insert(
-                    "payment",
-                    &pid.to_string(),
-                    &[
-                        ("id", text(&pid.to_string())),
-                        ("invoice_id", text(&invoice_id.to_string())),
-                        ("mode", text(p.mode)),
-                        ("amount_paise", int(p.amount)),
-                        ("tendered_paise", p.tendered.map_or(Value::Null, int)),
-                        ("change_paise", p.change.map_or(Value::Null, int)),
-                        ("reference_ct", reference.map_or(Value::Null, Value::Blob)),
-                    ],
-                )?;
-            }
-            let on_credit: i64 = pays
-                .iter()
-                .filter(|p| p.mode == "credit")
-                .map(|p| p.amount)
-                .sum();
-            if let (true, Some(customer)) = (on_credit > 0, req.customer_id) {
-                let (balance, limit) =
-                    crate::ledger::balance_and_limit(uow.conn(), tenant_id, customer)?;
-                let after = balance + on_credit;
-                let over = after > limit.unwrap_or(0);
-                if over
-                    && !auth
-                        .access
-                        .allows(galla_domain::Permission::CreditBeyondLimit)
-                {
-                    return Err(Error::CreditLimit {
-                        limit: Money::from_paise(limit.unwrap_or(0)),
-                        balance_after: Money::from_paise(after),
-                    });
-                }
-                crate::ledger::insert_entry(
-                    uow,
-                    (tenant_id, device_id),
-                    customer,
-                    seat,
-                    now,
-                    Uuid::now_v7(),
-                    crate::ledger::NewEntry {
-                        kind: "credit_sale",
-                        amount: on_credit,
-                        invoice_id: Some(&invoice_id.to_string()),
-                        credit_note_id: None,
-                        mode: None,
-                        reference_ct: None,
-                        over_limit: over,
-                    },
-                )?;
-            }
-            for l in &cart.lines {
-                uow.delete("cart_line", &l.line_id.to_string())?;
-            }
-            uow.delete("cart", &cart.cart_id.to_string())
-        })?;
-        self.set_session_cart(auth.key, None);
-        tracing::info!(invoice = %invoice_id, "invoice finalized");
-        self.load_invoice(&store, invoice_id)
-    }
-
-    pub(crate) fn load_invoice(&self, store: &Store, id: Uuid) -> Result<Invoice> {
-        let conn = store.reader();
-        let damaged = |what: &str| Error::DatabaseDamaged {
-            detail: format!("invoice {id}: {what}"),
-        };
-        let mut inv = conn
+/// The invoice with id `id`, whole (lines, IMEIs, payments).
+pub(crate) fn load(cx: &ReadCx<'_>, id: Uuid) -> Result<Invoice> {
+    let conn = cx.conn();
+    let damaged = |what: &str| Error::DatabaseDamaged {
+        detail: format!("invoice {id}: {what}"),
+    };
+    let mut inv = conn
             .prepare_cached(
                 "SELECT number, fy, doc_kind, issued_at_ms, seat_id, customer_id, supply, place_of_supply, \
                  taxable_paise, cgst_paise, sgst_paise, igst_paise, cess_paise, subtotal_paise, \
                  round_off_paise, total_paise, declaration, supplier_name, supplier_gstin, \
                  supplier_state, supplier_address FROM invoice WHERE tenant_id = ? AND id = ?",
             )?
-            .query_row([self.tenant_id.to_string(), id.to_string()], |r| {
+            .query_row([cx.tenant_id().to_string(), id.to_string()], |r| {
                 let m: [i64; 8] = [
                     r.get(8)?,
                     r.get(9)?,
@@ -1167,165 +433,143 @@ impl Terminal {
                     supplier,
                 })
             })?;
-        let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(
             "SELECT id, line_no, sku, description, hsn, quantity, unit, unit_price_paise, gst_rate_bp, \
              cess_rate_bp, line_discount_paise + bill_discount_paise, taxable_paise, cgst_paise, \
              sgst_paise, igst_paise, cess_paise, total_paise, \
              (SELECT COALESCE(SUM(c.quantity), 0) FROM credit_note_line c WHERE c.invoice_line_id = invoice_line.id) \
              FROM invoice_line WHERE invoice_id = ? ORDER BY line_no",
         )?;
-        let mut rows = stmt.query([id.to_string()])?;
-        let mut imei_q =
-            conn.prepare_cached("SELECT imei FROM invoice_imei WHERE line_id = ? ORDER BY rowid")?;
-        while let Some(r) = rows.next()? {
-            let lid: String = r.get(0)?;
-            let imeis = imei_q
-                .query_map([&lid], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
-            inv.lines.push(InvoiceLine {
-                line_no: r.get(1)?,
-                sku: r.get(2)?,
-                description: r.get(3)?,
-                hsn: r.get(4)?,
-                quantity: r.get(5)?,
-                unit: r.get(6)?,
-                unit_price_paise: r.get(7)?,
-                gst_rate_bp: r.get(8)?,
-                cess_rate_bp: r.get(9)?,
-                discount_paise: r.get(10)?,
-                taxable_paise: r.get(11)?,
-                cgst_paise: r.get(12)?,
-                sgst_paise: r.get(13)?,
-                igst_paise: r.get(14)?,
-                cess_paise: r.get(15)?,
-                total_paise: r.get(16)?,
-                returned_quantity: r.get(17)?,
-                imeis,
-            });
-        }
-        let mut pay = conn.prepare_cached(
+    let mut rows = stmt.query([id.to_string()])?;
+    let mut imei_q =
+        conn.prepare_cached("SELECT imei FROM invoice_imei WHERE line_id = ? ORDER BY rowid")?;
+    while let Some(r) = rows.next()? {
+        let lid: String = r.get(0)?;
+        let imeis = imei_q
+            .query_map([&lid], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        inv.lines.push(InvoiceLine {
+            line_no: r.get(1)?,
+            sku: r.get(2)?,
+            description: r.get(3)?,
+            hsn: r.get(4)?,
+            quantity: r.get(5)?,
+            unit: r.get(6)?,
+            unit_price_paise: r.get(7)?,
+            gst_rate_bp: r.get(8)?,
+            cess_rate_bp: r.get(9)?,
+            discount_paise: r.get(10)?,
+            taxable_paise: r.get(11)?,
+            cgst_paise: r.get(12)?,
+            sgst_paise: r.get(13)?,
+            igst_paise: r.get(14)?,
+            cess_paise: r.get(15)?,
+            total_paise: r.get(16)?,
+            returned_quantity: r.get(17)?,
+            imeis,
+        });
+    }
+    let mut pay = conn.prepare_cached(
             "SELECT mode, amount_paise, tendered_paise, change_paise FROM payment WHERE invoice_id = ? ORDER BY rowid",
         )?;
-        inv.payments = pay
-            .query_map([id.to_string()], |r| {
-                Ok(Payment {
-                    mode: r.get(0)?,
-                    amount_paise: r.get(1)?,
-                    tendered_paise: r.get(2)?,
-                    change_paise: r.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(inv)
-    }
+    inv.payments = pay
+        .query_map([id.to_string()], |r| {
+            Ok(Payment {
+                mode: r.get(0)?,
+                amount_paise: r.get(1)?,
+                tendered_paise: r.get(2)?,
+                change_paise: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(inv)
+}
 
-    /// An invoice by its number (`T1/25-26/000123`).
-    pub fn invoice_by_number(&self, token: &SessionToken, number: &str) -> Result<Invoice> {
-        let number =
-            DocumentNumber::parse(number).map_err(|e| rejected("number", e.to_string()))?;
-        let (_auth, store) = self.authorize(token, Op::ViewInvoices)?;
-        let id = self.invoice_id(&store, &number)?;
-        self.load_invoice(&store, id)
-    }
+/// The id of this shop's invoice with that number.
+pub(crate) fn id_of(cx: &ReadCx<'_>, number: &DocumentNumber) -> Result<Uuid> {
+    let id: String = cx
+        .conn()
+        .prepare_cached("SELECT id FROM invoice WHERE tenant_id = ? AND number = ?")?
+        .query_row(
+            [cx.tenant_id().to_string(), number.as_str().to_owned()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("invoice {number}")))?;
+    Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
+        detail: "invoice id".into(),
+    })
+}
 
-    /// The id of this shop's invoice with that number.
-    pub(crate) fn invoice_id(&self, store: &Store, number: &DocumentNumber) -> Result<Uuid> {
-        let id: String = store
-            .reader()
-            .prepare_cached("SELECT id FROM invoice WHERE tenant_id = ? AND number = ?")?
-            .query_row(
-                [self.tenant_id.to_string(), number.as_str().to_owned()],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound(format!("invoice {number}")))?;
-        Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
-            detail: "invoice id".into(),
-        })
-    }
+/// The number of the latest invoice that sold `imei`.
+pub(crate) fn last_sold_on(cx: &ReadCx<'_>, imei: &str) -> Result<String> {
+    Ok(cx.conn().query_row(
+        "SELECT i.number FROM invoice_imei m JOIN invoice i ON i.id = m.invoice_id \
+         WHERE m.tenant_id = ? AND m.imei = ? ORDER BY i.issued_at_ms DESC LIMIT 1",
+        rusqlite::params![cx.tenant_id().to_string(), imei],
+        |r| r.get(0),
+    )?)
+}
 
-    /// The invoices screen's search: an invoice number, an IMEI sold, or a customer (exact
-    /// phone or name words, for seats that may see customers); nothing typed lists the latest.
-    /// Newest first, at most `limit` (1 to 200).
-    pub fn find_invoices(
-        &self,
-        token: &SessionToken,
-        typed: &str,
-        limit: usize,
-    ) -> Result<Vec<InvoiceSummary>> {
-        let (auth, store) = self.authorize(token, Op::ViewInvoices)?;
-        let typed = typed.trim();
-        if typed.chars().count() > 100 {
+/// A document number as typed, or why it is not one.
+pub(crate) fn document_number(field: &'static str, typed: &str) -> Result<DocumentNumber> {
+    DocumentNumber::parse(typed).map_err(|e| rejected(field, e.to_string()))
+}
+
+/// An invoice by its number (`T1/25-26/000123`).
+pub(crate) struct InvoiceByNumber(pub(crate) DocumentNumber);
+
+impl Query for InvoiceByNumber {
+    const OP: Op = Op::ViewInvoices;
+    type Output = Invoice;
+    fn run(self, cx: &ReadCx<'_>) -> Result<Invoice> {
+        let id = id_of(cx, &self.0)?;
+        load(cx, id)
+    }
+}
+
+/// The invoices screen's search: an invoice number, an IMEI sold, or a customer (exact phone
+/// or name words, for seats that may see customers); nothing typed lists the latest. Newest
+/// first, at most `limit` (1 to 200).
+pub(crate) struct FindInvoices {
+    typed: String,
+    limit: usize,
+}
+
+impl FindInvoices {
+    pub(crate) fn new(typed: &str, limit: usize) -> Result<FindInvoices> {
+        if typed.trim().chars().count() > 100 {
             return Err(rejected("query", "type at most 100 characters"));
         }
-        let limit = limit.clamp(1, 200);
-        let mut params: Vec<Value> = vec![Value::Text(self.tenant_id.to_string())];
-        let filter = if typed.is_empty() {
-            "1".to_owned()
-        } else if let Ok(imei) = Imei::parse(typed) {
-            // Fifteen digits may also be a series's invoice number: either matches.
-            params.push(Value::Text(imei.as_str().to_owned()));
-            "(i.number = ?2 OR i.id IN \
-              (SELECT invoice_id FROM invoice_imei WHERE tenant_id = ?1 AND imei = ?2))"
-                .to_owned()
-        } else if let Some(n) = DocumentNumber::parse(&typed.to_uppercase())
-            .ok()
-            .filter(|n| self.invoice_id(&store, n).is_ok())
-        {
-            // A word like "MEENA" is also a well-formed number: it is one only if it exists.
-            params.push(Value::Text(n.as_str().to_owned()));
-            "i.number = ?2".to_owned()
-        } else if auth.access.allows(galla_domain::Permission::ViewCustomers) {
-            let ids: Vec<Uuid> = self
-                .customers_matching(&store, typed, 20)?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            let marks: Vec<String> = (0..ids.len()).map(|k| format!("?{}", k + 2)).collect();
-            params.extend(ids.iter().map(|id| Value::Text(id.to_string())));
-            format!("i.customer_id IN ({})", marks.join(", "))
-        } else {
-            return Ok(Vec::new());
-        };
-        let sql = format!(
-            "SELECT i.number, i.issued_at_ms, c.name, i.total_paise, \
-                    (SELECT COUNT(*) FROM invoice_line l WHERE l.invoice_id = i.id), \
-                    (SELECT COUNT(*) FROM credit_note n WHERE n.invoice_id = i.id) \
-             FROM invoice i LEFT JOIN customer c ON c.id = i.customer_id \
-             WHERE i.tenant_id = ?1 AND {filter} \
-             ORDER BY i.issued_at_ms DESC, i.number DESC LIMIT {limit}"
-        );
-        let conn = store.reader();
-        let mut stmt = conn.prepare(&sql)?;
-        let found = stmt
-            .query_map(rusqlite::params_from_iter(params), |r| {
-                Ok(InvoiceSummary {
-                    number: r.get(0)?,
-                    issued_at_ms: r.get(1)?,
-                    customer_name: r.get(2)?,
-                    total_paise: r.get(3)?,
-                    lines: r.get(4)?,
-                    credit_notes: r.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(found)
+        Ok(FindInvoices {
+            typed: typed.to_owned(),
+            limit,
+        })
     }
+}
 
-    /// Every invoice that sold this IMEI.
-    pub fn invoices_by_imei(&self, token: &SessionToken, imei: &str) -> Result<Vec<Invoice>> {
-        let imei = Imei::parse(imei).map_err(|e| rejected("imei", e.to_string()))?;
-        let (_auth, store) = self.authorize(token, Op::ViewInvoices)?;
-        let ids: Vec<String> = store
-            .reader()
+impl Query for FindInvoices {
+    const OP: Op = Op::ViewInvoices;
+    type Output = Vec<InvoiceSummary>;
+    fn run(self, cx: &ReadCx<'_>) -> Result<Vec<InvoiceSummary>> {
+        find(cx, &self.typed, self.limit)
+    }
+}
+
+/// Every invoice that sold this IMEI.
+pub(crate) struct InvoicesByImei(pub(crate) Imei);
+
+impl Query for InvoicesByImei {
+    const OP: Op = Op::ViewInvoices;
+    type Output = Vec<Invoice>;
+    fn run(self, cx: &ReadCx<'_>) -> Result<Vec<Invoice>> {
+        let ids: Vec<String> = cx
+            .conn()
             .prepare_cached(
                 "SELECT DISTINCT invoice_id FROM invoice_imei WHERE tenant_id = ? AND imei = ?",
             )?
             .query_map(
-                [self.tenant_id.to_string(), imei.as_str().to_owned()],
+                [cx.tenant_id().to_string(), self.0.as_str().to_owned()],
                 |r| r.get(0),
             )?
             .collect::<rusqlite::Result<_>>()?;
@@ -1334,8 +578,69 @@ impl Terminal {
                 let id = Uuid::parse_str(i).map_err(|_| Error::DatabaseDamaged {
                     detail: "invoice id".into(),
                 })?;
-                self.load_invoice(&store, id)
+                load(cx, id)
             })
             .collect()
     }
+}
+
+/// The invoices screen's search: an invoice number, an IMEI sold, or a customer (exact
+/// phone or name words, for seats that may see customers); nothing typed lists the latest.
+/// Newest first, at most `limit` (1 to 200).
+fn find(cx: &ReadCx<'_>, typed: &str, limit: usize) -> Result<Vec<InvoiceSummary>> {
+    let typed = typed.trim();
+    let limit = limit.clamp(1, 200);
+    let mut params: Vec<Value> = vec![Value::Text(cx.tenant_id().to_string())];
+    let filter = if typed.is_empty() {
+        "1".to_owned()
+    } else if let Ok(imei) = Imei::parse(typed) {
+        // Fifteen digits may also be a series's invoice number: either matches.
+        params.push(Value::Text(imei.as_str().to_owned()));
+        "(i.number = ?2 OR i.id IN \
+              (SELECT invoice_id FROM invoice_imei WHERE tenant_id = ?1 AND imei = ?2))"
+            .to_owned()
+    } else if let Some(n) = DocumentNumber::parse(&typed.to_uppercase())
+        .ok()
+        .filter(|n| id_of(cx, n).is_ok())
+    {
+        // A word like "MEENA" is also a well-formed number: it is one only if it exists.
+        params.push(Value::Text(n.as_str().to_owned()));
+        "i.number = ?2".to_owned()
+    } else if cx.access().allows(galla_domain::Permission::ViewCustomers) {
+        let ids: Vec<Uuid> = crate::customers::customers_matching(cx, typed, 20)?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..ids.len()).map(|k| format!("?{}", k + 2)).collect();
+        params.extend(ids.iter().map(|id| Value::Text(id.to_string())));
+        format!("i.customer_id IN ({})", marks.join(", "))
+    } else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "SELECT i.number, i.issued_at_ms, c.name, i.total_paise, \
+                    (SELECT COUNT(*) FROM invoice_line l WHERE l.invoice_id = i.id), \
+                    (SELECT COUNT(*) FROM credit_note n WHERE n.invoice_id = i.id) \
+             FROM invoice i LEFT JOIN customer c ON c.id = i.customer_id \
+             WHERE i.tenant_id = ?1 AND {filter} \
+             ORDER BY i.issued_at_ms DESC, i.number DESC LIMIT {limit}"
+    );
+    let conn = cx.conn();
+    let mut stmt = conn.prepare(&sql)?;
+    let found = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            Ok(InvoiceSummary {
+                number: r.get(0)?,
+                issued_at_ms: r.get(1)?,
+                customer_name: r.get(2)?,
+                total_paise: r.get(3)?,
+                lines: r.get(4)?,
+                credit_notes: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(found)
 }

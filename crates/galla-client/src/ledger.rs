@@ -2,19 +2,37 @@
 //! a payment or a credit note settled to the ledger takes away); the balance is always derived
 //! from them. A customer's credit limit can be exceeded only by a seat allowed to, and the entry
 //! that does so says it did.
+//!
+//! Tables: `ledger_entry`.
 
-use galla_domain::Money;
+use galla_domain::{Money, Permission};
 use rusqlite::Connection;
-use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::engine::{Env, ReadCx, Record, WriteCx};
 use crate::error::{Error, InputError, Result};
-use crate::invoices::payment_reference;
-use crate::ops::Op;
-use crate::sessions::SessionToken;
-use crate::terminal::Terminal;
-use crate::write::{Operation, UnitOfWork};
+use crate::ops::{Command, Op, Query};
+use crate::rows::table;
+
+table! {
+    /// One change to what a customer owes: positive when they owe more, negative when less.
+    struct LedgerEntryRow in "ledger_entry", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        device_id: Uuid,
+        customer_id: Uuid,
+        kind: String,
+        amount_paise: i64,
+        invoice_id: Option<Uuid>,
+        credit_note_id: Option<Uuid>,
+        mode: Option<String>,
+        reference_ct: Option<Vec<u8>>,
+        over_limit: bool,
+        seat_id: Uuid,
+        at_ms: i64,
+    }
+}
 
 /// How a customer paid off udhaar.
 #[derive(Debug, Clone, Deserialize)]
@@ -82,60 +100,185 @@ pub(crate) fn balance_and_limit(
     Ok((balance, limit))
 }
 
-/// The fields of a new ledger entry.
-pub(crate) struct NewEntry<'a> {
-    pub kind: &'static str,
-    pub amount: i64,
-    pub invoice_id: Option<&'a str>,
-    pub credit_note_id: Option<&'a str>,
-    pub mode: Option<&'static str>,
-    pub reference_ct: Option<Vec<u8>>,
-    pub over_limit: bool,
+/// A UPI or card reference as a clerk typed it (a payment, an udhaar payment, a refund), or
+/// why it is refused (it looks like a card number, which Galla must not store).
+pub(crate) fn payment_reference(reference: &str) -> Result<String> {
+    galla_domain::codes::payment_reference(reference).map_err(|why| {
+        InputError::Rejected {
+            field: "reference",
+            reason: why.into(),
+        }
+        .into()
+    })
 }
 
-pub(crate) fn insert_entry(
-    uow: &mut UnitOfWork<'_>,
-    (tenant_id, device_id): (Uuid, Uuid),
-    customer_id: Uuid,
-    seat_id: Uuid,
-    now: i64,
-    id: Uuid,
-    e: NewEntry<'_>,
+/// Adds a credit sale of `amount` to a customer's udhaar, within their credit limit unless the
+/// seat may exceed it; an entry over the limit says so.
+pub(crate) fn credit_sale(
+    cx: &mut WriteCx<'_, '_>,
+    customer: Uuid,
+    amount: i64,
+    invoice: Uuid,
 ) -> Result<()> {
-    let opt = |v: Option<&str>| v.map_or(Value::Null, |s| Value::Text(s.to_owned()));
-    uow.insert(
-        "ledger_entry",
-        &id.to_string(),
-        &[
-            ("id", Value::Text(id.to_string())),
-            ("tenant_id", Value::Text(tenant_id.to_string())),
-            ("device_id", Value::Text(device_id.to_string())),
-            ("customer_id", Value::Text(customer_id.to_string())),
-            ("kind", Value::Text(e.kind.into())),
-            ("amount_paise", Value::Integer(e.amount)),
-            ("invoice_id", opt(e.invoice_id)),
-            ("credit_note_id", opt(e.credit_note_id)),
-            ("mode", opt(e.mode)),
-            (
-                "reference_ct",
-                e.reference_ct.map_or(Value::Null, Value::Blob),
-            ),
-            ("over_limit", Value::Integer(e.over_limit.into())),
-            ("seat_id", Value::Text(seat_id.to_string())),
-            ("at_ms", Value::Integer(now)),
-        ],
+    let (balance, limit) = balance_and_limit(cx.conn(), cx.tenant_id(), customer)?;
+    let after = balance + amount;
+    let over = after > limit.unwrap_or(0);
+    if over && !cx.access().allows(Permission::CreditBeyondLimit) {
+        return Err(Error::CreditLimit {
+            limit: Money::from_paise(limit.unwrap_or(0)),
+            balance_after: Money::from_paise(after),
+        });
+    }
+    insert_entry(
+        cx,
+        Uuid::now_v7(),
+        customer,
+        Entry {
+            kind: "credit_sale",
+            amount,
+            invoice_id: Some(invoice),
+            credit_note_id: None,
+            mode: None,
+            reference_ct: None,
+            over_limit: over,
+        },
     )
 }
 
-impl Terminal {
-    /// Records a payment against a customer's udhaar. Paying more than is owed is refused: the
-    /// ledger holds what the customer owes, not deposits.
-    pub fn record_ledger_payment(
-        &self,
-        token: &SessionToken,
-        customer_id: Uuid,
-        payment: &LedgerPayment,
-    ) -> Result<Statement> {
+/// Takes a credit note's value off a customer's udhaar (a return settled to the ledger).
+pub(crate) fn credit_note(
+    cx: &mut WriteCx<'_, '_>,
+    customer: Uuid,
+    amount: i64,
+    credit_note: Uuid,
+) -> Result<()> {
+    insert_entry(
+        cx,
+        Uuid::now_v7(),
+        customer,
+        Entry {
+            kind: "credit_note",
+            amount: -amount,
+            invoice_id: None,
+            credit_note_id: Some(credit_note),
+            mode: None,
+            reference_ct: None,
+            over_limit: false,
+        },
+    )
+}
+
+/// The fields of a new ledger entry.
+struct Entry {
+    kind: &'static str,
+    amount: i64,
+    invoice_id: Option<Uuid>,
+    credit_note_id: Option<Uuid>,
+    mode: Option<&'static str>,
+    reference_ct: Option<Vec<u8>>,
+    over_limit: bool,
+}
+
+fn insert_entry(cx: &mut WriteCx<'_, '_>, id: Uuid, customer_id: Uuid, e: Entry) -> Result<()> {
+    cx.insert(&LedgerEntryRow {
+        id,
+        tenant_id: cx.tenant_id(),
+        device_id: cx.device_id(),
+        customer_id,
+        kind: e.kind.into(),
+        amount_paise: e.amount,
+        invoice_id: e.invoice_id,
+        credit_note_id: e.credit_note_id,
+        mode: e.mode.map(str::to_owned),
+        reference_ct: e.reference_ct,
+        over_limit: e.over_limit,
+        seat_id: cx.seat_id(),
+        at_ms: cx.now(),
+    })
+}
+
+/// A customer's udhaar between two instants: the balance before, every entry with the running
+/// balance, and the balance after.
+pub(crate) fn statement(
+    cx: &ReadCx<'_>,
+    customer_id: Uuid,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Statement> {
+    let conn = cx.conn();
+    let (_, limit) = balance_and_limit(conn, cx.tenant_id(), customer_id)?;
+    let (tenant, customer) = (cx.tenant_id().to_string(), customer_id.to_string());
+    let opening: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(amount_paise), 0) FROM ledger_entry WHERE tenant_id = ? AND customer_id = ? AND at_ms < ?",
+        rusqlite::params![tenant, customer, from_ms],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, e.kind, e.amount_paise, e.mode, i.number, c.number, e.over_limit, e.at_ms \
+         FROM ledger_entry e LEFT JOIN invoice i ON i.id = e.invoice_id \
+         LEFT JOIN credit_note c ON c.id = e.credit_note_id \
+         WHERE e.tenant_id = ? AND e.customer_id = ? AND e.at_ms >= ? AND e.at_ms <= ? \
+         ORDER BY e.at_ms, e.id",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![tenant, customer, from_ms, to_ms])?;
+    let mut balance = opening;
+    let mut entries = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let amount: i64 = r.get(2)?;
+        balance += amount;
+        entries.push(LedgerEntry {
+            id: Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
+                detail: "ledger entry id".into(),
+            })?,
+            kind: r.get(1)?,
+            amount_paise: amount,
+            mode: r.get(3)?,
+            invoice_number: r.get(4)?,
+            credit_note_number: r.get(5)?,
+            over_limit: r.get::<_, i64>(6)? != 0,
+            at_ms: r.get(7)?,
+            balance_paise: balance,
+        });
+    }
+    Ok(Statement {
+        customer_id,
+        from_ms,
+        to_ms,
+        opening_balance_paise: opening,
+        entries,
+        closing_balance_paise: balance,
+        credit_limit_paise: limit,
+    })
+}
+
+/// A customer's udhaar statement between two instants.
+pub(crate) struct LedgerStatement {
+    pub(crate) customer: Uuid,
+    pub(crate) from_ms: i64,
+    pub(crate) to_ms: i64,
+}
+
+impl Query for LedgerStatement {
+    const OP: Op = Op::ViewLedger;
+    type Output = Statement;
+    fn run(self, cx: &ReadCx<'_>) -> Result<Statement> {
+        statement(cx, self.customer, self.from_ms, self.to_ms)
+    }
+}
+
+/// Records a payment against a customer's udhaar and answers with their whole statement.
+/// Paying more than is owed is refused: the ledger holds what the customer owes, not deposits.
+pub(crate) struct RecordLedgerPayment {
+    id: Uuid,
+    customer: Uuid,
+    amount: i64,
+    mode: &'static str,
+    reference: Option<String>,
+}
+
+impl RecordLedgerPayment {
+    pub(crate) fn new(customer: Uuid, payment: &LedgerPayment) -> Result<RecordLedgerPayment> {
         let (amount, mode, reference) = match payment {
             LedgerPayment::Cash { amount_paise } => (*amount_paise, "cash", None),
             LedgerPayment::Upi {
@@ -154,146 +297,54 @@ impl Terminal {
             }
             .into());
         }
-        let (auth, mut store) = self.authorize(token, Op::RecordLedgerPayment)?;
-        let id = Uuid::now_v7();
-        let reference_ct = reference
-            .as_deref()
-            .map(|r| {
-                self.cipher
-                    .encrypt_text("ledger_entry", "reference_ct", id, r)
-            })
-            .transpose()?;
-        let (signer, tenant_id, now, seat) =
-            (self.signer(), self.tenant_id, auth.now, auth.seat_id);
-        let op = Operation {
-            action: "ledger.payment",
-            entity_type: "customer",
-            entity_id: customer_id.to_string(),
-        };
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            let (balance, _) = balance_and_limit(uow.conn(), tenant_id, customer_id)?;
-            if amount > balance {
-                return Err(InputError::Conflict(format!(
-                    "the customer owes {}; a payment of {} is more than that",
-                    Money::from_paise(balance),
-                    Money::from_paise(amount)
-                ))
-                .into());
-            }
-            insert_entry(
-                uow,
-                (tenant_id, self.device_id),
-                customer_id,
-                seat,
-                now,
-                id,
-                NewEntry {
-                    kind: "payment",
-                    amount: -amount,
-                    invoice_id: None,
-                    credit_note_id: None,
-                    mode: Some(mode),
-                    reference_ct,
-                    over_limit: false,
-                },
-            )
-        })?;
-        drop(store);
-        self.ledger_statement(token, customer_id, i64::MIN, i64::MAX)
+        Ok(RecordLedgerPayment {
+            id: Uuid::now_v7(),
+            customer,
+            amount,
+            mode,
+            reference,
+        })
     }
+}
 
-    /// Sets how much udhaar a customer may run up (`None`: none without a seat allowed to
-    /// exceed limits).
-    pub fn set_credit_limit(
-        &self,
-        token: &SessionToken,
-        customer_id: Uuid,
-        limit_paise: Option<i64>,
-    ) -> Result<()> {
-        if limit_paise.is_some_and(|l| !(0..=10_000_000_000).contains(&l)) {
-            return Err(InputError::Rejected {
-                field: "credit_limit",
-                reason: "must be from ₹0 to ₹10 crore".into(),
-            }
+impl Command for RecordLedgerPayment {
+    const OP: Op = Op::RecordLedgerPayment;
+    type Output = Statement;
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new("ledger.payment", "customer", self.customer))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<Statement> {
+        let (balance, _) = balance_and_limit(cx.conn(), cx.tenant_id(), self.customer)?;
+        if self.amount > balance {
+            return Err(InputError::Conflict(format!(
+                "the customer owes {}; a payment of {} is more than that",
+                Money::from_paise(balance),
+                Money::from_paise(self.amount)
+            ))
             .into());
         }
-        let (auth, mut store) = self.authorize(token, Op::SetCreditLimit)?;
-        balance_and_limit(store.reader(), self.tenant_id, customer_id)?;
-        let (signer, now) = (self.signer(), auth.now);
-        let op = Operation {
-            action: "customer.set_credit_limit",
-            entity_type: "customer",
-            entity_id: customer_id.to_string(),
-        };
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            uow.update(
-                "customer",
-                &customer_id.to_string(),
-                &[
-                    (
-                        "credit_limit_paise",
-                        limit_paise.map_or(Value::Null, Value::Integer),
-                    ),
-                    ("updated_at_ms", Value::Integer(now)),
-                ],
-            )
-        })
-    }
-
-    /// A customer's udhaar between two instants: the balance before, every entry with the
-    /// running balance, and the balance after.
-    pub fn ledger_statement(
-        &self,
-        token: &SessionToken,
-        customer_id: Uuid,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<Statement> {
-        let (_auth, store) = self.authorize(token, Op::ViewLedger)?;
-        let conn = store.reader();
-        let (_, limit) = balance_and_limit(conn, self.tenant_id, customer_id)?;
-        let (tenant, customer) = (self.tenant_id.to_string(), customer_id.to_string());
-        let opening: i64 = conn.query_row(
-            "SELECT COALESCE(SUM(amount_paise), 0) FROM ledger_entry WHERE tenant_id = ? AND customer_id = ? AND at_ms < ?",
-            rusqlite::params![tenant, customer, from_ms],
-            |r| r.get(0),
+        let reference_ct = self
+            .reference
+            .as_deref()
+            .map(|r| {
+                cx.cipher()
+                    .encrypt_text("ledger_entry", "reference_ct", self.id, r)
+            })
+            .transpose()?;
+        insert_entry(
+            cx,
+            self.id,
+            self.customer,
+            Entry {
+                kind: "payment",
+                amount: -self.amount,
+                invoice_id: None,
+                credit_note_id: None,
+                mode: Some(self.mode),
+                reference_ct,
+                over_limit: false,
+            },
         )?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT e.id, e.kind, e.amount_paise, e.mode, i.number, c.number, e.over_limit, e.at_ms \
-             FROM ledger_entry e LEFT JOIN invoice i ON i.id = e.invoice_id \
-             LEFT JOIN credit_note c ON c.id = e.credit_note_id \
-             WHERE e.tenant_id = ? AND e.customer_id = ? AND e.at_ms >= ? AND e.at_ms <= ? \
-             ORDER BY e.at_ms, e.id",
-        )?;
-        let mut rows = stmt.query(rusqlite::params![tenant, customer, from_ms, to_ms])?;
-        let mut balance = opening;
-        let mut entries = Vec::new();
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let amount: i64 = r.get(2)?;
-            balance += amount;
-            entries.push(LedgerEntry {
-                id: Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
-                    detail: "ledger entry id".into(),
-                })?,
-                kind: r.get(1)?,
-                amount_paise: amount,
-                mode: r.get(3)?,
-                invoice_number: r.get(4)?,
-                credit_note_number: r.get(5)?,
-                over_limit: r.get::<_, i64>(6)? != 0,
-                at_ms: r.get(7)?,
-                balance_paise: balance,
-            });
-        }
-        Ok(Statement {
-            customer_id,
-            from_ms,
-            to_ms,
-            opening_balance_paise: opening,
-            entries,
-            closing_balance_paise: balance,
-            credit_limit_paise: limit,
-        })
+        statement(cx, self.customer, i64::MIN, i64::MAX)
     }
 }

@@ -1,9 +1,35 @@
-//! The catalogue of engine operations and what each needs. Every public [`crate::Terminal`]
-//! method that reads or writes shop data names its `Op` when it asks for authorization, so the
-//! gate is decided here, in one table, and a test runs every entry under every preset role.
+//! The catalogue of engine operations and what each needs, and the two shapes an operation
+//! takes: a [`Command`] (may change the shop) or a [`Query`] (reads). Each declares its `Op`,
+//! so the gate is decided here, in one table, and a test runs every entry under every preset
+//! role; the engine checks it before the operation runs, and the operation then sees only a
+//! context (`engine::WriteCx` or `engine::ReadCx`), never the engine.
 
 use galla_domain::Permission;
 use serde::Serialize;
+
+use crate::engine::{Env, ReadCx, Record, WriteCx};
+use crate::error::Result;
+
+/// An operation that may change the shop, run by `Engine::execute` in one transaction under
+/// the engine's lock, after the session and the permission of [`Command::OP`] are checked.
+/// Input is checked when the value is made (its constructor), before any lock.
+pub(crate) trait Command {
+    const OP: Op;
+    type Output;
+    /// The audit record it makes when it changes shared rows (action and entity). `None` for
+    /// one that changes only this terminal's scratch state (a sale being rung up): the write
+    /// path refuses it any other write. `env` names this terminal and its tenant.
+    fn record(&self, env: &Env) -> Option<Record>;
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<Self::Output>;
+}
+
+/// An operation that only reads, run by `Engine::query` under the engine's lock after the
+/// session and the permission of [`Query::OP`] are checked.
+pub(crate) trait Query {
+    const OP: Op;
+    type Output;
+    fn run(self, cx: &ReadCx<'_>) -> Result<Self::Output>;
+}
 
 /// What an operation needs before it may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -75,6 +101,8 @@ ops! {
     SetSaleTerms => Needs(P::Bill), "set the sale's customer and bill discount";
     DiscardCart => Needs(P::Bill), "discard the sale";
     SetLineDiscount => Needs(P::Discount), "give a discount";
+    /// A line sold at another price than the catalogue's (recorded for the owner).
+    OverridePrice => Needs(P::PriceOverride), "change a price";
     HoldCart => Needs(P::HoldResume), "hold the sale";
     ResumeCart => Needs(P::HoldResume), "resume a held sale";
     HeldCarts => Needs(P::HoldResume), "see held sales";

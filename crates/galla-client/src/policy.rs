@@ -1,13 +1,20 @@
 //! The shop's session policy, set by the owner: idle timeouts and discount limits per role, and
 //! which roles must sign in with a second factor. Defaults are the domain's; the policy stores
 //! only what the owner changed.
+//!
+//! Tables: `shop_policy`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use galla_domain::Role;
+use galla_domain::{Permission, Role};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-use crate::error::InputError;
+use crate::engine::{Env, ReadCx, Record, WriteCx};
+use crate::error::{Error, InputError, Result};
+use crate::ops::{Command, Op, Query};
+use crate::rows::{set, table};
 
 /// The shortest idle timeout an owner may set (the UI counts down the last 30 s of it).
 pub const MIN_IDLE_TIMEOUT_MS: i64 = 30_000;
@@ -70,6 +77,86 @@ impl ShopPolicy {
             }
         }
         Ok(())
+    }
+}
+
+table! {
+    /// The owner's changes to the session policy, as JSON.
+    struct ShopPolicyRow in "shop_policy", key id {
+        id: Uuid,
+        policy: String,
+        updated_at_ms: i64,
+    }
+}
+
+/// The shop's session policy as stored (the defaults when the owner changed nothing).
+pub(crate) fn load(conn: &rusqlite::Connection, tenant_id: Uuid) -> Result<ShopPolicy> {
+    let json: Option<String> = conn
+        .prepare_cached("SELECT policy FROM shop_policy WHERE id = ?")?
+        .query_row([tenant_id.to_string()], |r| r.get(0))
+        .optional()?;
+    match json {
+        None => Ok(ShopPolicy::default()),
+        Some(j) => serde_json::from_str(&j).map_err(|_| Error::DatabaseDamaged {
+            detail: "the shop's session policy is unreadable".into(),
+        }),
+    }
+}
+
+/// The shop's session policy as it applies now (defaults filled in by the getters).
+pub(crate) struct GetPolicy;
+
+impl Query for GetPolicy {
+    const OP: Op = Op::SessionInfo;
+    type Output = ShopPolicy;
+    fn run(self, cx: &ReadCx<'_>) -> Result<ShopPolicy> {
+        load(cx.conn(), cx.tenant_id())
+    }
+}
+
+/// Sets idle timeouts, discount limits and which roles need a second factor.
+pub(crate) struct SetPolicy(ShopPolicy);
+
+impl SetPolicy {
+    pub(crate) fn new(policy: &ShopPolicy) -> Result<SetPolicy> {
+        policy.validate()?;
+        Ok(SetPolicy(policy.clone()))
+    }
+}
+
+impl Command for SetPolicy {
+    const OP: Op = Op::SetPolicy;
+    type Output = ();
+    fn record(&self, env: &Env) -> Option<Record> {
+        Some(Record::new("shop.set_policy", "shop_policy", env.tenant_id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
+        // Limits and second-factor rules shape every role's access: only a seat holding all of
+        // it (an owner) may change them.
+        if !Permission::ALL.iter().all(|p| cx.access().allows(*p)) {
+            return Err(
+                InputError::Conflict("only an owner may change the session policy".into()).into(),
+            );
+        }
+        let tenant_id = cx.tenant_id();
+        let exists = cx.conn().query_row(
+            "SELECT count(*) FROM shop_policy WHERE id = ?",
+            [tenant_id.to_string()],
+            |r| r.get::<_, i64>(0),
+        )? > 0;
+        let json = crate::error::to_json(&self.0)?;
+        if exists {
+            cx.update::<ShopPolicyRow>(
+                &tenant_id.to_string(),
+                &[set("policy", &json), set("updated_at_ms", &cx.now())],
+            )
+        } else {
+            cx.insert(&ShopPolicyRow {
+                id: tenant_id,
+                policy: json,
+                updated_at_ms: cx.now(),
+            })
+        }
     }
 }
 

@@ -5,9 +5,11 @@
 //!
 //! The layout ([`render`]) is pure over an issued [`Invoice`], which keeps its own copy of the
 //! supplier's details as they were when it was issued, so a reprint years later says what the
-//! first print said, and a copy of the buyer as billed (schema 19). [`Terminal::receipt`] adds
+//! first print said, and a copy of the buyer as billed (schema 19). [`PrintReceipt`] adds
 //! the buyer, and records the print when it carries the buyer's GSTIN or address: contact
 //! details are otherwise masked for every seat, and printing them is a look like any other.
+//!
+//! Tables: none of its own (a print with contact details is a `pii_access` of `customers`).
 //!
 //! Amounts carry no rupee sign: many receipt printers cannot print `₹`, so the total says
 //! "Rs." once.
@@ -18,19 +20,13 @@ use galla_domain::gst::{DocumentKind, Supply};
 use galla_domain::{DocumentNumber, Money, state_name};
 
 use rusqlite::OptionalExtension;
-use rusqlite::types::Value;
 use uuid::Uuid;
 
 use crate::credit_notes::CreditNote;
-use crate::crypto::ColumnCipher;
-use crate::customers::Customer;
+use crate::engine::{Env, Record, WriteCx};
 use crate::error::{Error, InputError, Result};
-use crate::invoices::{Invoice, InvoiceLine};
-use crate::ops::Op;
-use crate::sessions::{Authorized, SessionToken};
-use crate::store::Store;
-use crate::terminal::Terminal;
-use crate::write::Field;
+use crate::invoices::{self, Buyer, Invoice, InvoiceLine};
+use crate::ops::{Command, Op};
 
 /// The narrowest receipt: 58 mm paper, the usual font.
 pub const MIN_COLUMNS: u32 = 32;
@@ -46,108 +42,65 @@ pub struct Receipt {
     pub text: String,
 }
 
-/// Who bought, as the bill names them (Rule 46(e)): the name; a registered buyer's GSTIN; and
-/// where the rule asks for it, the address and state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiptBuyer {
-    pub name: String,
-    pub gstin: Option<String>,
-    pub address: Option<String>,
-    pub state_code: Option<u8>,
+/// The buyer as a bill names them (see [`Buyer`]).
+pub type ReceiptBuyer = Buyer;
+
+/// What to print: an invoice or a credit note, by number, on paper `columns` wide.
+pub(crate) struct PrintReceipt {
+    number: DocumentNumber,
+    columns: u32,
+    credit_note: bool,
 }
 
-impl ReceiptBuyer {
-    /// What of customer `c` a bill of `total_paise` names: the name and state; a registered
-    /// buyer's GSTIN; the address only where Rule 46(e) asks for it (a registered buyer, or a
-    /// bill of ₹50,000 or more), so a small bill keeps no address the law does not need.
-    pub fn as_billed(c: &Customer, total_paise: i64) -> ReceiptBuyer {
-        let address_due = c.gstin.is_some() || total_paise >= BUYER_ADDRESS_FROM_PAISE;
-        ReceiptBuyer {
-            name: c.name.clone(),
-            gstin: c.gstin.as_ref().map(|g| g.as_str().to_owned()),
-            address: c.address.clone().filter(|_| address_due),
-            state_code: c.state_code,
-        }
-    }
-}
-
-/// Rule 46(e): an unregistered buyer's name, address and state are due on a bill of this much
-/// or more (₹50,000).
-pub const BUYER_ADDRESS_FROM_PAISE: i64 = 5_000_000;
-
-/// The buyer's columns of an invoice row, copied from the customer when the bill is issued
-/// (schema 19, [`ReceiptBuyer::as_billed`]). GSTIN and address are encrypted under the
-/// invoice's id, as the customer's are under theirs.
-pub(crate) fn buyer_columns(
-    cipher: &ColumnCipher,
-    customer: Option<&Customer>,
-    invoice_id: Uuid,
-    total_paise: i64,
-) -> Result<Vec<Field>> {
-    let Some(b) = customer.map(|c| ReceiptBuyer::as_billed(c, total_paise)) else {
-        return Ok(Vec::new());
-    };
-    let seal = |column: &'static str, v: Option<&str>| -> Result<Value> {
-        Ok(
-            v.map(|s| cipher.encrypt_text("invoice", column, invoice_id, s))
-                .transpose()?
-                .map_or(Value::Null, Value::Blob),
-        )
-    };
-    Ok(vec![
-        ("buyer_name", Value::Text(b.name)),
-        (
-            "buyer_gstin_ct",
-            seal("buyer_gstin_ct", b.gstin.as_deref())?,
-        ),
-        (
-            "buyer_state",
-            b.state_code
-                .map_or(Value::Null, |s| Value::Integer(s.into())),
-        ),
-        (
-            "buyer_address_ct",
-            seal("buyer_address_ct", b.address.as_deref())?,
-        ),
-    ])
-}
-
-impl Terminal {
-    /// The receipt of invoice `number`, `columns` characters wide. Any seat that can look up
-    /// invoices can print one (a reprint for a customer who lost theirs). A receipt that
-    /// carries a buyer's GSTIN or address is recorded as a look at that customer's details
-    /// (`invoice.receipt`, a `pii_access` row).
-    pub fn receipt(&self, token: &SessionToken, number: &str, columns: u32) -> Result<Receipt> {
-        let (number, columns) = (document_number(number)?, paper(columns)?);
-        let (auth, mut store) = self.authorize(token, Op::ViewInvoices)?;
-        let id = self.invoice_id(&store, &number)?;
-        let invoice = self.load_invoice(&store, id)?;
-        let buyer = self.buyer_to_print(&mut store, &auth, &invoice)?;
-        Ok(Receipt {
-            number: invoice.number.clone(),
-            columns,
-            text: render(&invoice, buyer.as_ref(), columns as usize),
+impl PrintReceipt {
+    /// The receipt of invoice `number`. Any seat that can look up invoices can print one (a
+    /// reprint for a customer who lost theirs).
+    pub(crate) fn invoice(number: &str, columns: u32) -> Result<PrintReceipt> {
+        Ok(PrintReceipt {
+            number: document_number(number)?,
+            columns: paper(columns)?,
+            credit_note: false,
         })
     }
 
     /// The printed credit note `number` (for the customer who brought goods back), laid out
     /// like a receipt, with the invoice it corrects.
-    pub fn credit_note_receipt(
-        &self,
-        token: &SessionToken,
-        number: &str,
-        columns: u32,
-    ) -> Result<Receipt> {
-        let (number, columns) = (document_number(number)?, paper(columns)?);
-        let (auth, mut store) = self.authorize(token, Op::ViewInvoices)?;
-        let found: Option<(String, String, i64)> = store
-            .reader()
+    pub(crate) fn credit_note(number: &str, columns: u32) -> Result<PrintReceipt> {
+        Ok(PrintReceipt {
+            credit_note: true,
+            ..PrintReceipt::invoice(number, columns)?
+        })
+    }
+}
+
+impl Command for PrintReceipt {
+    const OP: Op = Op::ViewInvoices;
+    type Output = Receipt;
+    fn record(&self, _: &Env) -> Option<Record> {
+        // A print that carries the buyer's contact details is recorded as a look at that
+        // customer, named once the invoice is read: `buyer_to_print` seals it.
+        None
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<Receipt> {
+        let columns = self.columns;
+        if !self.credit_note {
+            let invoice = invoices::load(cx, invoices::id_of(cx, &self.number)?)?;
+            let buyer = buyer_to_print(cx, &invoice)?;
+            return Ok(Receipt {
+                number: invoice.number.clone(),
+                columns,
+                text: render(&invoice, buyer.as_ref(), columns as usize),
+            });
+        }
+        let number = self.number;
+        let found: Option<(String, String, i64)> = cx
+            .conn()
             .prepare_cached(
                 "SELECT id, invoice_id, issued_at_ms FROM credit_note \
                  WHERE tenant_id = ? AND number = ?",
             )?
             .query_row(
-                [self.tenant_id.to_string(), number.as_str().to_owned()],
+                [cx.tenant_id().to_string(), number.as_str().to_owned()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
@@ -158,44 +111,35 @@ impl Terminal {
                 detail: format!("credit note {number}: an id"),
             })
         };
-        let note = self.load_credit_note(&store, uuid(&id)?)?;
-        let invoice = self.load_invoice(&store, uuid(&invoice_id)?)?;
-        let buyer = self.buyer_to_print(&mut store, &auth, &invoice)?;
+        let note = crate::credit_notes::load(cx, uuid(&id)?)?;
+        let invoice = invoices::load(cx, uuid(&invoice_id)?)?;
+        let buyer = buyer_to_print(cx, &invoice)?;
         Ok(Receipt {
             number: note.number.clone(),
             columns,
             text: render_credit_note(&note, at, &invoice, buyer.as_ref(), columns as usize),
         })
     }
+}
 
-    /// The buyer to print on a document of `invoice`, the print recorded when it carries
-    /// contact details (a GSTIN or an address).
-    fn buyer_to_print(
-        &self,
-        store: &mut Store,
-        auth: &Authorized,
-        invoice: &Invoice,
-    ) -> Result<Option<ReceiptBuyer>> {
-        let Some(c) = invoice.customer_id else {
-            return Ok(None);
-        };
-        let buyer = self.buyer_as_issued(store, invoice, c)?;
-        if buyer.gstin.is_some() || buyer.address.is_some() {
-            self.record_pii_access(store, auth, Some(c), 1, "invoice.receipt")?;
-        }
-        Ok(Some(buyer))
+/// The buyer to print on a document of `invoice`, the print recorded (`invoice.receipt`, a
+/// `pii_access` row) when it carries contact details (a GSTIN or an address): they are
+/// otherwise masked for every seat, and printing them is a look like any other.
+fn buyer_to_print(cx: &mut WriteCx<'_, '_>, invoice: &Invoice) -> Result<Option<Buyer>> {
+    let Some(c) = invoice.customer_id else {
+        return Ok(None);
+    };
+    let buyer = invoices::buyer_as_issued(cx, invoice, c)?;
+    if buyer.gstin.is_some() || buyer.address.is_some() {
+        crate::customers::record_pii_access(cx, Some(c), 1)?;
+        cx.seal(Record::new("invoice.receipt", "customer", c))?;
     }
+    Ok(Some(buyer))
 }
 
 /// A document number as typed, or why it is not one.
 fn document_number(typed: &str) -> Result<DocumentNumber> {
-    DocumentNumber::parse(typed).map_err(|e| {
-        InputError::Rejected {
-            field: "number",
-            reason: e.to_string(),
-        }
-        .into()
-    })
+    invoices::document_number("number", typed)
 }
 
 /// The paper's width in characters, or what widths there are.
@@ -211,53 +155,6 @@ fn paper(columns: u32) -> Result<u32> {
             ),
         }
         .into())
-    }
-}
-
-impl Terminal {
-    /// The buyer as the invoice copied them when it was issued; for an invoice from before
-    /// that copy was kept (schema 19), as the customer's record says now.
-    fn buyer_as_issued(
-        &self,
-        store: &Store,
-        invoice: &Invoice,
-        customer_id: Uuid,
-    ) -> Result<ReceiptBuyer> {
-        let copy = store
-            .reader()
-            .prepare_cached(
-                "SELECT buyer_name, buyer_gstin_ct, buyer_state, buyer_address_ct \
-                 FROM invoice WHERE id = ?",
-            )?
-            .query_row([invoice.id.to_string()], |r| {
-                Ok((
-                    r.get::<_, Option<String>>(0)?,
-                    r.get::<_, Option<Vec<u8>>>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, Option<Vec<u8>>>(3)?,
-                ))
-            })?;
-        let open = |column: &'static str, v: Option<Vec<u8>>| -> Result<Option<String>> {
-            v.map(|ct| self.cipher.decrypt_text("invoice", column, invoice.id, &ct))
-                .transpose()
-        };
-        match copy {
-            (Some(name), gstin, state, address) => Ok(ReceiptBuyer {
-                name,
-                gstin: open("buyer_gstin_ct", gstin)?,
-                address: open("buyer_address_ct", address)?,
-                state_code: state.and_then(|s| u8::try_from(s).ok()),
-            }),
-            (None, ..) => {
-                let c = self
-                    .customers_where(store, "id = ?2", customer_id.to_string())?
-                    .pop()
-                    .ok_or_else(|| Error::DatabaseDamaged {
-                        detail: format!("invoice {}: its customer is missing", invoice.number),
-                    })?;
-                Ok(ReceiptBuyer::as_billed(&c, invoice.total_paise))
-            }
-        }
     }
 }
 

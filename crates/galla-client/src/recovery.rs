@@ -9,6 +9,8 @@
 //! format, install, tenant and device ids as associated data, so a kit moved to another
 //! folder, or edited, does not open. Someone holding the disk holds the kit but not the code:
 //! 125 bits are beyond guessing, whatever the Argon2 cost.
+//!
+//! Tables: `recovery_kit`.
 
 use std::io::Write;
 
@@ -21,20 +23,24 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use std::sync::Arc;
-
 use rusqlite::OptionalExtension;
-use rusqlite::types::Value;
 
-use crate::clock::Clock;
 use crate::crypto::{SecretKey, SecretString, fill_random};
+use crate::engine::{Env, Record, WriteCx};
 use crate::error::{Error, Result};
-use crate::keychain::{MemoryKeychain, SecretStore};
 use crate::keys::TerminalKeys;
-use crate::ops::Op;
-use crate::sessions::SessionToken;
-use crate::terminal::{DataDir, Terminal, sync_dir};
-use crate::write::Operation;
+use crate::ops::{Command, Op};
+use crate::rows::{set, table};
+use crate::terminal::{DataDir, sync_dir};
+
+table! {
+    /// When this terminal's recovery kit was made, and by whom (never the kit itself).
+    struct RecoveryKitRow in "recovery_kit", key id {
+        id: Uuid,
+        created_at_ms: i64,
+        created_by: Uuid,
+    }
+}
 
 /// The kit's file name in the data folder.
 pub const KIT_FILE: &str = "recovery.kit";
@@ -133,8 +139,10 @@ fn sealing_key(code: &str, salt: &[u8], params: KdfParams) -> Result<SecretKey> 
     let mut key = Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(code.as_bytes(), salt, key.as_mut())
-        .map_err(|e| Error::Storage(format!("deriving the kit's key failed: {e}")))?;
-    SecretKey::from_slice(key.as_ref()).ok_or_else(|| Error::Storage("kit key".into()))
+        .map_err(|_| Error::Crypto {
+            what: "deriving the recovery kit's key",
+        })?;
+    SecretKey::from_slice(key.as_ref()).ok_or(Error::Internal("a derived key is not 32 bytes"))
 }
 
 fn kit_damaged(why: &str) -> Error {
@@ -152,7 +160,8 @@ pub(crate) fn write_new_kit(
     now_ms: i64,
 ) -> Result<SecretString> {
     let code = new_code()?;
-    let normal = normalise_code(code.expose()).ok_or_else(|| Error::Storage("new code".into()))?;
+    let normal =
+        normalise_code(code.expose()).ok_or(Error::Internal("a new recovery code is malformed"))?;
     let mut salt = [0u8; SALT_LEN];
     fill_random(&mut salt)?;
     let params = KdfParams {
@@ -176,7 +185,9 @@ pub(crate) fn write_new_kit(
                 aad: &aad,
             },
         )
-        .map_err(|_| Error::Storage("sealing the recovery kit failed".into()))?;
+        .map_err(|_| Error::Crypto {
+            what: "sealing the recovery kit",
+        })?;
     let mut blob = nonce.to_vec();
     blob.extend_from_slice(&sealed);
     let kit = KitFile {
@@ -189,7 +200,8 @@ pub(crate) fn write_new_kit(
         salt: b64().encode(salt),
         sealed: b64().encode(&blob),
     };
-    let body = serde_json::to_vec_pretty(&kit).map_err(|e| Error::Storage(e.to_string()))?;
+    let body = serde_json::to_vec_pretty(&kit)
+        .map_err(|_| Error::Internal("encoding the recovery kit"))?;
     let tmp = new_kit_path(dir);
     // A leftover from an interrupted attempt goes first, so the file is made new, as 0600.
     discard_new_kit(dir);
@@ -320,93 +332,46 @@ pub(crate) fn open_kit(dir: &DataDir, code: &SecretString) -> Result<(TerminalKe
 /// The schema version that has the `recovery_kit` table.
 pub(crate) const SCHEMA_VERSION: i64 = 17;
 
-impl Terminal {
-    /// Makes this terminal's recovery kit (replacing any earlier one) and returns its code, to
-    /// be shown once and written down by the owner: with it, `Terminal::recover` puts the keys
-    /// back in a keychain that lost them. Owner only (it is the key to everything here), after
-    /// a recent sign-in or re-authentication; audited as `recovery_kit.create`.
-    pub fn create_recovery_kit(&self, token: &SessionToken) -> Result<SecretString> {
-        let (auth, mut store) = self.authorize(token, Op::CreateRecoveryKit)?;
-        let owner = KitOwner {
-            install_id: self.install_id(),
-            tenant_id: self.tenant_id,
-            device_id: self.device_id,
-        };
-        let code = write_new_kit(self.dir(), &owner, &self.keys, auth.now)?;
-        let (signer, device) = (self.signer(), self.device_id.to_string());
-        let seat = auth
-            .actor
-            .seat_id()
-            .map(|s| Value::Text(s.to_string()))
-            .unwrap_or(Value::Null);
-        let recorded = store.write(
-            &signer,
-            self.clock.as_ref(),
-            &auth.actor,
-            Operation {
-                action: "recovery_kit.create",
-                entity_type: "device",
-                entity_id: device.clone(),
-            },
-            |uow| {
-                let made: i64 =
-                    uow.query_one("SELECT count(*) FROM recovery_kit WHERE id = ?", [&device])?;
-                let fields = [
-                    ("created_at_ms", Value::Integer(auth.now)),
-                    ("created_by", seat.clone()),
-                ];
-                if made == 0 {
-                    let mut row = vec![("id", Value::Text(device.clone()))];
-                    row.extend(fields);
-                    uow.insert("recovery_kit", &device, &row)
-                } else {
-                    uow.update("recovery_kit", &device, &fields)
-                }
-            },
-        );
-        if let Err(e) = recorded {
-            discard_new_kit(self.dir());
-            return Err(e);
-        }
-        put_kit_in_place(self.dir())?;
-        tracing::info!(device = %self.device_id, "recovery kit made");
-        Ok(code)
-    }
+/// Records that this terminal's recovery kit was made (replacing any earlier one): owner
+/// only (it is the key to everything here), after a recent sign-in or re-authentication. The
+/// kit itself is written by the terminal before, and put in place only once this commits.
+pub(crate) struct RecordRecoveryKit;
 
-    /// Puts this folder's keys back in `keychain` from its recovery kit and the owner's code,
-    /// then opens the shop. The keys are proven against the database (it opens, its device
-    /// row has this device key, the tenant keys unwrap) before the keychain is written, so a
-    /// wrong kit never replaces anything. Keys already in the keychain are overwritten: they
-    /// are missing or do not open this database, or there would be nothing to recover.
-    pub fn recover(
-        dir: &DataDir,
-        keychain: &dyn SecretStore,
-        clock: Arc<dyn Clock>,
-        code: &SecretString,
-    ) -> Result<Terminal> {
-        let (keys, owner) = open_kit(dir, code)?;
-        let trial = MemoryKeychain::default();
-        keys.file(&trial, owner.install_id)?;
-        let proven = Terminal::open(dir, &trial, clock.clone())?;
-        if (proven.tenant_id, proven.device_id) != (owner.tenant_id, owner.device_id) {
-            return Err(Error::RecoveryKitNotThisTerminal);
-        }
-        drop(proven);
-        keys.file(keychain, owner.install_id)?;
-        tracing::warn!(install = %owner.install_id, "keys restored to the keychain from the recovery kit");
-        Terminal::open(dir, keychain, clock)
+impl Command for RecordRecoveryKit {
+    const OP: Op = Op::CreateRecoveryKit;
+    type Output = ();
+    fn record(&self, env: &Env) -> Option<Record> {
+        Some(Record::new("recovery_kit.create", "device", env.device_id))
     }
-
-    /// When this terminal's recovery kit was made, if it was.
-    pub(crate) fn recovery_kit_made_at(&self, conn: &rusqlite::Connection) -> Result<Option<i64>> {
-        Ok(conn
-            .query_row(
-                "SELECT created_at_ms FROM recovery_kit WHERE id = ?",
-                [self.device_id.to_string()],
-                |r| r.get(0),
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
+        let device = cx.device_id();
+        if made_at(cx.conn(), device)?.is_none() {
+            cx.insert(&RecoveryKitRow {
+                id: device,
+                created_at_ms: cx.now(),
+                created_by: cx.seat_id(),
+            })
+        } else {
+            cx.update::<RecoveryKitRow>(
+                &device.to_string(),
+                &[
+                    set("created_at_ms", &cx.now()),
+                    set("created_by", &cx.seat_id()),
+                ],
             )
-            .optional()?)
+        }
     }
+}
+
+/// When this terminal's recovery kit was made, if it was.
+pub(crate) fn made_at(conn: &rusqlite::Connection, device: Uuid) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT created_at_ms FROM recovery_kit WHERE id = ?",
+            [device.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 #[cfg(test)]

@@ -37,7 +37,9 @@ pub fn hash(secret: &str) -> Result<String> {
     argon2()
         .hash_password(secret.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| Error::Storage(format!("hashing the secret failed: {e}")))
+        .map_err(|_| Error::Crypto {
+            what: "hashing the secret",
+        })
 }
 
 /// True when `secret` matches the stored PHC string.

@@ -2,58 +2,83 @@
 //! the caller's write transaction so two connections to one store can never take the same
 //! number or skip one. One row per terminal, document kind and financial year; a new year
 //! starts again at 1.
+//!
+//! Tables: `doc_series`.
 
 use galla_domain::fiscal::{DocumentNumber, FinancialYear};
 use rusqlite::OptionalExtension;
-use rusqlite::types::Value;
 use uuid::Uuid;
 
+use crate::engine::WriteCx;
 use crate::error::{InputError, Result};
-use crate::write::UnitOfWork;
+use crate::rows::{set, table};
 
-pub(crate) struct Series<'a> {
-    pub tenant_id: Uuid,
-    pub device_id: Uuid,
-    /// `invoice` or `credit_note`.
-    pub kind: &'static str,
-    pub fy: FinancialYear,
-    /// The prefix printed on the documents, e.g. `T1` or `T1C`.
-    pub code: &'a str,
+table! {
+    /// The last number a terminal took of one kind of document in one financial year.
+    struct SeriesRow in "doc_series", key id {
+        id: String,
+        tenant_id: Uuid,
+        device_id: Uuid,
+        kind: String,
+        fy: i32,
+        series_code: String,
+        last_number: i64,
+    }
 }
 
-impl Series<'_> {
-    /// Advances the series and returns the number taken (and its place in the year).
-    pub fn take_next(&self, uow: &mut UnitOfWork<'_>) -> Result<(i64, DocumentNumber)> {
-        let id = format!("{}/{}/{}", self.device_id, self.kind, self.fy.start_year());
-        let last: Option<i64> = uow
-            .conn()
-            .query_row(
-                "SELECT last_number FROM doc_series WHERE id = ?",
-                [&id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let n = last.unwrap_or(0) + 1;
-        let number = DocumentNumber::in_series(self.code, self.fy, n as u64)
-            .map_err(|e| InputError::Conflict(e.to_string()))?;
-        if last.is_some() {
-            uow.update("doc_series", &id, &[("last_number", Value::Integer(n))])?;
-        } else {
-            let text = |s: String| Value::Text(s);
-            uow.insert(
-                "doc_series",
-                &id,
-                &[
-                    ("id", text(id.clone())),
-                    ("tenant_id", text(self.tenant_id.to_string())),
-                    ("device_id", text(self.device_id.to_string())),
-                    ("kind", text(self.kind.to_owned())),
-                    ("fy", Value::Integer(self.fy.start_year().into())),
-                    ("series_code", text(self.code.to_owned())),
-                    ("last_number", Value::Integer(n)),
-                ],
-            )?;
+/// What a document is numbered in: this terminal's invoices, or its credit notes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Invoice,
+    CreditNote,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Invoice => "invoice",
+            Kind::CreditNote => "credit_note",
         }
-        Ok((n, number))
     }
+
+    /// The prefix printed on this terminal's documents of the kind: `T1`, `T1C`.
+    fn code(self, series: &str) -> String {
+        match self {
+            Kind::Invoice => series.to_owned(),
+            Kind::CreditNote => format!("{series}C"),
+        }
+    }
+}
+
+/// Advances this terminal's series of `kind` in `fy` and returns the number taken (and its
+/// place in the year).
+pub(crate) fn take_next(
+    cx: &mut WriteCx<'_, '_>,
+    kind: Kind,
+    fy: FinancialYear,
+) -> Result<(i64, DocumentNumber)> {
+    let id = format!("{}/{}/{}", cx.device_id(), kind.name(), fy.start_year());
+    let last: Option<i64> = cx
+        .conn()
+        .prepare_cached("SELECT last_number FROM doc_series WHERE id = ?")?
+        .query_row([&id], |r| r.get(0))
+        .optional()?;
+    let n = last.unwrap_or(0) + 1;
+    let code = kind.code(cx.series_code());
+    let number = DocumentNumber::in_series(&code, fy, n as u64)
+        .map_err(|e| InputError::Conflict(e.to_string()))?;
+    if last.is_some() {
+        cx.update::<SeriesRow>(&id, &[set("last_number", &n)])?;
+    } else {
+        cx.insert(&SeriesRow {
+            id,
+            tenant_id: cx.tenant_id(),
+            device_id: cx.device_id(),
+            kind: kind.name().to_owned(),
+            fy: fy.start_year(),
+            series_code: code,
+            last_number: n,
+        })?;
+    }
+    Ok((n, number))
 }

@@ -4,19 +4,22 @@
 //! no tax collected: CGST s. 10 and Rule 49). Finalize reads them, and reads them again inside
 //! its transaction: a change made meanwhile (by the CLI, say) makes it stop, not bill on stale
 //! settings. Each invoice keeps a copy of who issued it.
+//!
+//! Also this terminal's own row (`device`: its name, series, key, whether it is disabled) and
+//! the tenant's wrapped keys (`tenant_key`), which shop creation and enrollment write.
+//!
+//! Tables: `tenant`, `device`, `tenant_key`.
 
 use galla_domain::{Gstin, TurnoverBand};
 use rusqlite::Connection;
-use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::crypto::ColumnCipher;
+use crate::engine::{Env, ReadCx, Record, WriteCx};
 use crate::error::{Error, InputError, Result, bounded, required, state_code};
-use crate::ops::Op;
-use crate::sessions::SessionToken;
-use crate::terminal::Terminal;
-use crate::write::Operation;
+use crate::ops::{Command, Op, Query};
+use crate::rows::{TableRow, set, table};
 
 const MAX_SHOP_NAME: usize = 120;
 const MAX_ADDRESS: usize = 300;
@@ -178,26 +181,168 @@ pub(crate) fn encrypt_gstin(
     cipher.encrypt_text("tenant", "gstin_ct", tenant_id, gstin.as_str())
 }
 
-impl Terminal {
-    pub(crate) fn shop_gstin(&self, settings: &TaxSettings) -> Result<Option<String>> {
-        settings
-            .gstin_ct
-            .as_ref()
-            .map(|ct| {
-                self.cipher
-                    .decrypt_text("tenant", "gstin_ct", self.tenant_id, ct)
-            })
-            .transpose()
+table! {
+    /// The shop (one per database).
+    pub(crate) struct TenantRow in "tenant", key id {
+        id: Uuid,
+        name: String,
+        gstin_ct: Option<Vec<u8>>,
+        state_code: Option<u8>,
+        address: Option<String>,
+        /// `None` at creation: the column's default (up to ₹5 crore).
+        turnover_band: Option<String>,
+        /// `None` at creation: the column's default (not composition).
+        composition: Option<bool>,
+        created_at_ms: i64,
     }
+}
 
-    pub fn shop_settings(&self, token: &SessionToken) -> Result<ShopSettings> {
-        let (_auth, store) = self.authorize(token, Op::ShopSettings)?;
-        let conn = store.reader();
-        let tax = tax_settings(conn, self.tenant_id)?;
-        let gstin = self.shop_gstin(&tax)?;
+table! {
+    /// A terminal of the shop: this one, and (on a linked shop) the others, pulled.
+    struct DeviceRow in "device", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        name: String,
+        series_code: String,
+        public_key: Vec<u8>,
+        created_at_ms: i64,
+        disabled_at_ms: Option<i64>,
+    }
+}
+
+/// One tenant key, wrapped under this terminal's wrap key. Its primary key is
+/// `(tenant, purpose, version)`; audit images name it `tenant/purpose/version`.
+struct TenantKeyRow {
+    tenant_id: Uuid,
+    purpose: String,
+    version: u32,
+    wrapped: Vec<u8>,
+    created_at_ms: i64,
+}
+
+impl TableRow for TenantKeyRow {
+    const TABLE: &'static str = "tenant_key";
+    const COLUMNS: &'static [&'static str] = &[
+        "tenant_id",
+        "purpose",
+        "version",
+        "wrapped",
+        "created_at_ms",
+    ];
+    fn key(&self) -> String {
+        format!("{}/{}/{}", self.tenant_id, self.purpose, self.version)
+    }
+    fn fields(&self) -> Vec<crate::rows::Field> {
+        vec![
+            set("tenant_id", &self.tenant_id),
+            set("purpose", &self.purpose),
+            set("version", &self.version),
+            set("wrapped", &self.wrapped),
+            set("created_at_ms", &self.created_at_ms),
+        ]
+    }
+}
+
+/// The shop's row as creation writes it.
+pub(crate) fn insert_tenant(
+    cx: &mut WriteCx<'_, '_>,
+    name: &str,
+    gstin: Option<&Gstin>,
+    state: Option<u8>,
+) -> Result<()> {
+    let tenant_id = cx.tenant_id();
+    let gstin_ct = gstin
+        .map(|g| encrypt_gstin(cx.cipher(), tenant_id, g))
+        .transpose()?;
+    cx.insert(&TenantRow {
+        id: tenant_id,
+        name: name.to_owned(),
+        gstin_ct,
+        state_code: state,
+        address: None,
+        turnover_band: None,
+        composition: None,
+        created_at_ms: cx.now(),
+    })
+}
+
+/// This terminal's own `device` row, as creating a shop and enrolling both write it.
+pub(crate) fn insert_device(
+    cx: &mut WriteCx<'_, '_>,
+    name: &str,
+    series_code: &str,
+    public_key: &[u8; 32],
+) -> Result<()> {
+    cx.insert(&DeviceRow {
+        id: cx.device_id(),
+        tenant_id: cx.tenant_id(),
+        name: name.to_owned(),
+        series_code: series_code.to_owned(),
+        public_key: public_key.to_vec(),
+        created_at_ms: cx.now(),
+        disabled_at_ms: None,
+    })
+}
+
+/// The tenant's keys as this terminal keeps them, each wrapped under its own wrap key:
+/// `(purpose, version, wrapped)`. The row's image key is `tenant/purpose/version`.
+pub(crate) fn insert_tenant_keys(
+    cx: &mut WriteCx<'_, '_>,
+    wrapped: &[(&str, u32, Vec<u8>)],
+) -> Result<()> {
+    let tenant_id = cx.tenant_id();
+    for (purpose, version, blob) in wrapped {
+        cx.insert(&TenantKeyRow {
+            tenant_id,
+            purpose: (*purpose).to_owned(),
+            version: *version,
+            wrapped: blob.clone(),
+            created_at_ms: cx.now(),
+        })?;
+    }
+    Ok(())
+}
+
+/// The shop's name.
+pub(crate) fn name(conn: &Connection, tenant_id: Uuid) -> Result<String> {
+    Ok(conn
+        .prepare_cached("SELECT name FROM tenant WHERE id = ?")?
+        .query_row([tenant_id.to_string()], |r| r.get(0))?)
+}
+
+/// Whether this terminal's row says it is disabled (another process may have changed it).
+pub(crate) fn device_disabled(conn: &Connection, device_id: Uuid) -> Result<bool> {
+    let at: Option<i64> = conn
+        .prepare_cached("SELECT disabled_at_ms FROM device WHERE id = ?")?
+        .query_row([device_id.to_string()], |r| r.get(0))?;
+    Ok(at.is_some())
+}
+
+/// The shop's GSTIN in the clear, when it has one.
+pub(crate) fn shop_gstin(cx: &ReadCx<'_>, settings: &TaxSettings) -> Result<Option<String>> {
+    settings
+        .gstin_ct
+        .as_ref()
+        .map(|ct| {
+            cx.cipher()
+                .decrypt_text("tenant", "gstin_ct", cx.tenant_id(), ct)
+        })
+        .transpose()
+}
+
+/// The shop's settings as the settings screen shows them (every seat: they are on every bill).
+pub(crate) struct GetShopSettings;
+
+impl Query for GetShopSettings {
+    const OP: Op = Op::ShopSettings;
+    type Output = ShopSettings;
+    fn run(self, cx: &ReadCx<'_>) -> Result<ShopSettings> {
+        let conn = cx.conn();
+        let tax = tax_settings(conn, cx.tenant_id())?;
+        let gstin = shop_gstin(cx, &tax)?;
         let (terminal_name, series_code): (String, String) = conn.query_row(
             "SELECT name, series_code FROM device WHERE id = ?",
-            [self.device_id.to_string()],
+            [cx.device_id().to_string()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(ShopSettings {
@@ -211,52 +356,85 @@ impl Terminal {
             series_code,
         })
     }
+}
 
-    /// Saves the shop's details. Bills already issued keep what they said.
-    pub fn set_shop_settings(&self, token: &SessionToken, details: &ShopDetails) -> Result<()> {
+/// Saves the shop's details. Bills already issued keep what they said.
+pub(crate) struct SetShopSettings {
+    valid: ValidDetails,
+    turnover_band: TurnoverBand,
+    composition: bool,
+}
+
+impl SetShopSettings {
+    pub(crate) fn new(details: &ShopDetails) -> Result<SetShopSettings> {
+        Ok(SetShopSettings {
+            valid: details.validate()?,
+            turnover_band: details.turnover_band,
+            composition: details.composition,
+        })
+    }
+}
+
+impl Command for SetShopSettings {
+    const OP: Op = Op::EditShopSettings;
+    type Output = ();
+    fn record(&self, env: &Env) -> Option<Record> {
+        Some(Record::new("shop.settings", "tenant", env.tenant_id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
         let ValidDetails {
             name,
             gstin,
             state,
             address,
-        } = details.validate()?;
-        let (auth, mut store) = self.authorize(token, Op::EditShopSettings)?;
-        let tenant_id = self.tenant_id;
+        } = self.valid;
+        let tenant_id = cx.tenant_id();
         let gstin_ct = gstin
             .as_ref()
-            .map(|g| encrypt_gstin(&self.cipher, tenant_id, g))
+            .map(|g| encrypt_gstin(cx.cipher(), tenant_id, g))
             .transpose()?;
-        let op = Operation {
-            action: "shop.settings",
-            entity_type: "tenant",
-            entity_id: tenant_id.to_string(),
-        };
-        store.write(
-            &self.signer(),
-            self.clock.as_ref(),
-            &auth.actor,
-            op,
-            |uow| {
-                uow.update(
-                    "tenant",
-                    &tenant_id.to_string(),
-                    &[
-                        ("name", Value::Text(name)),
-                        ("gstin_ct", gstin_ct.map_or(Value::Null, Value::Blob)),
-                        (
-                            "state_code",
-                            state.map_or(Value::Null, |s| Value::Integer(s.into())),
-                        ),
-                        ("address", address.map_or(Value::Null, Value::Text)),
-                        (
-                            "turnover_band",
-                            Value::Text(details.turnover_band.as_str().into()),
-                        ),
-                        ("composition", Value::Integer(details.composition.into())),
-                    ],
-                )
-            },
+        cx.update::<TenantRow>(
+            &tenant_id.to_string(),
+            &[
+                set("name", &name),
+                set("gstin_ct", &gstin_ct),
+                set("state_code", &state),
+                set("address", &address),
+                set("turnover_band", &self.turnover_band.as_str()),
+                set("composition", &self.composition),
+            ],
         )?;
-        self.reload_shop_name(store.reader())
+        cx.effects().shop_renamed = true;
+        Ok(())
+    }
+}
+
+/// Disables this terminal (every session ends except those of seats that may enable it again,
+/// and only such seats can sign in until they do), or enables it.
+pub(crate) struct SetTerminalDisabled<const DISABLE: bool>;
+
+impl<const DISABLE: bool> Command for SetTerminalDisabled<DISABLE> {
+    const OP: Op = if DISABLE {
+        Op::DisableTerminal
+    } else {
+        Op::EnableTerminal
+    };
+    type Output = ();
+    fn record(&self, env: &Env) -> Option<Record> {
+        let action = if DISABLE {
+            "device.disable"
+        } else {
+            "device.enable"
+        };
+        Some(Record::new(action, "device", env.device_id))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
+        let now = cx.now();
+        cx.update::<DeviceRow>(
+            &cx.device_id().to_string(),
+            &[set("disabled_at_ms", &DISABLE.then_some(now))],
+        )?;
+        cx.effects().disabled = Some(DISABLE);
+        Ok(())
     }
 }

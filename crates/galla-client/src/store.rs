@@ -57,7 +57,7 @@ pub struct Store {
     pub(crate) hlc: Option<galla_proto::hlc::Hlc>,
     stamping: bool,
     /// Told of every committed write, so the sync loop sends it.
-    pub(crate) sync_signal: Arc<crate::sync::worker::SyncSignal>,
+    pub(crate) sync_signal: Arc<crate::signal::SyncSignal>,
 }
 
 impl std::fmt::Debug for Store {
@@ -73,8 +73,9 @@ impl std::fmt::Debug for Store {
 pub(crate) fn apply_key(conn: &Connection, key: &SecretKey) -> Result<()> {
     let hex = key.to_hex();
     let sql = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
-    conn.execute_batch(&sql)
-        .map_err(|_| Error::Storage("SQLCipher refused the key statement".into()))
+    conn.execute_batch(&sql).map_err(|_| Error::Crypto {
+        what: "SQLCipher refused the key statement",
+    })
 }
 
 impl Store {

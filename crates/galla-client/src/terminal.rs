@@ -1,30 +1,46 @@
 //! The facade the desktop app and the CLI both call: set up a shop, open it, and run the
-//! engine's operations against the encrypted store.
+//! engine's operations against the encrypted store. Every operation is a one-line delegation
+//! to the engine with an operation value from its feature's module (`ops` names them all);
+//! nothing here reads or writes a table.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use galla_domain::Role;
+use galla_domain::{Override, Role};
 use rusqlite::OptionalExtension;
-use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
+use time::Date;
 use uuid::Uuid;
 
 use crate::audit::{self, AuditPage, AuditQuery, AuditReport};
+use crate::catalogue::{self, ImportReport, NewProduct, Product};
 use crate::clock::Clock;
+use crate::credit_notes::{self, CreditNote, NewCreditNote, Settlement};
 use crate::crypto::{self, ColumnCipher, SecretKey, SecretString};
-use crate::customers::{self, Customer, CustomerView, NewCustomer};
+use crate::customers::{self, CustomerChanges, CustomerView, NewCustomer};
+use crate::day_close::{self, DayReport};
+use crate::engine::session::{
+    SecondFactor, SecondFactorSetup, SessionInfo, SessionToken, SignedIn,
+};
+use crate::engine::{self, Engine, Env, Founder, Record};
 use crate::error::{Error, InputError, Result, required};
-use crate::keychain::SecretStore;
+use crate::invoices::{self, Invoice, InvoiceSummary};
+use crate::keychain::{MemoryKeychain, SecretStore};
 use crate::keys::TerminalKeys;
+use crate::ledger::{self, LedgerPayment, Statement};
 use crate::ops::Op;
+use crate::policy::{self, ShopPolicy};
+use crate::receipt::{PrintReceipt, Receipt};
+use crate::sale::{
+    self, Cart, FinalizeRequest, NewCartLine, ProductRef, Quote, SaleTerms, SaleView,
+};
+use crate::seats::admin::{self, NewSecret, NewSupportSeat, SeatToAdd};
+use crate::seats::{self, NewSeat, RosterEntry, SeatDetails, SecretKind, SecurityEvent};
 use crate::secret_hash;
-use crate::sessions::{SessionToken, Sessions};
+use crate::shop::{self, ShopDetails, ShopSettings};
 use crate::store::{self, Store};
-use crate::write::{Actor, Field, Operation, Signer, UnitOfWork};
 
 pub const DB_FILE: &str = "galla.db";
 pub const INSTALL_FILE: &str = "install.json";
@@ -112,7 +128,7 @@ impl DataDir {
             format: 1,
             install_id,
         })
-        .map_err(|e| Error::Storage(e.to_string()))?;
+        .map_err(|_| Error::Internal("encoding the install file"))?;
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(&body)?;
         f.sync_all()?;
@@ -138,61 +154,6 @@ impl DataDir {
         std::fs::rename(self.unfinished_db_path(), self.db_path())?;
         sync_dir(self.root())
     }
-}
-
-/// This terminal's own `device` row, as creating a shop and enrolling both write it.
-pub(crate) fn insert_device(
-    uow: &mut UnitOfWork<'_>,
-    tenant_id: Uuid,
-    device_id: Uuid,
-    name: &str,
-    series_code: &str,
-    public_key: &[u8; 32],
-    now_ms: i64,
-) -> Result<()> {
-    uow.insert(
-        "device",
-        &device_id.to_string(),
-        &[
-            ("id", id(device_id)),
-            ("tenant_id", id(tenant_id)),
-            ("name", Value::Text(name.to_owned())),
-            ("series_code", Value::Text(series_code.to_owned())),
-            ("public_key", Value::Blob(public_key.to_vec())),
-            ("created_at_ms", Value::Integer(now_ms)),
-        ],
-    )
-}
-
-/// The tenant's keys as this terminal keeps them, each wrapped under its own wrap key:
-/// `(purpose, version, wrapped)`.
-pub(crate) fn insert_tenant_keys(
-    uow: &mut UnitOfWork<'_>,
-    tenant_id: Uuid,
-    wrapped: &[(&str, u32, Vec<u8>)],
-    now_ms: i64,
-) -> Result<()> {
-    for (purpose, version, blob) in wrapped {
-        let fields: [Field; 5] = [
-            ("tenant_id", id(tenant_id)),
-            ("purpose", Value::Text((*purpose).into())),
-            ("version", Value::Integer((*version).into())),
-            ("wrapped", Value::Blob(blob.clone())),
-            ("created_at_ms", Value::Integer(now_ms)),
-        ];
-        uow.insert(
-            "tenant_key",
-            &format!("{tenant_id}/{purpose}/{version}"),
-            &fields,
-        )?;
-    }
-    Ok(())
-}
-
-fn pragma_rows(conn: &rusqlite::Connection, pragma: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(pragma)?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Makes a rename in `dir` durable.
@@ -272,27 +233,12 @@ pub struct SyncState {
     pub checkpoint_size: u64,
 }
 
-/// An open terminal: the store, its keys, the tenant's column cipher and the live sessions.
+/// An open terminal: its engine (store, keys, column cipher, live sessions) and its folder.
 pub struct Terminal {
-    store: Mutex<Store>,
-    pub(crate) keys: TerminalKeys,
-    pub(crate) cipher: ColumnCipher,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) sessions: Mutex<Sessions>,
-    /// Mirrors `device.disabled_at_ms`, read on every call.
-    pub(crate) disabled: AtomicBool,
-    /// Set when the owner's wipe erased this terminal's keys: nothing more is served.
-    pub(crate) wiped: AtomicBool,
+    engine: Engine,
     dir: DataDir,
     install_id: Uuid,
-    pub(crate) tenant_id: Uuid,
-    pub(crate) device_id: Uuid,
-    /// Refreshed when the owner renames the shop (status, TOTP labels).
-    pub(crate) shop_name: std::sync::RwLock<String>,
     terminal_name: String,
-    pub(crate) series_code: String,
-    /// GST rates by HSN and date (`galla-domain/data/gst-rates.csv`).
-    pub(crate) rates: galla_domain::RateSchedule,
     keychain_backend: String,
 }
 
@@ -300,8 +246,8 @@ impl std::fmt::Debug for Terminal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Terminal")
             .field("dir", &self.dir)
-            .field("tenant_id", &self.tenant_id)
-            .field("device_id", &self.device_id)
+            .field("tenant_id", &self.tenant_id())
+            .field("device_id", &self.device_id())
             .finish_non_exhaustive()
     }
 }
@@ -335,7 +281,7 @@ struct ValidShop {
     state_code: Option<u8>,
     owner_name: String,
     terminal_name: String,
-    pub(crate) series_code: String,
+    series_code: String,
     /// Argon2id PHC string of the owner's passphrase (the passphrase itself is not kept).
     owner_secret_hash: String,
 }
@@ -355,10 +301,6 @@ impl NewShop {
             owner_secret_hash: String::new(),
         })
     }
-}
-
-fn id(v: Uuid) -> Value {
-    Value::Text(v.to_string())
 }
 
 impl Terminal {
@@ -389,23 +331,27 @@ impl Terminal {
     /// See [`Store::set_durable_for_benchmark`].
     #[cfg(feature = "bench")]
     pub fn set_durable_for_benchmark(&self, durable: bool) -> Result<()> {
-        self.store().set_durable_for_benchmark(durable)
+        self.engine
+            .with_store(|s| s.set_durable_for_benchmark(durable))
     }
 
     #[cfg(feature = "bench")]
     pub fn page_counters_for_benchmark(&self) -> [i64; 3] {
-        self.store().page_counters_for_benchmark()
+        self.engine
+            .with_store(|s| Ok(s.page_counters_for_benchmark()))
+            .unwrap_or_default()
     }
 
     /// See [`Store::wal_pages_for_benchmark`].
     #[cfg(feature = "bench")]
     pub fn wal_pages_for_benchmark(&self, from: u64) -> Result<(Vec<u32>, u64)> {
-        self.store().wal_pages_for_benchmark(from)
+        self.engine.with_store(|s| s.wal_pages_for_benchmark(from))
     }
 
     #[cfg(feature = "bench")]
     pub fn set_wal_autocheckpoint_for_benchmark(&self, pages: i64) -> Result<()> {
-        self.store().set_wal_autocheckpoint_for_benchmark(pages)
+        self.engine
+            .with_store(|s| s.set_wal_autocheckpoint_for_benchmark(pages))
     }
 
     #[cfg(feature = "bench")]
@@ -413,12 +359,14 @@ impl Terminal {
         &self,
         pages: &std::collections::BTreeSet<u32>,
     ) -> Result<std::collections::BTreeMap<u32, String>> {
-        self.store().page_owners_for_benchmark(pages)
+        self.engine
+            .with_store(|s| s.page_owners_for_benchmark(pages))
     }
 
     #[cfg(feature = "bench")]
     pub fn set_cache_kib_for_benchmark(&self, kib: i64) -> Result<()> {
-        self.store().set_cache_kib_for_benchmark(kib)
+        self.engine
+            .with_store(|s| s.set_cache_kib_for_benchmark(kib))
     }
 
     fn init_with(
@@ -490,69 +438,44 @@ impl Terminal {
             ),
         ];
         let cipher = ColumnCipher::new(tenant_id, BTreeMap::from([(1, pii)]), blind)
-            .ok_or_else(|| Error::Storage("no data key".into()))?;
-        let now = clock.now_ms();
-        let gstin_ct = shop
-            .gstin
-            .as_ref()
-            .map(|g| crate::shop::encrypt_gstin(&cipher, tenant_id, g))
-            .transpose()?;
-        let owner = Actor {
-            seat_id: Some(owner_id),
-            role: Role::Owner.name().into(),
-        };
-        let signer = Signer {
+            .ok_or(Error::Internal("a new shop without a data key"))?;
+        let env = Env {
             tenant_id,
             device_id,
-            key: &keys.device,
+            series_code: shop.series_code.clone(),
+            cipher,
+            rates: galla_domain::RateSchedule::bundled(),
+            clock,
+            device_public: keys.device_public(),
         };
-        let op = Operation {
-            action: "shop.create",
-            entity_type: "tenant",
-            entity_id: tenant_id.to_string(),
-        };
-        store.write(&signer, clock.as_ref(), &owner, op, |uow| {
-            uow.insert(
-                "tenant",
-                &tenant_id.to_string(),
-                &[
-                    ("id", id(tenant_id)),
-                    ("name", Value::Text(shop.shop_name.clone())),
-                    ("gstin_ct", gstin_ct.map_or(Value::Null, Value::Blob)),
-                    (
-                        "state_code",
-                        shop.state_code
-                            .map_or(Value::Null, |s| Value::Integer(s.into())),
-                    ),
-                    ("created_at_ms", Value::Integer(now)),
-                ],
-            )?;
-            insert_device(
-                uow,
-                tenant_id,
-                device_id,
-                &shop.terminal_name,
-                &shop.series_code,
-                keys.device_public().as_bytes(),
-                now,
-            )?;
-            uow.insert(
-                "seat",
-                &owner_id.to_string(),
-                &[
-                    ("id", id(owner_id)),
-                    ("tenant_id", id(tenant_id)),
-                    ("display_name", Value::Text(shop.owner_name.clone())),
-                    (
-                        "roles",
-                        Value::Text(serde_json::json!([Role::Owner]).to_string()),
-                    ),
-                    ("secret_hash", Value::Text(shop.owner_secret_hash.clone())),
-                    ("created_at_ms", Value::Integer(now)),
-                ],
-            )?;
-            insert_tenant_keys(uow, tenant_id, &wrapped, now)
-        })?;
+        engine::found(
+            &mut store,
+            &env,
+            &keys.device,
+            Founder::Owner(owner_id),
+            Record::new("shop.create", "tenant", tenant_id),
+            |cx| {
+                crate::shop::insert_tenant(
+                    cx,
+                    &shop.shop_name,
+                    shop.gstin.as_ref(),
+                    shop.state_code,
+                )?;
+                crate::shop::insert_device(
+                    cx,
+                    &shop.terminal_name,
+                    &shop.series_code,
+                    keys.device_public().as_bytes(),
+                )?;
+                crate::seats::insert_owner(
+                    cx,
+                    owner_id,
+                    &shop.owner_name,
+                    &shop.owner_secret_hash,
+                )?;
+                crate::shop::insert_tenant_keys(cx, &wrapped)
+            },
+        )?;
         dir.put_in_place(store)?;
         let store = if encrypted {
             Store::open(&dir.db_path(), &keys.db)?
@@ -560,24 +483,13 @@ impl Terminal {
             Self::open_plaintext_store(dir)?
         };
         let terminal = Terminal {
-            store: Mutex::new(store),
-            keys,
-            cipher,
-            clock,
-            sessions: Mutex::new(Sessions::default()),
-            disabled: AtomicBool::new(false),
-            wiped: AtomicBool::new(false),
+            engine: Engine::new(store, env, keys, shop.shop_name.clone(), false),
             dir: dir.clone(),
             install_id,
-            tenant_id,
-            device_id,
-            shop_name: std::sync::RwLock::new(shop.shop_name.clone()),
             terminal_name: shop.terminal_name.clone(),
-            series_code: shop.series_code.clone(),
             keychain_backend,
-            rates: galla_domain::RateSchedule::bundled(),
         };
-        let token = terminal.start_session(owner_id, now)?;
+        let token = terminal.engine.start_session(owner_id)?;
         Ok((terminal, token))
     }
 
@@ -593,15 +505,15 @@ impl Terminal {
 
     #[cfg(not(feature = "bench"))]
     fn plaintext_store(_path: &Path) -> Result<Store> {
-        Err(Error::Storage(
-            "an unencrypted store exists only in benchmark builds".into(),
+        Err(Error::Internal(
+            "an unencrypted store exists only in benchmark builds",
         ))
     }
 
     #[cfg(not(feature = "bench"))]
     fn open_plaintext_store(_dir: &DataDir) -> Result<Store> {
-        Err(Error::Storage(
-            "an unencrypted store exists only in benchmark builds".into(),
+        Err(Error::Internal(
+            "an unencrypted store exists only in benchmark builds",
         ))
     }
 
@@ -680,101 +592,68 @@ impl Terminal {
             blind.ok_or_else(|| damaged("the tenant's blind-index key is missing".into()))?;
         let cipher = ColumnCipher::new(tenant_id, data_keys, blind)
             .ok_or_else(|| damaged("the tenant's data keys are missing".into()))?;
-        Ok(Terminal {
-            store: Mutex::new(store),
-            keys,
-            cipher,
-            clock,
-            sessions: Mutex::new(Sessions::default()),
-            disabled: AtomicBool::new(disabled_at.is_some()),
-            wiped: AtomicBool::new(false),
-            dir: dir.clone(),
-            install_id,
+        let env = Env {
             tenant_id,
             device_id,
-            shop_name: std::sync::RwLock::new(shop_name),
-            terminal_name,
             series_code,
-            keychain_backend: keychain.backend(),
+            cipher,
             rates: galla_domain::RateSchedule::bundled(),
+            clock,
+            device_public: keys.device_public(),
+        };
+        Ok(Terminal {
+            engine: Engine::new(store, env, keys, shop_name, disabled_at.is_some()),
+            dir: dir.clone(),
+            install_id,
+            terminal_name,
+            keychain_backend: keychain.backend(),
         })
     }
 
-    pub(crate) fn shop_name(&self) -> std::sync::RwLockReadGuard<'_, String> {
-        self.shop_name.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Reads the shop's name again after something may have changed it (its settings saved
-    /// here, or a rename pulled from another counter): the status line, the sign-in screen and
-    /// new authenticator entries show it.
-    pub(crate) fn reload_shop_name(&self, conn: &rusqlite::Connection) -> Result<()> {
-        let name: String = conn.query_row(
-            "SELECT name FROM tenant WHERE id = ?",
-            [self.tenant_id.to_string()],
-            |r| r.get(0),
-        )?;
-        *self.shop_name.write().unwrap_or_else(|p| p.into_inner()) = name;
-        Ok(())
+    /// The engine, for the sync loop's entries (`sync`).
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// The signal the sync loop waits on; every committed write rings it.
-    pub fn sync_signal(&self) -> Arc<crate::sync::worker::SyncSignal> {
-        self.store().sync_signal.clone()
-    }
-
-    pub(crate) fn is_disabled(&self) -> bool {
-        self.disabled.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
-        // A panic while holding the lock cannot leave a half-written transaction (SQLite rolls
-        // it back), so the store stays usable.
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn signer(&self) -> Signer<'_> {
-        Signer {
-            tenant_id: self.tenant_id,
-            device_id: self.device_id,
-            key: &self.keys.device,
-        }
+    pub fn sync_signal(&self) -> Arc<crate::signal::SyncSignal> {
+        self.engine.sync_signal()
     }
 
     pub fn install_id(&self) -> Uuid {
         self.install_id
     }
-
     pub(crate) fn dir(&self) -> &DataDir {
         &self.dir
     }
     pub fn tenant_id(&self) -> Uuid {
-        self.tenant_id
+        self.engine.env().tenant_id
     }
     pub fn device_id(&self) -> Uuid {
-        self.device_id
+        self.engine.env().device_id
     }
     /// Now, by the terminal's clock (injectable; tests set it), in Unix milliseconds.
     pub fn now_ms(&self) -> i64 {
-        self.clock.now_ms()
+        self.engine.env().clock.now_ms()
     }
-
     pub fn data_dir(&self) -> &DataDir {
         &self.dir
     }
 
     /// Shop, terminal, schema and keychain: public, for the lock screen ([`Op::Status`]).
     pub fn status(&self) -> Result<Status> {
-        let store = self.store();
+        self.engine.read(|conn| self.status_in(conn))
+    }
+
+    fn status_in(&self, conn: &rusqlite::Connection) -> Result<Status> {
         let audit_records: i64 =
-            store
-                .reader()
-                .query_row("SELECT COALESCE(MAX(seq), 0) FROM audit_log", [], |r| {
-                    r.get(0)
-                })?;
+            conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit_log", [], |r| {
+                r.get(0)
+            })?;
         // Entries are sent in sequence order, so the unsent ones are the run from the first
         // unsent to the last: two index probes, not a count, since this runs every second.
-        let (first_unsent, oldest_ms, last): (Option<i64>, Option<i64>, Option<i64>) =
-            store.reader().query_row(
+        let (first_unsent, oldest_ms, last): (Option<i64>, Option<i64>, Option<i64>) = conn
+            .query_row(
                 "SELECT (SELECT seq FROM outbox WHERE sent_at_ms IS NULL ORDER BY seq LIMIT 1),
                         (SELECT created_at_ms FROM outbox WHERE sent_at_ms IS NULL
                          ORDER BY seq LIMIT 1),
@@ -786,16 +665,14 @@ impl Terminal {
             (Some(first), Some(last)) => (last - first + 1).max(0) as u64,
             _ => 0,
         };
-        let schema_version = store.schema_version()?;
+        let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         // Only a test's store, capped at an older schema, lacks the sync tables.
         let (link, state, alarms) = if schema_version >= crate::sync::SCHEMA_VERSION {
             let alarms: i64 =
-                store
-                    .reader()
-                    .query_row("SELECT count(*) FROM sync_alarm", [], |r| r.get(0))?;
+                conn.query_row("SELECT count(*) FROM sync_alarm", [], |r| r.get(0))?;
             (
-                crate::sync::load_link(store.reader())?,
-                crate::sync::load_state(store.reader())?,
+                crate::sync::load_link(conn)?,
+                crate::sync::load_state(conn)?,
                 alarms,
             )
         } else {
@@ -815,11 +692,11 @@ impl Terminal {
                 alarms: alarms as u64,
                 checkpoint_size: state.checkpoint_size,
             },
-            shop_name: self.shop_name().clone(),
+            shop_name: self.engine.shop_name(),
             terminal_name: self.terminal_name.clone(),
-            series_code: self.series_code.clone(),
-            tenant_id: self.tenant_id,
-            device_id: self.device_id,
+            series_code: self.engine.env().series_code.clone(),
+            tenant_id: self.tenant_id(),
+            device_id: self.device_id(),
             schema_version,
             supported_schema_version: store::supported_schema_version(),
             keychain_backend: self.keychain_backend.clone(),
@@ -827,7 +704,7 @@ impl Terminal {
             data_dir: self.dir.root().display().to_string(),
             recovery_kit: RecoveryKitState {
                 made_at_ms: if schema_version >= crate::recovery::SCHEMA_VERSION {
-                    self.recovery_kit_made_at(store.reader())?
+                    crate::recovery::made_at(conn, self.device_id())?
                 } else {
                     None
                 },
@@ -836,26 +713,112 @@ impl Terminal {
         })
     }
 
-    /// Walks the whole audit chain with this device's key from the keychain.
-    pub fn verify_audit(&self, token: &SessionToken) -> Result<AuditReport> {
-        let (_auth, store) = self.authorize(token, Op::VerifyAudit)?;
-        self.verify_audit_in(&store, None)
+    // ---- Sessions (the engine's own entries)
+
+    /// Signs a seat in at this till. A seat with two-step sign-in must give its second factor
+    /// in the same call (the roster says which seats do). If the same seat has a locked
+    /// session here, it is replaced and its held sale comes back to it.
+    pub fn sign_in(
+        &self,
+        seat_id: Uuid,
+        secret: &SecretString,
+        second: Option<&SecondFactor>,
+    ) -> Result<SignedIn> {
+        self.engine.sign_in(seat_id, secret, second)
     }
 
-    /// Verifies only the records after `from`, a checkpoint of an earlier walk
-    /// ([`AuditReport::checkpoint`]): cheap enough to run at every start on a large store.
+    /// The same seat returns to its locked session with its secret; its held sale comes back.
+    pub fn unlock(&self, token: &SessionToken, secret: &SecretString) -> Result<SessionInfo> {
+        self.engine.unlock(token, secret)
+    }
+
+    /// Confirms the seat's secret again, for the sensitive acts of the next five minutes.
+    pub fn reauthenticate(
+        &self,
+        token: &SessionToken,
+        secret: &SecretString,
+    ) -> Result<SessionInfo> {
+        self.engine.reauthenticate(token, secret)
+    }
+
+    /// The signed-in seat and what it may do. Does not count as activity, so the UI may poll it.
+    pub fn session_info(&self, token: &SessionToken) -> Result<SessionInfo> {
+        self.engine.session_info(token, Op::SessionInfo)
+    }
+
+    /// The UI reports activity (a key or a click) so the session does not idle out.
+    pub fn touch(&self, token: &SessionToken) -> Result<SessionInfo> {
+        self.engine.session_info(token, Op::Touch)
+    }
+
+    /// Locks the screen now (stepping away, or a quick switch to another seat); the sale is held.
+    pub fn lock(&self, token: &SessionToken) -> Result<()> {
+        self.engine.lock_screen(token)
+    }
+
+    /// Ends the session; a sale in progress is held for later.
+    pub fn sign_out(&self, token: &SessionToken) -> Result<()> {
+        self.engine.sign_out(token)
+    }
+
+    /// Locks idle sessions and ends expired or revoked ones, holding their sales (the desktop
+    /// calls this every second).
+    pub fn lock_idle_sessions(&self) -> Result<usize> {
+        self.engine.lock_idle_sessions()
+    }
+
+    /// The seat tiles of the lock screen: every seat that may sign in now.
+    pub fn roster(&self) -> Result<Vec<RosterEntry>> {
+        self.engine.roster()
+    }
+
+    pub fn live_sessions(&self) -> usize {
+        self.engine.live_sessions()
+    }
+
+    /// Starts setting up two-step sign-in for the signed-in seat.
+    pub fn begin_second_factor(&self, token: &SessionToken) -> Result<SecondFactorSetup> {
+        let shop_name = self.engine.shop_name();
+        self.engine
+            .execute(token, seats::second_factor::BeginSecondFactor { shop_name })
+    }
+
+    /// Finishes the set-up with a code from the app; returns the recovery codes, shown once.
+    pub fn confirm_second_factor(
+        &self,
+        token: &SessionToken,
+        code: &SecretString,
+    ) -> Result<Vec<SecretString>> {
+        let shop_name = self.engine.shop_name();
+        let code = code.clone();
+        self.engine.execute(
+            token,
+            seats::second_factor::ConfirmSecondFactor { code, shop_name },
+        )
+    }
+
+    // ---- Audit
+
+    /// Walks the whole audit chain with this device's key from the keychain.
+    pub fn verify_audit(&self, token: &SessionToken) -> Result<AuditReport> {
+        self.engine.query(token, audit::VerifyAudit(None))
+    }
+
+    /// Verifies only the records after `from`, a checkpoint of an earlier walk.
     pub fn verify_audit_since(
         &self,
         token: &SessionToken,
         from: audit::Checkpoint,
     ) -> Result<AuditReport> {
-        let (_auth, store) = self.authorize(token, Op::VerifyAudit)?;
-        self.verify_audit_in(&store, Some(from))
+        self.engine.query(token, audit::VerifyAudit(Some(from)))
     }
 
     /// The chain walk for `doctor`, which reports only whether it holds (no records).
     pub(crate) fn verify_audit_for_doctor(&self) -> Result<AuditReport> {
-        self.verify_audit_in(&self.store(), None)
+        let key = self.engine.keys().device_public();
+        let (tenant, device) = (self.tenant_id(), self.device_id());
+        self.engine
+            .read(|conn| audit::verify(conn, key, tenant, device, None))
     }
 
     /// What `doctor` runs, without a session: for tests of a damaged store, where signing in
@@ -865,202 +828,64 @@ impl Terminal {
         self.verify_audit_for_doctor()
     }
 
-    fn verify_audit_in(
-        &self,
-        store: &Store,
-        from: Option<audit::Checkpoint>,
-    ) -> Result<AuditReport> {
-        let key = self.keys.device_public();
-        audit::verify(store.reader(), key, self.tenant_id, self.device_id, from)
-    }
-
     /// One page of the audit log, newest first, for the audit screen.
     pub fn audit_entries(&self, token: &SessionToken, query: &AuditQuery) -> Result<AuditPage> {
-        let (_auth, store) = self.authorize(token, Op::AuditEntries)?;
-        audit::entries(store.reader(), query)
+        self.engine.query(token, audit::AuditEntries(query.clone()))
     }
 
     /// Writes the audit log as CSV and reports whether it verified.
     pub fn export_audit_csv(&self, token: &SessionToken, out: impl Write) -> Result<AuditReport> {
-        let (_auth, store) = self.authorize(token, Op::ExportAudit)?;
-        audit::export_csv(
-            store.reader(),
-            self.keys.device_public(),
-            self.tenant_id,
-            self.device_id,
-            out,
-        )
+        let mut out = out;
+        self.engine.query(token, audit::ExportAudit(&mut out))
     }
 
     /// SQLCipher's page-level HMAC check plus SQLite's quick check, for `doctor`. Public like
     /// [`Op::Status`]: it names damaged pages, never their content.
     pub fn integrity_problems(&self) -> Result<Vec<String>> {
-        let store = self.store();
-        let conn = store.reader();
-        // SQLCipher's check names each page whose HMAC fails; SQLite's own check would only
-        // report the same damage less precisely, so it runs only on a cipher-clean file.
-        let problems = pragma_rows(conn, "PRAGMA cipher_integrity_check")?;
-        if !problems.is_empty() {
-            return Ok(problems);
-        }
-        let quick = pragma_rows(conn, "PRAGMA quick_check")?;
-        Ok(quick.into_iter().filter(|q| q != "ok").collect())
+        self.engine.integrity_problems()
     }
+
+    /// Runs a read-only query on the store, for tests and benchmarks only (feature
+    /// `test-support`): the app and the CLI cannot reach it. Writes are refused.
+    #[cfg(feature = "test-support")]
+    pub fn with_reader<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
+        self.engine.read(f)
+    }
+
+    // ---- Customers
 
     pub fn add_customer(&self, token: &SessionToken, new: &NewCustomer) -> Result<Uuid> {
-        let valid = new.validate()?;
-        let (auth, mut store) = self.authorize(token, Op::AddCustomer)?;
-        let customer_id = Uuid::now_v7();
-        let now = auth.now;
-        let op = Operation {
-            action: "customer.create",
-            entity_type: "customer",
-            entity_id: customer_id.to_string(),
-        };
-        let (tenant_id, signer) = (self.tenant_id, self.signer());
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            customers::insert(uow, &self.cipher, tenant_id, customer_id, &valid, now)
-        })?;
-        Ok(customer_id)
+        self.engine
+            .execute(token, customers::AddCustomer::new(new)?)
     }
 
-    /// Corrects a customer: the fields given change, the rest stay. Validated as a new customer
-    /// is; only the columns whose value changes are written, so an edit of the name on one
-    /// counter and of the phone on another both survive the cloud's merge. No change, no write.
+    /// Corrects a customer: the fields given change, the rest stay (no change, no write).
     pub fn update_customer(
         &self,
         token: &SessionToken,
         customer_id: Uuid,
-        changes: &customers::CustomerChanges,
+        changes: &CustomerChanges,
     ) -> Result<()> {
-        let (auth, mut store) = self.authorize(token, Op::EditCustomer)?;
-        let now_customer = self
-            .customers_where(&store, "id = ?2", customer_id.to_string())?
-            .pop()
-            .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))?;
-        let valid = changes.applied_to(&now_customer)?;
-        let mut fields =
-            customers::changed_fields(&self.cipher, customer_id, &now_customer, &valid)?;
-        if fields.is_empty() {
-            return Ok(());
-        }
-        fields.push(("updated_at_ms", Value::Integer(auth.now)));
-        let op = Operation {
-            action: "customer.update",
-            entity_type: "customer",
-            entity_id: customer_id.to_string(),
-        };
-        let signer = self.signer();
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            uow.update(customers::TABLE, &customer_id.to_string(), &fields)
-        })
-    }
-
-    /// A customer's profile, contact details masked (for every seat: see `reveal_customer`).
-    pub fn customer(&self, token: &SessionToken, customer_id: Uuid) -> Result<CustomerView> {
-        let (_auth, store) = self.authorize(token, Op::ViewCustomer)?;
-        self.customers_where(&store, "id = ?2", customer_id.to_string())?
-            .pop()
-            .map(CustomerView::masked)
-            .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))
-    }
-
-    /// One customer's contact details in full, shown on purpose by a seat allowed to see them.
-    /// Each look is an audited operation (`customer.reveal`, a `pii_access` row naming the seat
-    /// and the customer), so who read whose phone number is in the trail the owner reads and
-    /// the cloud keeps; views are otherwise masked, so nothing is read in passing.
-    pub fn reveal_customer(&self, token: &SessionToken, customer_id: Uuid) -> Result<CustomerView> {
-        let (auth, mut store) = self.authorize(token, Op::RevealCustomer)?;
-        let customer = self
-            .customers_where(&store, "id = ?2", customer_id.to_string())?
-            .pop()
-            .ok_or_else(|| Error::NotFound(format!("customer {customer_id}")))?;
-        self.record_pii_access(&mut store, &auth, Some(customer_id), 1, "customer.reveal")?;
-        Ok(CustomerView::revealed(customer))
-    }
-
-    /// Records a look at customers' contact details: one customer's (`customer`), or an export
-    /// of `count` customers (`None`), audited as `action`.
-    pub(crate) fn record_pii_access(
-        &self,
-        store: &mut Store,
-        auth: &crate::sessions::Authorized,
-        customer: Option<Uuid>,
-        count: usize,
-        action: &'static str,
-    ) -> Result<()> {
-        let seat = auth
-            .actor
-            .seat_id()
-            .ok_or_else(|| Error::Storage("a look at customer details needs a seat".into()))?;
-        let id = Uuid::now_v7();
-        let (entity_type, entity_id, kind) = match customer {
-            Some(c) => ("customer", c.to_string(), "reveal"),
-            None => ("tenant", self.tenant_id.to_string(), "export"),
-        };
-        let signer = self.signer();
-        store.write(
-            &signer,
-            self.clock.as_ref(),
-            &auth.actor,
-            Operation {
-                action,
-                entity_type,
-                entity_id,
-            },
-            |uow| {
-                uow.insert(
-                    "pii_access",
-                    &id.to_string(),
-                    &[
-                        ("id", Value::Text(id.to_string())),
-                        ("tenant_id", Value::Text(self.tenant_id.to_string())),
-                        ("seat_id", Value::Text(seat.to_string())),
-                        ("at_ms", Value::Integer(auth.now)),
-                        ("kind", Value::Text(kind.into())),
-                        (
-                            "customer_id",
-                            customer.map_or(Value::Null, |c| Value::Text(c.to_string())),
-                        ),
-                        ("customers", Value::Integer(count as i64)),
-                    ],
-                )
+        let changes = changes.clone();
+        self.engine.execute(
+            token,
+            customers::UpdateCustomer {
+                id: customer_id,
+                changes,
             },
         )
     }
 
-    /// This tenant's customers matching `clause` (over `?2`), decrypted, oldest first.
-    pub(crate) fn customers_where(
-        &self,
-        store: &Store,
-        clause: &str,
-        value: impl rusqlite::ToSql,
-    ) -> Result<Vec<Customer>> {
-        let sql = format!(
-            "{} WHERE tenant_id = ?1 AND {clause} ORDER BY created_at_ms",
-            customers::SELECT
-        );
-        let mut stmt = store.reader().prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params![self.tenant_id.to_string(), value])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(customers::decrypt_row(&self.cipher, r)?);
-        }
-        Ok(out)
+    /// A customer's profile, contact details masked (for every seat: see `reveal_customer`).
+    pub fn customer(&self, token: &SessionToken, customer_id: Uuid) -> Result<CustomerView> {
+        self.engine
+            .query(token, customers::GetCustomer(customer_id))
     }
 
-    fn find_customers(
-        &self,
-        token: &SessionToken,
-        clause: &str,
-        bidx: Vec<u8>,
-    ) -> Result<Vec<CustomerView>> {
-        let (_auth, store) = self.authorize(token, Op::FindCustomers)?;
-        Ok(self
-            .customers_where(&store, clause, bidx)?
-            .into_iter()
-            .map(CustomerView::masked)
-            .collect())
+    /// One customer's contact details in full, each look recorded.
+    pub fn reveal_customer(&self, token: &SessionToken, customer_id: Uuid) -> Result<CustomerView> {
+        self.engine
+            .execute(token, customers::RevealCustomer(customer_id))
     }
 
     /// Customers with a word of their name starting with each typed word (any script).
@@ -1070,59 +895,22 @@ impl Terminal {
         typed: &str,
         limit: usize,
     ) -> Result<Vec<CustomerView>> {
-        let (_auth, store) = self.authorize(token, Op::FindCustomers)?;
-        let Some(q) = crate::catalogue::fts_query(typed) else {
-            return Ok(Vec::new());
-        };
-        let clause = format!(
-            "rowid IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?2 ORDER BY rank LIMIT {})",
-            limit.clamp(1, 200)
-        );
-        Ok(self
-            .customers_where(&store, &clause, q)?
-            .into_iter()
-            .map(CustomerView::masked)
-            .collect())
+        let typed = typed.to_owned();
+        self.engine
+            .query(token, customers::FindCustomers::Name { typed, limit })
     }
 
-    /// What a clerk types to find a customer: an exact phone number (by its blind index) if it
-    /// is one and someone has it, else words of the name.
+    /// An exact phone number (by its blind index) if it is one and someone has it, else words
+    /// of the name.
     pub fn lookup_customers(
         &self,
         token: &SessionToken,
         typed: &str,
         limit: usize,
     ) -> Result<Vec<CustomerView>> {
-        let (_auth, store) = self.authorize(token, Op::FindCustomers)?;
-        Ok(self
-            .customers_matching(&store, typed, limit)?
-            .into_iter()
-            .map(CustomerView::masked)
-            .collect())
-    }
-
-    /// [`Terminal::lookup_customers`] on a store the caller already holds.
-    pub(crate) fn customers_matching(
-        &self,
-        store: &Store,
-        typed: &str,
-        limit: usize,
-    ) -> Result<Vec<Customer>> {
-        if let Ok(p) = galla_domain::Phone::parse(typed) {
-            let bidx = self.cipher.blind_index(customers::BIDX_PHONE, p.as_e164());
-            let found = self.customers_where(store, "phone_bidx = ?2", bidx)?;
-            if !found.is_empty() {
-                return Ok(found);
-            }
-        }
-        let Some(q) = crate::catalogue::fts_query(typed) else {
-            return Ok(Vec::new());
-        };
-        let clause = format!(
-            "rowid IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?2 ORDER BY rank LIMIT {})",
-            limit.clamp(1, 200)
-        );
-        self.customers_where(store, &clause, q)
+        let typed = typed.to_owned();
+        self.engine
+            .query(token, customers::FindCustomers::Typed { typed, limit })
     }
 
     /// Exact lookup by phone number, however it is typed.
@@ -1131,9 +919,8 @@ impl Terminal {
         token: &SessionToken,
         phone: &str,
     ) -> Result<Vec<CustomerView>> {
-        let p = galla_domain::Phone::parse(phone).map_err(InputError::from)?;
-        let bidx = self.cipher.blind_index(customers::BIDX_PHONE, p.as_e164());
-        self.find_customers(token, "phone_bidx = ?2", bidx)
+        self.engine
+            .query(token, customers::FindCustomers::phone(phone)?)
     }
 
     /// Exact lookup by GSTIN.
@@ -1142,31 +929,576 @@ impl Terminal {
         token: &SessionToken,
         gstin: &str,
     ) -> Result<Vec<CustomerView>> {
-        let g = galla_domain::Gstin::parse(gstin).map_err(InputError::from)?;
-        let bidx = self.cipher.blind_index(customers::BIDX_GSTIN, g.as_str());
-        self.find_customers(token, "gstin_bidx = ?2", bidx)
+        self.engine
+            .query(token, customers::FindCustomers::gstin(gstin)?)
     }
 
-    /// Every customer with PII in full, as CSV (a sensitive act: confirmed within 5 minutes).
-    /// Recorded (`customers.export`, with the count) before a byte is written: an export that
-    /// fails half-way still took the details out.
+    /// Every customer with PII in full, as CSV, recorded before a byte is written.
     pub fn export_customers_csv(&self, token: &SessionToken, out: impl Write) -> Result<usize> {
-        let (auth, mut store) = self.authorize(token, Op::ExportCustomers)?;
-        let all = self.customers_where(&store, "1 = 1 OR ?2 IS NULL", rusqlite::types::Null)?;
-        self.record_pii_access(&mut store, &auth, None, all.len(), "customers.export")?;
+        let all = self.engine.execute(token, customers::ExportCustomers)?;
         customers::write_csv(&all, out)?;
         Ok(all.len())
     }
 
-    /// Runs a read-only query on the store, for tests and benchmarks only (feature
-    /// `test-support`): the app and the CLI cannot reach it. Writes are refused.
-    #[cfg(feature = "test-support")]
-    pub fn with_reader<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
-        f(self.store().reader())
+    /// Imports customers from CSV, all or nothing.
+    pub fn import_customers_csv(
+        &self,
+        token: &SessionToken,
+        input: impl std::io::Read,
+    ) -> Result<ImportReport> {
+        // Refused before the file is read, not after.
+        self.engine.check(token, Op::ImportCustomers)?;
+        let csv = customers::CustomerCsv::read(input)?;
+        self.engine
+            .execute(token, customers::ImportCustomers::new(csv))
     }
 
-    /// A session for a seat that has just proved itself another way (the owner at shop creation).
-    fn start_session(&self, seat_id: Uuid, now: i64) -> Result<SessionToken> {
-        self.new_session(seat_id, now, None)
+    /// How much udhaar a customer may run up (`None`: none without a seat allowed to exceed).
+    pub fn set_credit_limit(
+        &self,
+        token: &SessionToken,
+        customer_id: Uuid,
+        limit_paise: Option<i64>,
+    ) -> Result<()> {
+        self.engine.execute(
+            token,
+            customers::SetCreditLimit::new(customer_id, limit_paise)?,
+        )
+    }
+
+    // ---- Udhaar
+
+    /// Records a payment against a customer's udhaar; answers with their statement.
+    pub fn record_ledger_payment(
+        &self,
+        token: &SessionToken,
+        customer_id: Uuid,
+        payment: &LedgerPayment,
+    ) -> Result<Statement> {
+        self.engine.execute(
+            token,
+            ledger::RecordLedgerPayment::new(customer_id, payment)?,
+        )
+    }
+
+    /// A customer's udhaar between two instants.
+    pub fn ledger_statement(
+        &self,
+        token: &SessionToken,
+        customer_id: Uuid,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Statement> {
+        self.engine.query(
+            token,
+            ledger::LedgerStatement {
+                customer: customer_id,
+                from_ms,
+                to_ms,
+            },
+        )
+    }
+
+    // ---- Catalogue
+
+    pub fn add_product(&self, token: &SessionToken, new: &NewProduct) -> Result<Uuid> {
+        self.engine.execute(token, catalogue::AddProduct::new(new)?)
+    }
+
+    /// Saves an edited product (every field but the stock count).
+    pub fn update_product(
+        &self,
+        token: &SessionToken,
+        id: Uuid,
+        edited: &NewProduct,
+    ) -> Result<()> {
+        self.engine
+            .execute(token, catalogue::UpdateProduct::new(id, edited)?)
+    }
+
+    /// Records a stock count (from counting the shelf), or stops counting with `None`.
+    pub fn set_stock_count(
+        &self,
+        token: &SessionToken,
+        id: Uuid,
+        count: Option<i64>,
+    ) -> Result<()> {
+        self.engine
+            .execute(token, catalogue::SetStockCount::new(id, count)?)
+    }
+
+    fn one_product(
+        &self,
+        token: &SessionToken,
+        find: catalogue::FindProducts,
+    ) -> Result<Option<Product>> {
+        Ok(self.engine.query(token, find)?.pop())
+    }
+
+    /// The product a scanned or typed barcode belongs to (UPC-A and EAN-13 forms alike).
+    pub fn product_by_barcode(&self, token: &SessionToken, code: &str) -> Result<Option<Product>> {
+        self.one_product(token, catalogue::FindProducts::barcode(code)?)
+    }
+
+    /// A barcode when it is one (a valid check digit) and known, else a SKU.
+    pub fn product_by_code(&self, token: &SessionToken, code: &str) -> Result<Option<Product>> {
+        self.one_product(token, catalogue::FindProducts::Code(code.to_owned()))
+    }
+
+    pub fn product_by_id(&self, token: &SessionToken, id: Uuid) -> Result<Option<Product>> {
+        self.one_product(token, catalogue::FindProducts::Id(id))
+    }
+
+    pub fn product_by_sku(&self, token: &SessionToken, sku: &str) -> Result<Option<Product>> {
+        self.one_product(token, catalogue::FindProducts::Sku(sku.to_owned()))
+    }
+
+    /// The product whose barcode or SKU is exactly what was typed, first, then name matches.
+    pub fn find_products(
+        &self,
+        token: &SessionToken,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<Product>> {
+        let typed = typed.to_owned();
+        self.engine
+            .query(token, catalogue::FindProducts::Find { typed, limit })
+    }
+
+    /// Products whose name or SKU has words starting with each typed word, best match first.
+    pub fn search_products(
+        &self,
+        token: &SessionToken,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<Product>> {
+        let typed = typed.to_owned();
+        self.engine
+            .query(token, catalogue::FindProducts::Search { typed, limit })
+    }
+
+    /// Imports products from CSV, all or nothing.
+    pub fn import_products_csv(
+        &self,
+        token: &SessionToken,
+        input: impl std::io::Read,
+    ) -> Result<ImportReport> {
+        // Refused before the file is read, not after.
+        self.engine.check(token, Op::ImportCatalogue)?;
+        // One day's rates for the whole file, even one imported across midnight.
+        let csv = catalogue::ProductCsv::read(input, &self.engine.env().rates, self.now_ms())?;
+        self.engine
+            .execute(token, catalogue::ImportProducts::new(csv))
+    }
+
+    // ---- Sales
+
+    /// The session's sale, opening one if there is none.
+    pub fn open_cart(&self, token: &SessionToken) -> Result<Cart> {
+        self.engine.execute(token, sale::OpenCart)
+    }
+
+    /// The session's current sale, if any.
+    pub fn current_cart(&self, token: &SessionToken) -> Result<Option<Cart>> {
+        self.engine.query(token, sale::CurrentCart)
+    }
+
+    /// The session's sale with its price, if it has one (what the billing screen shows).
+    pub fn current_sale(&self, token: &SessionToken) -> Result<Option<SaleView>> {
+        self.engine.query(token, sale::CurrentSale)
+    }
+
+    /// Changes the session's sale and answers with it and its price: one call per scan.
+    pub fn edit_sale(&self, token: &SessionToken, edit: &sale::SaleEdit) -> Result<SaleView> {
+        use sale::{SaleEdit as E, WithQuote as Q};
+        let e = &self.engine;
+        match edit {
+            E::RingUp { product, quantity } => {
+                e.execute(token, Q(sale::RingUp::new(product, *quantity)?))
+            }
+            E::SetQuantity { line_id, quantity } => {
+                e.execute(token, Q(sale::SetLineQuantity::new(*line_id, *quantity)?))
+            }
+            E::SetDiscount {
+                line_id,
+                discount_bp,
+            } => e.execute(
+                token,
+                Q(sale::SetLineDiscount::new(*line_id, *discount_bp)?),
+            ),
+            E::SetPrice {
+                line_id,
+                unit_price_paise,
+            } => e.execute(
+                token,
+                Q(sale::SetLinePrice::new(*line_id, *unit_price_paise)?),
+            ),
+            E::SetImeis { line_id, imeis } => {
+                e.execute(token, Q(sale::SetLineImeis::new(*line_id, imeis)?))
+            }
+            E::RemoveLine { line_id } => e.execute(token, Q(sale::RemoveCartLine(*line_id))),
+            E::SetTerms { terms } => e.execute(token, Q(sale::SetSaleTerms::new(terms)?)),
+            E::Hold => e.execute(token, Q(sale::HoldCart)),
+            E::Resume { cart_id } => e.execute(token, Q(sale::ResumeCart(*cart_id))),
+        }
+    }
+
+    pub fn add_cart_line(&self, token: &SessionToken, line: &NewCartLine) -> Result<Cart> {
+        self.engine.execute(token, sale::AddCartLine::new(line)?)
+    }
+
+    /// Rings up a catalogue product (opening a sale if there is none).
+    pub fn add_product_to_cart(
+        &self,
+        token: &SessionToken,
+        product: &ProductRef,
+        quantity: u32,
+    ) -> Result<Cart> {
+        self.engine
+            .execute(token, sale::RingUp::new(product, quantity)?)
+    }
+
+    /// Takes a line off the sale (a void, recorded).
+    pub fn remove_cart_line(&self, token: &SessionToken, line_id: Uuid) -> Result<Cart> {
+        self.engine.execute(token, sale::RemoveCartLine(line_id))
+    }
+
+    /// Changes a line's quantity (lowering it is a void, recorded).
+    pub fn set_line_quantity(
+        &self,
+        token: &SessionToken,
+        line_id: Uuid,
+        quantity: i64,
+    ) -> Result<Cart> {
+        self.engine
+            .execute(token, sale::SetLineQuantity::new(line_id, quantity)?)
+    }
+
+    /// A line discount in basis points, within the seat's limit (0 removes it).
+    pub fn set_line_discount(
+        &self,
+        token: &SessionToken,
+        line_id: Uuid,
+        discount_bp: u32,
+    ) -> Result<Cart> {
+        self.engine
+            .execute(token, sale::SetLineDiscount::new(line_id, discount_bp)?)
+    }
+
+    /// Sells a line at another price than the catalogue's (recorded).
+    pub fn set_line_price(
+        &self,
+        token: &SessionToken,
+        line_id: Uuid,
+        unit_price_paise: i64,
+    ) -> Result<Cart> {
+        self.engine
+            .execute(token, sale::SetLinePrice::new(line_id, unit_price_paise)?)
+    }
+
+    /// Records the IMEIs of a serialized line.
+    pub fn set_line_imeis(
+        &self,
+        token: &SessionToken,
+        line_id: Uuid,
+        imeis: &[String],
+    ) -> Result<Cart> {
+        self.engine
+            .execute(token, sale::SetLineImeis::new(line_id, imeis)?)
+    }
+
+    /// Sets the sale's customer, place of supply and bill discount.
+    pub fn set_sale_terms(&self, token: &SessionToken, terms: &SaleTerms) -> Result<Cart> {
+        self.engine.execute(token, sale::SetSaleTerms::new(terms)?)
+    }
+
+    /// Parks the session's sale so the till can serve the next customer.
+    pub fn hold_cart(&self, token: &SessionToken) -> Result<Cart> {
+        self.engine.execute(token, sale::HoldCart)
+    }
+
+    /// Takes up a held sale; the session's own open sale, if any, is held first.
+    pub fn resume_cart(&self, token: &SessionToken, cart_id: Uuid) -> Result<Cart> {
+        self.engine.execute(token, sale::ResumeCart(cart_id))
+    }
+
+    /// Every held sale, oldest first.
+    pub fn held_carts(&self, token: &SessionToken) -> Result<Vec<Cart>> {
+        self.engine.query(token, sale::HeldCarts)
+    }
+
+    /// Throws away the session's sale (what was on it stays on the record).
+    pub fn discard_cart(&self, token: &SessionToken) -> Result<()> {
+        self.engine.execute(token, sale::DiscardCart)
+    }
+
+    /// The session's sale priced as finalize would price it now.
+    pub fn quote_cart(&self, token: &SessionToken, terms: &SaleTerms) -> Result<Quote> {
+        self.engine.query(token, sale::QuoteCart(terms.clone()))
+    }
+
+    /// Finalizes the session's sale into an invoice.
+    pub fn finalize(&self, token: &SessionToken, req: &FinalizeRequest) -> Result<Invoice> {
+        self.engine
+            .execute(token, sale::finalize::Finalize::new(req)?)
+    }
+
+    // ---- Invoices, returns, receipts, the day
+
+    /// An invoice by its number (`T1/25-26/000123`).
+    pub fn invoice_by_number(&self, token: &SessionToken, number: &str) -> Result<Invoice> {
+        self.engine.query(
+            token,
+            invoices::InvoiceByNumber(invoices::document_number("number", number)?),
+        )
+    }
+
+    /// The invoices screen's search: a number, an IMEI sold, or a customer.
+    pub fn find_invoices(
+        &self,
+        token: &SessionToken,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<InvoiceSummary>> {
+        self.engine
+            .query(token, invoices::FindInvoices::new(typed, limit)?)
+    }
+
+    /// Every invoice that sold this IMEI.
+    pub fn invoices_by_imei(&self, token: &SessionToken, imei: &str) -> Result<Vec<Invoice>> {
+        let imei = galla_domain::Imei::parse(imei).map_err(|e| InputError::Rejected {
+            field: "imei",
+            reason: e.to_string(),
+        })?;
+        self.engine.query(token, invoices::InvoicesByImei(imei))
+    }
+
+    /// Issues a credit note against an invoice of this shop.
+    pub fn issue_credit_note(
+        &self,
+        token: &SessionToken,
+        new: &NewCreditNote,
+    ) -> Result<CreditNote> {
+        self.engine
+            .execute(token, credit_notes::IssueCreditNote::new(new)?)
+    }
+
+    /// Cancels a whole invoice nothing has been returned from (a credit note for all of it).
+    pub fn cancel_invoice(
+        &self,
+        token: &SessionToken,
+        invoice_number: &str,
+        reason: &str,
+        settlement: Settlement,
+    ) -> Result<CreditNote> {
+        self.engine.execute(
+            token,
+            credit_notes::CancelInvoice::new(invoice_number, reason, settlement)?,
+        )
+    }
+
+    /// The receipt of invoice `number`, `columns` characters wide.
+    pub fn receipt(&self, token: &SessionToken, number: &str, columns: u32) -> Result<Receipt> {
+        self.engine
+            .execute(token, PrintReceipt::invoice(number, columns)?)
+    }
+
+    /// The printed credit note `number`, `columns` characters wide.
+    pub fn credit_note_receipt(
+        &self,
+        token: &SessionToken,
+        number: &str,
+        columns: u32,
+    ) -> Result<Receipt> {
+        self.engine
+            .execute(token, PrintReceipt::credit_note(number, columns)?)
+    }
+
+    /// The day's report: the stored one if the day is closed, otherwise the figures so far.
+    pub fn day_report(&self, token: &SessionToken, day: Date) -> Result<DayReport> {
+        self.engine.query(token, day_close::GetDayReport(day))
+    }
+
+    /// Closes the day: computes the report once and stores it.
+    pub fn close_day(&self, token: &SessionToken, day: Date) -> Result<DayReport> {
+        self.engine.execute(token, day_close::CloseDay(day))
+    }
+
+    // ---- The shop and its seats
+
+    pub fn shop_settings(&self, token: &SessionToken) -> Result<ShopSettings> {
+        self.engine.query(token, shop::GetShopSettings)
+    }
+
+    /// Saves the shop's details. Bills already issued keep what they said.
+    pub fn set_shop_settings(&self, token: &SessionToken, details: &ShopDetails) -> Result<()> {
+        self.engine
+            .execute(token, shop::SetShopSettings::new(details)?)
+    }
+
+    /// Disables this terminal: only seats that may enable it again stay or sign in.
+    pub fn disable_terminal(&self, token: &SessionToken) -> Result<()> {
+        self.engine
+            .execute(token, shop::SetTerminalDisabled::<true>)
+    }
+
+    pub fn enable_terminal(&self, token: &SessionToken) -> Result<()> {
+        self.engine
+            .execute(token, shop::SetTerminalDisabled::<false>)
+    }
+
+    /// Adds a seat. The new seat may hold only access the adding seat holds itself.
+    pub fn add_seat(&self, token: &SessionToken, new: &NewSeat) -> Result<Uuid> {
+        let seat = SeatToAdd::seat(new)?;
+        // Refused before the (deliberately slow) hash, and checked again after it.
+        self.engine.check(token, seat.op())?;
+        self.engine.execute(token, seat.with_secret(&new.secret)?)
+    }
+
+    /// Grants support access for a window: a seat whose every act is stamped `support`.
+    pub fn grant_support(&self, token: &SessionToken, new: &NewSupportSeat) -> Result<Uuid> {
+        let seat = SeatToAdd::support(new)?;
+        self.engine.check(token, seat.op())?;
+        self.engine
+            .execute(token, admin::GrantSupport(seat.with_secret(&new.secret)?))
+    }
+
+    /// Replaces a seat's roles and overrides (deny wins over any grant).
+    pub fn set_seat_access(
+        &self,
+        token: &SessionToken,
+        seat_id: Uuid,
+        roles: &[Role],
+        overrides: &[Override],
+    ) -> Result<()> {
+        self.engine
+            .execute(token, admin::SetSeatAccess::new(seat_id, roles, overrides)?)
+    }
+
+    /// Sets a new PIN or passphrase for a seat and clears its back-off.
+    pub fn reset_seat_secret(
+        &self,
+        token: &SessionToken,
+        seat_id: Uuid,
+        kind: SecretKind,
+        secret: &SecretString,
+    ) -> Result<()> {
+        seats::check_secret(kind, secret.expose())?;
+        self.engine.check(token, Op::ResetSeatSecret)?;
+        let secret = NewSecret::hash(kind, secret)?;
+        self.engine.execute(
+            token,
+            admin::ResetSeatSecret {
+                seat: seat_id,
+                secret,
+            },
+        )
+    }
+
+    /// The signed-in seat changes its own PIN or passphrase, proving the current one.
+    pub fn change_own_secret(
+        &self,
+        token: &SessionToken,
+        current: &SecretString,
+        kind: SecretKind,
+        new: &SecretString,
+    ) -> Result<()> {
+        seats::check_secret(kind, new.expose())?;
+        let seat = self.engine.prove_own_secret(token, current)?;
+        let secret = NewSecret::hash(kind, new)?;
+        self.engine
+            .execute(token, admin::ChangeOwnSecret { seat, secret })
+    }
+
+    /// Removes a seat's second factor and recovery codes (a lost phone).
+    pub fn reset_second_factor(&self, token: &SessionToken, seat_id: Uuid) -> Result<()> {
+        self.engine
+            .execute(token, admin::ResetSecondFactor(seat_id))
+    }
+
+    /// Revokes a seat: its sessions here end at once (a sale in progress is held).
+    pub fn revoke_seat(&self, token: &SessionToken, seat_id: Uuid) -> Result<()> {
+        self.engine.execute(token, admin::RevokeSeat(seat_id))
+    }
+
+    /// Ends every session of a seat, here now and elsewhere when the others sync.
+    pub fn sign_out_everywhere(&self, token: &SessionToken, seat_id: Uuid) -> Result<()> {
+        self.engine
+            .execute(token, admin::SignOutEverywhere(seat_id))
+    }
+
+    /// Every seat, revoked ones included, for the owner's seats screen.
+    pub fn seat_details(&self, token: &SessionToken) -> Result<Vec<SeatDetails>> {
+        self.engine.query(token, admin::GetSeatDetails)
+    }
+
+    /// The shop's session policy as it applies now.
+    pub fn policy(&self, token: &SessionToken) -> Result<ShopPolicy> {
+        self.engine.query(token, policy::GetPolicy)
+    }
+
+    /// Sets idle timeouts, discount limits and which roles need a second factor.
+    pub fn set_policy(&self, token: &SessionToken, policy: &ShopPolicy) -> Result<()> {
+        self.engine.execute(token, policy::SetPolicy::new(policy)?)
+    }
+
+    /// Suspicious sign-ins, recovery codes used: newest first.
+    pub fn security_events(&self, token: &SessionToken) -> Result<Vec<SecurityEvent>> {
+        self.engine.query(token, seats::SecurityEvents)
+    }
+
+    pub fn acknowledge_security_event(&self, token: &SessionToken, event_id: Uuid) -> Result<()> {
+        self.engine
+            .execute(token, seats::AcknowledgeSecurityEvent(event_id))
+    }
+
+    // ---- The recovery kit
+
+    /// Makes this terminal's recovery kit (replacing any earlier one) and returns its code, to
+    /// be shown once and written down by the owner. Owner only, after a recent sign-in;
+    /// audited as `recovery_kit.create`. The kit is written first as `recovery.kit.new` and
+    /// put in place only once its record committed.
+    pub fn create_recovery_kit(&self, token: &SessionToken) -> Result<SecretString> {
+        self.engine.check(token, Op::CreateRecoveryKit)?;
+        let owner = crate::recovery::KitOwner {
+            install_id: self.install_id,
+            tenant_id: self.tenant_id(),
+            device_id: self.device_id(),
+        };
+        let code =
+            crate::recovery::write_new_kit(&self.dir, &owner, self.engine.keys(), self.now_ms())?;
+        if let Err(e) = self
+            .engine
+            .execute(token, crate::recovery::RecordRecoveryKit)
+        {
+            crate::recovery::discard_new_kit(&self.dir);
+            return Err(e);
+        }
+        crate::recovery::put_kit_in_place(&self.dir)?;
+        tracing::info!(device = %self.device_id(), "recovery kit made");
+        Ok(code)
+    }
+
+    /// Puts this folder's keys back in `keychain` from its recovery kit and the owner's code,
+    /// then opens the shop. The keys are proven against the database (it opens, its device
+    /// row has this device key, the tenant keys unwrap) before the keychain is written, so a
+    /// wrong kit never replaces anything.
+    pub fn recover(
+        dir: &DataDir,
+        keychain: &dyn SecretStore,
+        clock: Arc<dyn Clock>,
+        code: &SecretString,
+    ) -> Result<Terminal> {
+        let (keys, owner) = crate::recovery::open_kit(dir, code)?;
+        let trial = MemoryKeychain::default();
+        keys.file(&trial, owner.install_id)?;
+        let proven = Terminal::open(dir, &trial, clock.clone())?;
+        if (proven.tenant_id(), proven.device_id()) != (owner.tenant_id, owner.device_id) {
+            return Err(Error::RecoveryKitNotThisTerminal);
+        }
+        drop(proven);
+        keys.file(keychain, owner.install_id)?;
+        tracing::warn!(install = %owner.install_id, "keys restored to the keychain from the recovery kit");
+        Terminal::open(dir, keychain, clock)
     }
 }

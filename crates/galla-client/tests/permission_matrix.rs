@@ -36,6 +36,7 @@ const MATRIX: &[(Op, &str)] = &[
     (Op::SetSaleTerms,             "YYY...."),
     (Op::DiscardCart,              "YYY...."),
     (Op::SetLineDiscount,          "YYY...."),
+    (Op::OverridePrice,            "YY....."),
     (Op::HoldCart,                 "YYY...."),
     (Op::ResumeCart,               "YYY...."),
     (Op::HeldCarts,                "YYY...."),
@@ -306,6 +307,10 @@ fn run(c: &mut Ctx, op: Op) -> galla_client::Result<()> {
         Op::SetLineDiscount => {
             let line = c.line();
             t.set_line_discount(&c.who, line, 100).map(drop)
+        }
+        Op::OverridePrice => {
+            let line = c.line();
+            t.set_line_price(&c.who, line, 9_900).map(drop)
         }
         Op::HoldCart => {
             let _ = t.open_cart(&c.who);

@@ -4,6 +4,13 @@
 //! describing them (before and after images) and one outbox entry for sync are committed in a
 //! single SQLite transaction, or none of them are. The store's authorizer refuses writes from
 //! anywhere else, so there is no second path to forget.
+//!
+//! The one exception is this terminal's scratch state, a sale being rung up ([`LOCAL_TABLES`]):
+//! its rows are written in the same transactions, durably (a held sale survives a crash), but
+//! they are not shared and make no image, so ringing up a sale is not a chain of signed
+//! records. What the owner needs of a sale's history goes into its finalize record, and the
+//! edits that matter on their own (a line taken off after it was rung up, a discarded sale)
+//! are audited rows of their own (`sale_event`).
 
 use base64::Engine;
 use ed25519_dalek::SigningKey;
@@ -15,24 +22,42 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+pub(crate) use crate::rows::Field;
+use crate::rows::TableRow;
 use crate::store::Store;
 
-/// Who is acting: stamped into every audit record. Only the session check
-/// (`Terminal::authorize`) and shop creation make one, so no write happens without a seat that
-/// was allowed to make it.
+/// This terminal's scratch state: a sale being rung up. Written in the unit of work's
+/// transaction like any row, never imaged, never shared (see the module comment).
+pub(crate) const LOCAL_TABLES: &[&str] = &["cart", "cart_line"];
+
+fn is_local(table: &str) -> bool {
+    LOCAL_TABLES.contains(&table)
+}
+
+/// Who is acting: stamped into every audit record. Only the engine makes one (the session
+/// check, a sign-in attempt, shop creation and enrollment), so no write happens without a
+/// seat that was allowed to make it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub(crate) seat_id: Option<Uuid>,
-    pub(crate) role: String,
+    seat_id: Option<Uuid>,
+    role: String,
 }
 
 impl Actor {
-    pub fn seat_id(&self) -> Option<Uuid> {
-        self.seat_id
+    /// A seat, stamped with its role (`Terminal`'s session check, or a sign-in attempt).
+    pub(in crate::engine) fn seat(seat_id: Uuid, role: impl Into<String>) -> Actor {
+        Actor {
+            seat_id: Some(seat_id),
+            role: role.into(),
+        }
     }
-    /// The role stamp: the seat's roles joined by `+`, or `support` inside a support window.
-    pub fn role(&self) -> &str {
-        &self.role
+
+    /// No seat: the terminal itself (enrollment, where the owner's code is the authority).
+    pub(in crate::engine) fn system(role: &str) -> Actor {
+        Actor {
+            seat_id: None,
+            role: role.into(),
+        }
     }
 }
 
@@ -110,12 +135,59 @@ fn stamped(table: &str, fields: &[Field], stamp: Option<&str>) -> Option<Vec<Fie
 }
 
 /// What is being done, as the audit trail names it.
-#[derive(Debug, Clone)]
-pub struct Operation {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
     /// Dotted verb, e.g. `customer.create`.
     pub action: &'static str,
     pub entity_type: &'static str,
     pub entity_id: String,
+}
+
+impl Record {
+    /// A record about the seat whose session runs the operation (its own PIN, its own second
+    /// factor): the engine names the seat once it has checked the session.
+    pub(crate) fn of_acting_seat(action: &'static str) -> Record {
+        Record {
+            action,
+            entity_type: "seat",
+            entity_id: String::new(),
+        }
+    }
+
+    /// A record about the session's sale in progress (a line taken off it, the sale thrown
+    /// away): the engine names the sale once it has checked the session.
+    pub(crate) fn of_session_cart(action: &'static str) -> Record {
+        Record {
+            action,
+            entity_type: "cart",
+            entity_id: String::new(),
+        }
+    }
+
+    /// Names the acting seat or the session's sale in a record made by
+    /// [`Record::of_acting_seat`] or [`Record::of_session_cart`].
+    pub(in crate::engine) fn resolve(mut self, seat: Uuid, cart: Option<Uuid>) -> Record {
+        if self.entity_id.is_empty() {
+            match self.entity_type {
+                "seat" => self.entity_id = seat.to_string(),
+                "cart" => self.entity_id = cart.map(|c| c.to_string()).unwrap_or_default(),
+                _ => {}
+            }
+        }
+        self
+    }
+
+    pub(crate) fn new(
+        action: &'static str,
+        entity_type: &'static str,
+        entity_id: impl ToString,
+    ) -> Record {
+        Record {
+            action,
+            entity_type,
+            entity_id: entity_id.to_string(),
+        }
+    }
 }
 
 /// The identity that signs: tenant, this device and its key.
@@ -124,9 +196,6 @@ pub struct Signer<'k> {
     pub device_id: Uuid,
     pub key: &'k SigningKey,
 }
-
-/// One column value of a row change.
-pub type Field = (&'static str, Value);
 
 /// The row changes of one operation, collected as the operation runs.
 pub struct UnitOfWork<'t> {
@@ -183,17 +252,48 @@ fn row_json(row: &Row<'_>) -> rusqlite::Result<Json> {
     Ok(Json::Object(m))
 }
 
-impl UnitOfWork<'_> {
+impl<'t> UnitOfWork<'t> {
+    /// Inserts `row` into its table.
+    pub(crate) fn insert<R: TableRow>(&mut self, row: &R) -> Result<()> {
+        self.insert_into(R::TABLE, &row.key(), &row.fields())
+    }
+
+    /// Updates columns of the row of `R`'s table with primary key `id`.
+    pub(crate) fn update<R: TableRow>(&mut self, id: &str, fields: &[Field]) -> Result<()> {
+        debug_assert!(
+            fields.iter().all(|(c, _)| R::COLUMNS.contains(c)),
+            "a column {} does not declare",
+            R::TABLE
+        );
+        self.update_in(R::TABLE, id, fields)
+    }
+
+    /// Deletes the row of `R`'s table with primary key `id`.
+    pub(crate) fn delete<R: TableRow>(&mut self, id: &str) -> Result<()> {
+        self.delete_from(R::TABLE, id)
+    }
+
     /// Inserts a row; `id` names it in the audit images (its primary key, or a composite).
-    pub fn insert(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
-        let with_stamp = stamped(table, fields, self.stamp.as_deref());
-        let fields = with_stamp.as_deref().unwrap_or(fields);
+    fn insert_into(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
+        // A NULL is what an absent column holds (no nullable column has a default), so it is
+        // neither bound nor imaged: the row is the same, the record shorter, and a row struct
+        // can be written to a store from before some of its columns.
+        let present: Vec<Field> = fields
+            .iter()
+            .filter(|(_, v)| *v != Value::Null)
+            .cloned()
+            .collect();
+        let with_stamp = stamped(table, &present, self.stamp.as_deref());
+        let fields = with_stamp.as_deref().unwrap_or(&present);
         let cols: Vec<&str> = fields.iter().map(|(c, _)| *c).collect();
         let marks = vec!["?"; fields.len()].join(", ");
         let sql = format!("INSERT INTO {table} ({}) VALUES ({marks})", cols.join(", "));
         self.tx
             .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(fields.iter().map(|(_, v)| v)))?;
+        if is_local(table) {
+            return Ok(());
+        }
         let mut m = Map::new();
         for (c, v) in fields {
             m.insert((*c).to_owned(), to_json(v));
@@ -217,7 +317,17 @@ impl UnitOfWork<'_> {
     }
 
     /// Deletes the row with primary key `id`, recording its last image.
-    pub fn delete(&mut self, table: &'static str, id: &str) -> Result<()> {
+    fn delete_from(&mut self, table: &'static str, id: &str) -> Result<()> {
+        if is_local(table) {
+            let n = self
+                .tx
+                .prepare_cached(&format!("DELETE FROM {table} WHERE id = ?"))?
+                .execute([id])?;
+            if n == 0 {
+                return Err(Error::NotFound(format!("{table} {id}")));
+            }
+            return Ok(());
+        }
         let mut image = self
             .row_image(table, id)?
             .ok_or_else(|| Error::NotFound(format!("{table} {id}")))?;
@@ -233,9 +343,27 @@ impl UnitOfWork<'_> {
     }
 
     /// Updates columns of the row with primary key `id`, recording the whole row before and after.
-    pub fn update(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
+    fn update_in(&mut self, table: &'static str, id: &str, fields: &[Field]) -> Result<()> {
         let with_stamp = stamped(table, fields, self.stamp.as_deref());
         let fields = with_stamp.as_deref().unwrap_or(fields);
+        if is_local(table) {
+            let sets: Vec<String> = fields.iter().map(|(c, _)| format!("{c} = ?")).collect();
+            let sql = format!("UPDATE {table} SET {} WHERE id = ?", sets.join(", "));
+            let id_value = Value::Text(id.to_owned());
+            let n = self
+                .tx
+                .prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(
+                    fields
+                        .iter()
+                        .map(|(_, v)| v)
+                        .chain(std::iter::once(&id_value)),
+                ))?;
+            if n == 0 {
+                return Err(Error::NotFound(format!("{table} {id}")));
+            }
+            return Ok(());
+        }
         let mut image = self
             .row_image(table, id)?
             .ok_or_else(|| Error::NotFound(format!("{table} {id}")))?;
@@ -266,21 +394,14 @@ impl UnitOfWork<'_> {
         Ok(())
     }
 
-    /// The transaction, for reads an operation needs to decide what to write.
-    pub(crate) fn conn(&self) -> &rusqlite::Connection {
-        self.tx
+    /// Adds an image that names no row (see `WriteCx::note`).
+    pub(crate) fn note(&mut self, key: String, image: Json) {
+        self.after.insert(key, image);
     }
 
-    /// One value from a read inside the transaction.
-    pub(crate) fn query_one<T: rusqlite::types::FromSql>(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-    ) -> Result<T> {
-        Ok(self
-            .tx
-            .prepare_cached(sql)?
-            .query_row(params, |r| r.get(0))?)
+    /// The transaction, for reads an operation needs to decide what to write.
+    pub(crate) fn conn(&self) -> &'t rusqlite::Connection {
+        self.tx
     }
 
     fn row_image(&self, table: &'static str, id: &str) -> Result<Option<Json>> {
@@ -301,12 +422,12 @@ fn canonical(images: &Map<String, Json>) -> Result<Option<Vec<u8>>> {
     }
     serde_json::to_vec(images)
         .map(Some)
-        .map_err(|e| Error::Storage(format!("audit image: {e}")))
+        .map_err(|_| Error::Internal("encoding an audit image"))
 }
 
 /// One audit record's worth of a unit of work.
 struct Part {
-    op: Operation,
+    op: Record,
     before: Map<String, Json>,
     after: Map<String, Json>,
     secrets: Map<String, Json>,
@@ -317,7 +438,7 @@ impl UnitOfWork<'_> {
     /// operation too large for one record (a catalogue import): every part is a consecutive
     /// record of the same transaction, so they commit, or fail, together. The record is
     /// written at once, so a large import holds one part's images in memory, not all of them.
-    pub fn seal(&mut self, op: Operation) -> Result<()> {
+    pub(crate) fn seal(&mut self, op: Record) -> Result<()> {
         if self.before.is_empty() && self.after.is_empty() {
             return Ok(());
         }
@@ -364,19 +485,22 @@ impl Store {
             });
         }
         let hlc = self.hlc.as_mut().expect("set above");
-        let stamp = hlc
-            .now(now_ms)
-            .map_err(|e| Error::Storage(format!("the edit clock: {e}")))?;
+        let stamp = hlc.now(now_ms).map_err(|e| Error::Clock {
+            detail: format!("the edit clock: {e}"),
+        })?;
         Ok(stamp.encode())
     }
 
     /// Runs `f` as one audited, signed, outboxed transaction. On any error nothing is written.
-    pub fn write<T>(
+    /// The rows it changes are described by one record named `op` (or several, where it
+    /// seals parts); an operation that changed only scratch rows ([`LOCAL_TABLES`]), or
+    /// nothing, makes none. A write with no `op` may change only scratch rows.
+    pub(crate) fn write<T>(
         &mut self,
         signer: &Signer<'_>,
         clock: &dyn Clock,
         actor: &Actor,
-        op: Operation,
+        op: Option<Record>,
         f: impl FnOnce(&mut UnitOfWork<'_>) -> Result<T>,
     ) -> Result<T> {
         let time_ms = clock.now_ms();
@@ -398,6 +522,7 @@ impl Store {
                 })?,
             ),
         };
+        let appended;
         let out = {
             let mut uow = UnitOfWork {
                 tx: &tx,
@@ -415,17 +540,22 @@ impl Store {
                 },
             };
             let out = f(&mut uow)?;
-            uow.seal(op.clone())?;
-            if uow.chain.appended == 0 {
-                return Err(Error::Storage(format!(
-                    "operation {} changed nothing",
-                    op.action
-                )));
+            match op {
+                Some(op) => uow.seal(op)?,
+                None if uow.before.is_empty() && uow.after.is_empty() => {}
+                None => {
+                    return Err(Error::Internal(
+                        "an operation that declares no audit record changed shared rows",
+                    ));
+                }
             }
+            appended = uow.chain.appended;
             out
         };
         tx.commit()?;
-        self.sync_signal.wrote();
+        if appended > 0 {
+            self.sync_signal.wrote();
+        }
         Ok(out)
     }
 }
@@ -453,7 +583,7 @@ fn append_record(
         Vec::new()
     } else {
         serde_json::to_vec(&serde_json::json!({ "secrets": secrets }))
-            .map_err(|e| Error::Storage(e.to_string()))?
+            .map_err(|_| Error::Internal("encoding an outbox entry"))?
     };
     let signed = AuditRecord {
         tenant_id: signer.tenant_id,
@@ -470,7 +600,9 @@ fn append_record(
         after: canonical(&after)?,
     }
     .sign(signer.key)
-    .map_err(|e| Error::Storage(format!("audit record too large: {e}")))?;
+    .map_err(|e| Error::RecordTooLarge {
+        detail: e.to_string(),
+    })?;
     tx.prepare_cached(
         "INSERT INTO audit_log (seq, tenant_id, device_id, time_ms, seat_id, role, action,
                                 entity_type, entity_id, record, hash, signature)
@@ -524,10 +656,7 @@ mod tests {
                 tenant_id: Uuid::now_v7(),
                 device_id: Uuid::now_v7(),
                 clock: ManualClock::at(t0_ms),
-                actor: Actor {
-                    seat_id: None,
-                    role: "owner".into(),
-                },
+                actor: Actor::system("owner"),
             }
         }
 
@@ -546,12 +675,13 @@ mod tests {
                 device_id: self.device_id,
                 key: &self.key,
             };
-            let op = Operation {
+            let op = Record {
                 action,
                 entity_type: "tenant",
                 entity_id: self.tenant_id.to_string(),
             };
-            self.store.write(&signer, &self.clock, &self.actor, op, f)
+            self.store
+                .write(&signer, &self.clock, &self.actor, Some(op), f)
         }
 
         fn record(&self, seq: i64) -> AuditRecord {
@@ -578,12 +708,12 @@ mod tests {
         let mut fx = Fixture::new(1_000);
         let tenant = fx.tenant();
         fx.write("shop.create", |uow| {
-            uow.insert("tenant", &tenant, &tenant_row(&tenant, "Old Name"))
+            uow.insert_into("tenant", &tenant, &tenant_row(&tenant, "Old Name"))
         })
         .unwrap();
         fx.clock.advance_ms(5);
         fx.write("shop.rename", |uow| {
-            uow.update(
+            uow.update_in(
                 "tenant",
                 &tenant,
                 &[("name", Value::Text("New Name".into()))],
@@ -643,7 +773,7 @@ mod tests {
         let mut fx = Fixture::new(0);
         let tenant = fx.tenant();
         let err = fx.write("shop.create", |uow| {
-            uow.insert("tenant", &tenant, &tenant_row(&tenant, "X"))?;
+            uow.insert_into("tenant", &tenant, &tenant_row(&tenant, "X"))?;
             Err::<(), _>(Error::NotFound("something the operation needed".into()))
         });
         assert!(matches!(err, Err(Error::NotFound(_))));
@@ -664,13 +794,13 @@ mod tests {
         let mut fx = Fixture::new(7);
         let tenant = fx.tenant();
         fx.write("shop.create", |uow| {
-            uow.insert("tenant", &tenant, &tenant_row(&tenant, "Shop"))?;
-            uow.seal(Operation {
+            uow.insert_into("tenant", &tenant, &tenant_row(&tenant, "Shop"))?;
+            uow.seal(Record {
                 action: "shop.create_part",
                 entity_type: "tenant",
                 entity_id: tenant.clone(),
             })?;
-            uow.update(
+            uow.update_in(
                 "tenant",
                 &tenant,
                 &[("name", Value::Text("Renamed".into()))],
@@ -695,8 +825,8 @@ mod tests {
 
         // A failure after a seal writes none of the parts.
         let err = fx.write("shop.rename", |uow| {
-            uow.update("tenant", &tenant, &[("name", Value::Text("X".into()))])?;
-            uow.seal(Operation {
+            uow.update_in("tenant", &tenant, &[("name", Value::Text("X".into()))])?;
+            uow.seal(Record {
                 action: "shop.rename_part",
                 entity_type: "tenant",
                 entity_id: tenant.clone(),

@@ -1,9 +1,14 @@
 //! Seats as stored: who they are, their roles and overrides, how they prove themselves (PIN or
-//! passphrase, TOTP, recovery codes), and this terminal's sign-in guard for each. The rules for
-//! secrets live here; the operations that change seats are in `seat_admin`.
+//! passphrase, TOTP, recovery codes), this terminal's sign-in guard for each, and the security
+//! events the owner is shown. The rules for secrets live here; the operations that change seats
+//! are in [`admin`] (the owner's) and [`second_factor`] (a seat's own).
+//!
+//! Tables: `seat`, `seat_guard`, `seat_recovery_code`, `security_event`.
+
+pub(crate) mod admin;
+pub(crate) mod second_factor;
 
 use galla_domain::{Access, Override, Permission, Role};
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -11,9 +16,99 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, SecretString};
+use crate::engine::{Env, ReadCx, Record, WriteCx};
 use crate::error::{Error, InputError, Result};
+use crate::ops::{Command, Op, Query};
 use crate::policy::ShopPolicy;
-use crate::write::UnitOfWork;
+use crate::rows::{set, table};
+
+table! {
+    /// A seat: someone who signs in at the till.
+    struct SeatStored in "seat", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        display_name: String,
+        roles: String,
+        /// `None`: the column's default (no overrides); also for a store older than it.
+        overrides: Option<String>,
+        /// `None`: the column's default (a passphrase).
+        secret_kind: Option<String>,
+        secret_hash: String,
+        totp_ct: Option<Vec<u8>>,
+        /// `None`: the column's default (0).
+        sessions_valid_after_ms: Option<i64>,
+        support_until_ms: Option<i64>,
+        created_at_ms: i64,
+        /// `None`: the column's default (0).
+        updated_at_ms: Option<i64>,
+        revoked_at_ms: Option<i64>,
+    }
+}
+
+table! {
+    /// This terminal's sign-in state for one seat (its id is the seat's).
+    struct SeatGuardRow in "seat_guard", key id {
+        id: Uuid,
+        failures: u32,
+        last_failure_at_ms: Option<i64>,
+        last_sign_in_at_ms: Option<i64>,
+        totp_last_step: Option<i64>,
+    }
+}
+
+table! {
+    /// One of a seat's one-time recovery codes, as its hash.
+    struct RecoveryCodeRow in "seat_recovery_code", key id {
+        id: Uuid,
+        seat_id: Uuid,
+        code_hash: Vec<u8>,
+        created_at_ms: i64,
+        used_at_ms: Option<i64>,
+    }
+}
+
+table! {
+    /// Something the owner should look at.
+    struct SecurityEventRow in "security_event", key id {
+        id: Uuid,
+        tenant_id: Uuid,
+        seat_id: Option<Uuid>,
+        kind: String,
+        detail: String,
+        time_ms: i64,
+        acknowledged_at_ms: Option<i64>,
+    }
+}
+
+/// The shop's first seat, its owner, as shop creation writes it (the passphrase hashed).
+pub(crate) fn insert_owner(
+    cx: &mut WriteCx<'_, '_>,
+    seat: Uuid,
+    name: &str,
+    secret_hash: &str,
+) -> Result<()> {
+    cx.insert(&SeatStored {
+        id: seat,
+        tenant_id: cx.tenant_id(),
+        display_name: name.to_owned(),
+        roles: roles_json(&[Role::Owner])?,
+        // As the first Galla wrote its owner: the columns added since keep their defaults.
+        overrides: None,
+        secret_kind: None,
+        secret_hash: secret_hash.to_owned(),
+        totp_ct: None,
+        sessions_valid_after_ms: None,
+        support_until_ms: None,
+        created_at_ms: cx.now(),
+        updated_at_ms: None,
+        revoked_at_ms: None,
+    })
+}
+
+/// The roles and overrides columns as stored (JSON lists).
+fn roles_json(roles: &[Role]) -> Result<String> {
+    crate::error::to_json(&roles)
+}
 
 /// How a seat proves itself at the till.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +252,23 @@ pub(crate) fn all_seats(conn: &Connection, tenant_id: Uuid) -> Result<Vec<SeatRo
 }
 
 impl SeatRow {
+    /// A seat this terminal no longer has (the cloud removed it), for holding its sale.
+    pub(crate) fn removed(id: Uuid) -> SeatRow {
+        SeatRow {
+            id,
+            display_name: String::new(),
+            roles: Vec::new(),
+            overrides: Vec::new(),
+            secret_kind: SecretKind::Passphrase,
+            secret_hash: String::new(),
+            totp_ct: None,
+            sessions_valid_after_ms: 0,
+            support_until_ms: None,
+            revoked_at_ms: Some(0),
+            created_at_ms: 0,
+        }
+    }
+
     pub fn is_support(&self) -> bool {
         self.roles.contains(&Role::Support)
     }
@@ -292,48 +404,95 @@ pub(crate) fn load_guard(conn: &Connection, seat_id: Uuid) -> Result<SeatGuard> 
     Ok(row.unwrap_or_default())
 }
 
-pub(crate) fn write_guard(uow: &mut UnitOfWork<'_>, seat_id: Uuid, g: &SeatGuard) -> Result<()> {
-    let opt = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
-    let id = seat_id.to_string();
-    let fields = [
-        ("failures", Value::Integer(g.failures.into())),
-        ("last_failure_at_ms", opt(g.last_failure_at_ms)),
-        ("last_sign_in_at_ms", opt(g.last_sign_in_at_ms)),
-        ("totp_last_step", opt(g.totp_last_step)),
-    ];
+pub(crate) fn write_guard(cx: &mut WriteCx<'_, '_>, seat_id: Uuid, g: &SeatGuard) -> Result<()> {
+    let row = SeatGuardRow {
+        id: seat_id,
+        failures: g.failures,
+        last_failure_at_ms: g.last_failure_at_ms,
+        last_sign_in_at_ms: g.last_sign_in_at_ms,
+        totp_last_step: g.totp_last_step,
+    };
     if g.exists {
-        uow.update("seat_guard", &id, &fields)
+        let mut fields = crate::rows::TableRow::fields(&row);
+        fields.remove(0);
+        cx.update::<SeatGuardRow>(&seat_id.to_string(), &fields)
     } else {
-        let mut all = vec![("id", Value::Text(id.clone()))];
-        all.extend(fields);
-        uow.insert("seat_guard", &id, &all)
+        cx.insert(&row)
     }
 }
 
+/// Records a security event for the owner (now, on this terminal's tenant).
 pub(crate) fn insert_security_event(
-    uow: &mut UnitOfWork<'_>,
-    tenant_id: Uuid,
+    cx: &mut WriteCx<'_, '_>,
     seat_id: Option<Uuid>,
     kind: &str,
     detail: &str,
-    now: i64,
 ) -> Result<()> {
-    let id = Uuid::now_v7();
-    uow.insert(
-        "security_event",
-        &id.to_string(),
-        &[
-            ("id", Value::Text(id.to_string())),
-            ("tenant_id", Value::Text(tenant_id.to_string())),
-            (
-                "seat_id",
-                seat_id.map_or(Value::Null, |s| Value::Text(s.to_string())),
-            ),
-            ("kind", Value::Text(kind.into())),
-            ("detail", Value::Text(detail.into())),
-            ("time_ms", Value::Integer(now)),
-        ],
-    )
+    cx.insert(&SecurityEventRow {
+        id: Uuid::now_v7(),
+        tenant_id: cx.tenant_id(),
+        seat_id,
+        kind: kind.to_owned(),
+        detail: detail.to_owned(),
+        time_ms: cx.now(),
+        acknowledged_at_ms: None,
+    })
+}
+
+/// Marks the seat's unused recovery code with hash `h` used; returns how many it has left,
+/// or `None` if no unused code has that hash (spent a moment ago, or never issued).
+pub(crate) fn spend_recovery_code(
+    cx: &mut WriteCx<'_, '_>,
+    seat_id: Uuid,
+    h: &[u8; 32],
+) -> Result<Option<i64>> {
+    let id: Option<String> = cx
+        .conn()
+        .query_row(
+            "SELECT id FROM seat_recovery_code
+             WHERE seat_id = ? AND code_hash = ? AND used_at_ms IS NULL",
+            rusqlite::params![seat_id.to_string(), h.as_slice()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else { return Ok(None) };
+    cx.update::<RecoveryCodeRow>(&id, &[set("used_at_ms", &cx.now())])?;
+    let left: i64 = cx.conn().query_row(
+        "SELECT count(*) FROM seat_recovery_code WHERE seat_id = ? AND used_at_ms IS NULL",
+        [seat_id.to_string()],
+        |r| r.get(0),
+    )?;
+    Ok(Some(left))
+}
+
+/// Replaces a seat's recovery codes with the hashes of `codes` (none: the seat has none).
+pub(crate) fn replace_recovery_codes(
+    cx: &mut WriteCx<'_, '_>,
+    seat_id: Uuid,
+    codes: &[SecretString],
+) -> Result<()> {
+    let old: Vec<String> = {
+        let mut stmt = cx
+            .conn()
+            .prepare_cached("SELECT id FROM seat_recovery_code WHERE seat_id = ?")?;
+        let rows = stmt.query_map([seat_id.to_string()], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for o in old {
+        cx.delete::<RecoveryCodeRow>(&o)?;
+    }
+    for c in codes {
+        let h = recovery_code_hash(seat_id, c.expose())
+            .ok_or(Error::Internal("a new recovery code is malformed"))?;
+        cx.insert(&RecoveryCodeRow {
+            id: Uuid::now_v7(),
+            seat_id,
+            code_hash: h.to_vec(),
+            created_at_ms: cx.now(),
+            used_at_ms: None,
+        })?;
+    }
+    Ok(())
 }
 
 /// Something the owner should look at.
@@ -348,7 +507,44 @@ pub struct SecurityEvent {
     pub acknowledged_at_ms: Option<i64>,
 }
 
-pub(crate) fn security_events(conn: &Connection, tenant_id: Uuid) -> Result<Vec<SecurityEvent>> {
+/// Suspicious sign-ins, recovery codes used: newest first.
+pub(crate) struct SecurityEvents;
+
+impl Query for SecurityEvents {
+    const OP: Op = Op::SecurityEvents;
+    type Output = Vec<SecurityEvent>;
+    fn run(self, cx: &ReadCx<'_>) -> Result<Vec<SecurityEvent>> {
+        security_events(cx.conn(), cx.tenant_id())
+    }
+}
+
+/// The owner has seen a security event.
+pub(crate) struct AcknowledgeSecurityEvent(pub(crate) Uuid);
+
+impl Command for AcknowledgeSecurityEvent {
+    const OP: Op = Op::AcknowledgeSecurityEvent;
+    type Output = ();
+    fn record(&self, _: &Env) -> Option<Record> {
+        Some(Record::new(
+            "security_event.acknowledge",
+            "security_event",
+            self.0,
+        ))
+    }
+    fn run(self, cx: &mut WriteCx<'_, '_>) -> Result<()> {
+        let ours: i64 = cx.conn().query_row(
+            "SELECT count(*) FROM security_event WHERE id = ? AND tenant_id = ?",
+            [self.0.to_string(), cx.tenant_id().to_string()],
+            |r| r.get(0),
+        )?;
+        if ours == 0 {
+            return Err(Error::NotFound(format!("security event {}", self.0)));
+        }
+        cx.update::<SecurityEventRow>(&self.0.to_string(), &[set("acknowledged_at_ms", &cx.now())])
+    }
+}
+
+fn security_events(conn: &Connection, tenant_id: Uuid) -> Result<Vec<SecurityEvent>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, seat_id, kind, detail, time_ms, acknowledged_at_ms FROM security_event
          WHERE tenant_id = ? ORDER BY time_ms DESC, id DESC",
@@ -437,7 +633,9 @@ pub(crate) fn totp(secret: &[u8], account: &str, issuer: &str) -> Result<totp_rs
         .with_account_name(clean(account))
         .with_issuer(Some(clean(issuer)))
         .build()
-        .map_err(|e| Error::Storage(format!("second factor: {e}")))
+        .map_err(|_| Error::Crypto {
+            what: "building the second factor",
+        })
 }
 
 #[cfg(test)]

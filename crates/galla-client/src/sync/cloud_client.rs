@@ -99,7 +99,9 @@ impl CloudClient {
             rustls::crypto::ring::default_provider(),
         ))
         .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| Error::Storage(format!("TLS setup: {e}")))?
+        .map_err(|e| Error::Tls {
+            detail: e.to_string(),
+        })?
         .with_root_certificates(roots)
         .with_no_client_auth();
         let http = reqwest::blocking::Client::builder()
@@ -110,7 +112,9 @@ impl CloudClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("galla-terminal/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Storage(format!("HTTPS client setup: {e}")))?;
+            .map_err(|e| Error::Tls {
+                detail: format!("the HTTPS client: {e}"),
+            })?;
         Ok(CloudClient { http, base })
     }
 
@@ -120,7 +124,8 @@ impl CloudClient {
         path: &str,
         body: &B,
     ) -> Result<R> {
-        let body = serde_json::to_vec(body).map_err(|e| Error::Storage(e.to_string()))?;
+        let body = serde_json::to_vec(body)
+            .map_err(|_| Error::Internal("encoding a request to the cloud"))?;
         let request = self
             .http
             .post(format!("{}{path}", self.base))
@@ -160,7 +165,11 @@ impl CloudClient {
                 .post(url)
                 .header("content-type", "application/json")
                 .body(body),
-            other => return Err(Error::Storage(format!("unsupported method {other}"))),
+            _ => {
+                return Err(Error::Internal(
+                    "a request method the cloud client does not send",
+                ));
+            }
         };
         for (name, value) in headers.to_pairs() {
             request = request.header(name, value);

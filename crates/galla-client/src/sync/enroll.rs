@@ -25,21 +25,19 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::Signer as _;
 use galla_proto::api::{self, EnrollRequest, EnrollResponse, KeyPurpose};
 use galla_proto::checkpoint::NoteVerifier;
-use rusqlite::types::Value;
 use serde::Deserialize;
 
 use super::cloud_client::{self, CloudClient, DeviceIdentity};
 use super::{protocol, pull};
 use crate::clock::Clock;
+use crate::crypto::ColumnCipher;
 use crate::crypto::{self, SecretKey};
+use crate::engine::{self, Env, Founder, Record};
 use crate::error::{Error, InputError, Result, required};
 use crate::keychain::SecretStore;
 use crate::keys::TerminalKeys;
 use crate::store::Store;
-use crate::terminal::{
-    DataDir, PURPOSE_BLIND, PURPOSE_PII, Terminal, insert_device, insert_tenant_keys,
-};
-use crate::write::{Actor, Operation, Signer};
+use crate::terminal::{DataDir, PURPOSE_BLIND, PURPOSE_PII, Terminal};
 
 /// What the first-run screen or `galla-cli enroll` asks for.
 #[derive(Debug, Clone, Deserialize)]
@@ -143,7 +141,7 @@ impl Terminal {
             }
             Err(e) => return Err(e),
         };
-        let result = build_enrolled_database(dir, &keys, clock.as_ref(), &client, &valid);
+        let result = build_enrolled_database(dir, &keys, clock.clone(), &client, &valid);
         dir.remove_unfinished();
         let enrolled = result?;
         tracing::info!(
@@ -159,7 +157,7 @@ impl Terminal {
 fn build_enrolled_database(
     dir: &DataDir,
     keys: &TerminalKeys,
-    clock: &dyn Clock,
+    clock: Arc<dyn Clock>,
     client: &CloudClient,
     valid: &ValidEnrollment,
 ) -> Result<EnrollResponse> {
@@ -245,45 +243,36 @@ fn build_enrolled_database(
     }
     let w = crypto::wrap_key(&keys.wrap, tenant_id, PURPOSE_BLIND, 1, &tenant_keys.blind)?;
     wrapped.push((PURPOSE_BLIND, 1, w));
-    let signer = Signer {
+    let env = Env {
         tenant_id,
         device_id,
-        key: &keys.device,
+        series_code: enrolled.series_code.clone(),
+        cipher: ColumnCipher::new(tenant_id, tenant_keys.data, tenant_keys.blind)
+            .ok_or_else(|| protocol("the enrollment carried no data key"))?,
+        rates: galla_domain::RateSchedule::bundled(),
+        clock,
+        device_public: keys.device_public(),
+    };
+    let link = super::CloudLink {
+        server_url: valid.server_url.clone(),
+        ca_pem: valid.ca_pem.clone(),
+        log_origin: enrolled.log_origin.clone(),
+        log_vkey: enrolled.log_verifier_key.clone(),
+        linked_at_ms: now,
     };
     // Nobody has signed in on this terminal yet: the code the owner issued is the authority.
-    let actor = Actor {
-        seat_id: None,
-        role: "enrollment".into(),
-    };
-    let op = Operation {
-        action: "device.enroll",
-        entity_type: "device",
-        entity_id: device_id.to_string(),
-    };
-    store.write(&signer, clock, &actor, op, |uow| {
-        insert_device(
-            uow,
-            tenant_id,
-            device_id,
-            &valid.terminal_name,
-            &enrolled.series_code,
-            &public,
-            now,
-        )?;
-        insert_tenant_keys(uow, tenant_id, &wrapped, now)?;
-        uow.insert(
-            "cloud_link",
-            "1",
-            &[
-                ("id", Value::Integer(1)),
-                ("server_url", Value::Text(valid.server_url.clone())),
-                ("ca_pem", Value::Text(valid.ca_pem.clone())),
-                ("log_origin", Value::Text(enrolled.log_origin.clone())),
-                ("log_vkey", Value::Text(enrolled.log_verifier_key.clone())),
-                ("linked_at_ms", Value::Integer(now)),
-            ],
-        )
-    })?;
+    engine::found(
+        &mut store,
+        &env,
+        &keys.device,
+        Founder::Enrollment,
+        Record::new("device.enroll", "device", device_id),
+        |cx| {
+            crate::shop::insert_device(cx, &valid.terminal_name, &enrolled.series_code, &public)?;
+            crate::shop::insert_tenant_keys(cx, &wrapped)?;
+            super::records::insert_link(cx, &link)
+        },
+    )?;
     dir.put_in_place(store)?;
     Ok(enrolled)
 }

@@ -16,27 +16,25 @@
 pub mod cloud_client;
 pub mod enroll;
 pub mod pull;
+pub(crate) mod records;
 pub mod worker;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use galla_proto::api::{self, ErrorCode, LinkShop, SeatSummary, TenantKey};
+use galla_proto::api::{self, ErrorCode, LinkShop, TenantKey};
 use galla_proto::checkpoint::{Checkpoint, NoteVerifier};
 use galla_proto::merkle;
 use rusqlite::OptionalExtension;
-use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::crypto::SecretString;
+use crate::engine::session::SessionToken;
 use crate::error::{Error, InputError, Result};
 use crate::keychain::SecretStore;
 use crate::keys::TerminalKeys;
 use crate::ops::Op;
-use crate::sessions::SessionToken;
-use crate::store::Store;
 use crate::terminal::Terminal;
-use crate::write::Operation;
 
 use cloud_client::{CloudClient, DeviceIdentity};
 
@@ -305,7 +303,7 @@ fn outbox_secrets(
         .iter()
         .filter_map(|(key, image)| {
             let table = key.split('/').next()?;
-            let values = crate::write::redacted_values(table, image);
+            let values = crate::engine::write::redacted_values(table, image);
             (!values.is_empty()).then(|| (key.clone(), serde_json::Value::Object(values)))
         })
         .collect();
@@ -375,126 +373,62 @@ enum Verdict {
 impl Terminal {
     fn identity(&self) -> DeviceIdentity<'_> {
         DeviceIdentity {
-            tenant_id: self.tenant_id,
-            device_id: self.device_id,
-            key: &self.keys.device,
+            tenant_id: self.tenant_id(),
+            device_id: self.device_id(),
+            key: self.engine().device_key(),
         }
     }
 
     /// Whether this shop is linked to a cloud tenant, and where.
     pub fn cloud_link(&self) -> Result<Option<CloudLink>> {
-        load_link(self.store().reader())
+        self.engine().read(load_link)
     }
 
     /// "Sync now": wakes the sync loop, which runs a pass at once (even while backing off).
     pub fn sync_now(&self, token: &SessionToken) -> Result<()> {
-        let (_auth, store) = self.authorize(token, Op::SyncNow)?;
-        store.sync_signal.ask();
+        self.engine().check(token, Op::SyncNow)?;
+        self.sync_signal().ask();
         Ok(())
     }
 
     /// Alarms about the cloud's log, newest first (the owner's sync screen).
     pub fn sync_alarms(&self, token: &SessionToken) -> Result<Vec<SyncAlarm>> {
-        let (_auth, store) = self.authorize(token, Op::SyncAlarms)?;
-        alarms(store.reader())
+        self.engine().query(token, records::SyncAlarms)
     }
 
     /// The cloud's alerts, newest first, as the last pull brought them.
     pub fn cloud_alerts(&self, token: &SessionToken) -> Result<Vec<CloudAlert>> {
-        let (_auth, store) = self.authorize(token, Op::CloudAlerts)?;
-        let mut stmt = store.reader().prepare(
-            "SELECT a.id, a.kind, d.name, a.detail, a.raised_at_ms,
-                    r.resolved_at_ms, r.note, s.display_name
-             FROM owner_alert a LEFT JOIN device d ON d.id = a.device_id
-             LEFT JOIN alert_resolution r ON r.id = a.id
-             LEFT JOIN seat s ON s.id = r.resolved_by
-             ORDER BY a.raised_at_ms DESC, a.id DESC LIMIT 200",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let resolved_at_ms: Option<i64> = r.get(5)?;
-            Ok(CloudAlert {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                terminal: r.get(2)?,
-                detail: r.get(3)?,
-                raised_at_ms: r.get(4)?,
-                resolution: match resolved_at_ms {
-                    Some(resolved_at_ms) => Some(AlertResolution {
-                        resolved_by: r.get(7)?,
-                        resolved_at_ms,
-                        note: r.get(6)?,
-                    }),
-                    None => None,
-                },
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.engine().query(token, records::CloudAlerts)
     }
 
-    /// The owner resolves a cloud alert with a note saying what was done (the phone was found
-    /// and one sale returned, the duplicate number was explained to the accountant...). An
-    /// audited write, shared through the cloud, so every counter shows it resolved; a later
-    /// resolution replaces an earlier one, here and, through the cloud, everywhere.
+    /// The owner resolves a cloud alert with a note saying what was done: an audited write,
+    /// shared through the cloud, so every counter shows it resolved.
     pub fn resolve_cloud_alert(
         &self,
         token: &SessionToken,
         alert_id: &str,
         note: &str,
     ) -> Result<()> {
-        let (auth, mut store) = self.authorize(token, Op::ResolveCloudAlert)?;
-        let note = crate::error::required("note", note, ALERT_NOTE_MAX)?;
-        let (known, resolved_before): (bool, bool) = store.reader().query_row(
-            "SELECT EXISTS (SELECT 1 FROM owner_alert WHERE id = ?1),
-                    EXISTS (SELECT 1 FROM alert_resolution WHERE id = ?1)",
-            [alert_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        if !known {
-            return Err(Error::NotFound(format!("cloud alert {alert_id}")));
-        }
-        let (signer, now) = (self.signer(), auth.now);
-        let op = Operation {
-            action: "cloud_alert.resolve",
-            entity_type: "owner_alert",
-            entity_id: alert_id.to_owned(),
-        };
-        let fields = [
-            ("resolved_by", Value::Text(auth.seat_id.to_string())),
-            ("resolved_at_ms", Value::Integer(now)),
-            ("note", Value::Text(note)),
-        ];
-        store.write(&signer, self.clock.as_ref(), &auth.actor, op, |uow| {
-            if resolved_before {
-                uow.update("alert_resolution", alert_id, &fields)
-            } else {
-                let mut row = vec![("id", Value::Text(alert_id.to_owned()))];
-                row.extend(fields.iter().cloned());
-                uow.insert("alert_resolution", alert_id, &row)
-            }
-        })
+        self.engine()
+            .execute(token, records::ResolveCloudAlert::new(alert_id, note)?)
     }
 
     /// Links this standalone shop to a new tenant on the server at `request.server_url`: the
     /// shop keeps its tenant id, keys, seats and this terminal's identity, the signed-in owner
     /// becomes the cloud's owner, and the next sync pushes the whole audit chain from 1.
     pub fn link_cloud(&self, token: &SessionToken, request: &LinkRequest) -> Result<LinkOutcome> {
-        let (client, body) = {
-            let (auth, store) = self.authorize(token, Op::LinkCloud)?;
-            if load_link(store.reader())?.is_some() {
-                return Err(Error::AlreadyLinked);
-            }
-            crate::secret_hash::check_passphrase(request.owner_passphrase.expose())?;
-            let client = CloudClient::new(&request.server_url, &request.ca_pem)?;
-            (client, self.link_body(&store, auth.seat_id, request)?)
-        };
+        crate::secret_hash::check_passphrase(request.owner_passphrase.expose())?;
+        let shop = self.engine().query(token, records::GetLinkFacts)?;
+        let client = CloudClient::new(&request.server_url, &request.ca_pem)?;
+        let body = self.link_body(shop, request);
         // The store is not held while the server is asked: the till keeps billing.
         let created: api::CreateTenantResponse = client.post_public(api::PATH_TENANTS, &body)?;
         let enrolled = created
             .enrolled
             .ok_or_else(|| protocol("a link answered without this terminal's enrollment"))?;
-        if created.tenant_id != self.tenant_id
-            || enrolled.tenant_id != self.tenant_id
-            || enrolled.device_id != self.device_id
+        if created.tenant_id != self.tenant_id()
+            || enrolled.tenant_id != self.tenant_id()
+            || enrolled.device_id != self.device_id()
         {
             return Err(protocol("a link answered for another tenant or terminal"));
         }
@@ -507,48 +441,28 @@ impl Terminal {
             log_vkey: enrolled.log_verifier_key,
             linked_at_ms: self.now_ms(),
         };
-        let (auth, mut store) = self.authorize(token, Op::LinkCloud)?;
-        self.record_link(&mut store, &auth.actor, &link)?;
-        tracing::info!(tenant = %self.tenant_id, "linked to the cloud tenant");
+        self.engine().execute(token, records::RecordLink(link))?;
+        tracing::info!(tenant = %self.tenant_id(), "linked to the cloud tenant");
         Ok(LinkOutcome {
             tenant_id: created.tenant_id,
             owner_totp_uri: created.owner_totp_uri,
         })
     }
 
+    /// What linking sends: the shop's seats (its owner first), its keys, this terminal's key
+    /// with its proof of possession.
     fn link_body(
         &self,
-        store: &Store,
-        owner_seat: Uuid,
+        shop: records::LinkFacts,
         request: &LinkRequest,
-    ) -> Result<api::CreateTenantRequest> {
-        let conn = store.reader();
-        let owner_name: String = conn.query_row(
-            "SELECT display_name FROM seat WHERE id = ?",
-            [owner_seat.to_string()],
-            |r| r.get(0),
-        )?;
-        let mut seats = Vec::new();
-        let mut stmt = conn.prepare(
-            "SELECT id, display_name, roles, revoked_at_ms IS NOT NULL FROM seat
-             WHERE tenant_id = ? AND id != ? ORDER BY created_at_ms",
-        )?;
-        let mut rows = stmt.query([self.tenant_id.to_string(), owner_seat.to_string()])?;
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let roles: String = r.get(2)?;
-            seats.push(SeatSummary {
-                seat_id: Uuid::parse_str(&id).map_err(|_| Error::DatabaseDamaged {
-                    detail: "a seat id is not a UUID".into(),
-                })?,
-                display_name: r.get(1)?,
-                roles: serde_json::from_str(&roles).map_err(|_| Error::DatabaseDamaged {
-                    detail: format!("seat {id} has unreadable roles"),
-                })?,
-                revoked: r.get(3)?,
-            });
-        }
-        let (data_keys, blind) = self.cipher.raw_keys();
+    ) -> api::CreateTenantRequest {
+        let records::LinkFacts {
+            owner_seat,
+            owner_name,
+            seats,
+        } = shop;
+        let env = self.engine().env();
+        let (data_keys, blind) = env.cipher.raw_keys();
         let mut keys: Vec<TenantKey> = data_keys
             .map(|(version, key)| TenantKey {
                 purpose: api::KeyPurpose::Data,
@@ -561,76 +475,45 @@ impl Terminal {
             version: 1,
             key: BASE64.encode(blind.expose()),
         });
-        let public = self.keys.device_public().to_bytes();
+        let public = env.device_public.to_bytes();
         let proof = {
             use ed25519_dalek::Signer as _;
-            let message = api::link_proof_message(self.tenant_id, self.device_id, &public);
-            self.keys.device.sign(&message)
+            let message = api::link_proof_message(self.tenant_id(), self.device_id(), &public);
+            self.engine().device_key().sign(&message)
         };
-        Ok(api::CreateTenantRequest {
-            shop_name: self.shop_name().clone(),
+        api::CreateTenantRequest {
+            shop_name: self.engine().shop_name(),
             owner_name,
             owner_passphrase: request.owner_passphrase.expose().to_owned(),
             link: Some(LinkShop {
-                tenant_id: self.tenant_id,
+                tenant_id: self.tenant_id(),
                 keys,
-                device_id: self.device_id,
+                device_id: self.device_id(),
                 device_public_key: BASE64.encode(public),
-                series_code: self.series_code.clone(),
+                series_code: env.series_code.clone(),
                 proof: BASE64.encode(proof.to_bytes()),
                 seats,
                 owner_seat_id: owner_seat,
             }),
-        })
-    }
-
-    /// Records the link as an audited operation: the chain says when, and which CA and log key
-    /// were pinned.
-    fn record_link(
-        &self,
-        store: &mut Store,
-        actor: &crate::write::Actor,
-        link: &CloudLink,
-    ) -> Result<()> {
-        let op = Operation {
-            action: "sync.link",
-            entity_type: "cloud_link",
-            entity_id: "1".into(),
-        };
-        store.write(&self.signer(), self.clock.as_ref(), actor, op, |uow| {
-            uow.insert(
-                "cloud_link",
-                "1",
-                &[
-                    ("id", Value::Integer(1)),
-                    ("server_url", Value::Text(link.server_url.clone())),
-                    ("ca_pem", Value::Text(link.ca_pem.clone())),
-                    ("log_origin", Value::Text(link.log_origin.clone())),
-                    ("log_vkey", Value::Text(link.log_vkey.clone())),
-                    ("linked_at_ms", Value::Integer(link.linked_at_ms)),
-                ],
-            )
-        })
+        }
     }
 
     /// One sync with the cloud: push what the server lacks, then check its log. The sync loop
     /// ([`worker::SyncWorker`]) calls this; so does "sync now". A terminal the owner marked for
     /// wipe erases its keys from `keychain` here and answers [`Error::TerminalWiped`].
     pub fn sync_pass(&self, keychain: &dyn SecretStore) -> Result<SyncReport> {
-        let link = {
-            let store = self.store();
-            let state = load_state(store.reader())?;
+        let link = self.engine().read(|conn| {
+            let state = load_state(conn)?;
             if state.standing == Standing::Revoked.as_str() {
                 return Err(Error::CloudRefused {
                     code: ErrorCode::DeviceRevoked,
                     message: "this terminal was removed from the shop's cloud".into(),
                 });
             }
-            load_link(store.reader())?.ok_or(Error::NotLinked)?
-        };
+            load_link(conn)?.ok_or(Error::NotLinked)
+        })?;
         let result = self.sync_with(&link, keychain);
         let now = self.now_ms();
-        let mut store = self.store();
         let standing = match &result {
             Err(Error::CloudRefused {
                 code: ErrorCode::DeviceRevoked,
@@ -647,7 +530,7 @@ impl Terminal {
             return result;
         }
         let error_text = result.as_ref().err().map(|e| e.to_string());
-        store.bookkeeping(|tx| {
+        self.engine().bookkeeping(|tx| {
             tx.execute(
                 "UPDATE sync_state SET last_attempt_ms = ?1,
                         last_success_ms = CASE WHEN ?2 IS NULL THEN ?1 ELSE last_success_ms END,
@@ -664,7 +547,9 @@ impl Terminal {
     /// The push body of this terminal's records after `after` (a batch bounded by count and
     /// bytes) and the last sequence number in it; `None` when there are none.
     fn push_batch_after(&self, after: u64) -> Result<Option<(u64, Vec<u8>)>> {
-        let batch = own_records(self.store().reader(), after, api::MAX_AUDIT_BATCH)?;
+        let batch = self
+            .engine()
+            .read(|conn| own_records(conn, after, api::MAX_AUDIT_BATCH))?;
         let Some(last) = batch.last() else {
             return Ok(None);
         };
@@ -680,7 +565,8 @@ impl Terminal {
                 })
                 .collect(),
         };
-        let body = serde_json::to_vec(&push).map_err(|e| Error::Storage(e.to_string()))?;
+        let body = serde_json::to_vec(&push)
+            .map_err(|_| Error::Internal("encoding a push to the cloud"))?;
         Ok(Some((last_seq, body)))
     }
 
@@ -704,7 +590,7 @@ impl Terminal {
             }
             other => other?,
         };
-        if status.device_id != self.device_id {
+        if status.device_id != self.device_id() {
             return Err(protocol("a status for another terminal"));
         }
         let server_seq =
@@ -713,23 +599,20 @@ impl Terminal {
             server_seq,
             ..SyncReport::default()
         };
-        let local_head = {
-            let mut store = self.store();
-            let before = load_state(store.reader())?.server_seq.min(server_seq);
-            let head: i64 = store.reader().query_row(
-                "SELECT coalesce(max(seq), 0) FROM audit_log",
-                [],
-                |r| r.get(0),
+        let now = self.now_ms();
+        let local_head = self.engine().bookkeeping(|tx| {
+            let before = load_state(tx)?.server_seq.min(server_seq);
+            let head: i64 =
+                tx.query_row("SELECT coalesce(max(seq), 0) FROM audit_log", [], |r| {
+                    r.get(0)
+                })?;
+            tx.execute(
+                "UPDATE sync_state SET server_seq = ? WHERE id = 1",
+                [server_seq as i64],
             )?;
-            store.bookkeeping(|tx| {
-                tx.execute(
-                    "UPDATE sync_state SET server_seq = ? WHERE id = 1",
-                    [server_seq as i64],
-                )?;
-                mark_sent(tx, before, server_seq, self.now_ms())
-            })?;
-            head as u64
-        };
+            mark_sent(tx, before, server_seq, now)?;
+            Ok(head as u64)
+        })?;
         if server_seq > local_head {
             // The server holds records of this terminal that this database does not: it was
             // restored from an older copy, or its newest records were cut off.
@@ -741,7 +624,7 @@ impl Terminal {
             let evidence = format!("server_seq={server_seq} local_head={local_head}");
             let now = self.now_ms();
             if let Some(a) = self
-                .store()
+                .engine()
                 .bookkeeping(|tx| raise_alarm(tx, "record_missing", &detail, &evidence, now))?
             {
                 report.alarms.push(a);
@@ -771,7 +654,7 @@ impl Terminal {
                 let following = self.push_batch_after(last_seq);
                 let answer = sending
                     .join()
-                    .unwrap_or_else(|_| Err(Error::Storage("the upload thread failed".into())));
+                    .unwrap_or(Err(Error::Internal("the upload thread failed")));
                 (answer, following)
             });
             let answer = answer?;
@@ -784,7 +667,7 @@ impl Terminal {
             report.pushed += answer.appended;
             let now = self.now_ms();
             let before = report.server_seq;
-            self.store().bookkeeping(|tx| {
+            self.engine().bookkeeping(|tx| {
                 tx.execute(
                     "UPDATE sync_state SET server_seq = ? WHERE id = 1",
                     [answer.head_seq as i64],
@@ -824,7 +707,7 @@ impl Terminal {
                 included_seq,
             } => {
                 report.checkpoint_size = trusted.size;
-                self.store().bookkeeping(|tx| {
+                self.engine().bookkeeping(|tx| {
                     tx.execute(
                         "UPDATE sync_state SET checkpoint_size = ?, checkpoint_root = ?,
                                 checkpoint_note = ?, included_seq = max(included_seq, ?)
@@ -848,7 +731,7 @@ impl Terminal {
                 evidence,
             } => {
                 if let Some(a) = self
-                    .store()
+                    .engine()
                     .bookkeeping(|tx| raise_alarm(tx, kind, &detail, &evidence, now))?
                 {
                     report.alarms.push(a);
@@ -866,16 +749,18 @@ impl Terminal {
         who: &DeviceIdentity<'_>,
         server_seq: u64,
     ) -> Result<pull::Applied> {
-        let (mut staged, cursor): (i64, i64) = self.store().reader().query_row(
-            "SELECT pull_staged, pull_cursor FROM sync_state WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (mut staged, cursor): (i64, i64) = self.engine().read(|conn| {
+            Ok(conn.query_row(
+                "SELECT pull_staged, pull_cursor FROM sync_state WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })?;
         loop {
             let path = format!("{}?after={staged}", api::PATH_SYNC_CHANGES);
             let page: api::ChangesResponse =
                 client.signed(who, self.now_ms(), "GET", &path, Vec::new())?;
-            self.store()
+            self.engine()
                 .bookkeeping(|tx| pull::stage(tx, staged, &page))?;
             staged = page.next;
             if page.complete {
@@ -886,17 +771,14 @@ impl Terminal {
             return Ok(pull::Applied::default());
         }
         let now = self.now_ms();
-        let mut store = self.store();
-        // Read under the same lock as the apply: a sale made since the push is kept as it is.
-        let unsynced = pull::unsynced_keys(store.reader(), server_seq)?;
-        let applied = store.apply_pulled(|tx| {
+        let applied = self.engine().apply_pulled(|tx| {
+            // Read in the apply's transaction: a sale made since the push is kept as it is.
+            let unsynced = pull::unsynced_keys(tx, server_seq)?;
             let applied = pull::apply(tx, &unsynced)?;
             tx.execute("UPDATE sync_state SET last_pull_ms = ? WHERE id = 1", [now])?;
-            Ok(applied)
+            let wrote = applied.written > 0;
+            Ok((applied, wrote))
         })?;
-        if applied.written > 0 {
-            self.reload_shop_name(store.reader())?;
-        }
         tracing::info!(
             written = applied.written,
             kept_local = applied.kept_local,
@@ -932,7 +814,7 @@ impl Terminal {
                 });
             }
         };
-        let state = load_state(self.store().reader())?;
+        let state = self.engine().read(load_state)?;
         let old_note = state.checkpoint_note.clone().unwrap_or_default();
         let rewritten = |why: String| Verdict::Alarm {
             kind: "log_rewritten",
@@ -986,11 +868,13 @@ impl Terminal {
         // every record before it.
         let mut included_seq = state.included_seq;
         if server_seq > state.included_seq && server_seq > 0 {
-            let record: Vec<u8> = self.store().reader().query_row(
-                "SELECT record FROM audit_log WHERE seq = ?",
-                [server_seq as i64],
-                |r| r.get(0),
-            )?;
+            let record: Vec<u8> = self.engine().read(|conn| {
+                Ok(conn.query_row(
+                    "SELECT record FROM audit_log WHERE seq = ?",
+                    [server_seq as i64],
+                    |r| r.get(0),
+                )?)
+            })?;
             let path = format!(
                 "{}?seq={server_seq}&tree_size={}",
                 api::PATH_LOG_INCLUSION,
@@ -1042,11 +926,11 @@ impl Terminal {
     /// kit the folder, so the database can no longer be opened, and the open terminal stops
     /// serving.
     fn wipe(&self, keychain: &dyn SecretStore) -> Result<()> {
-        self.wiped.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.engine().mark_wiped();
         TerminalKeys::erase(keychain, self.install_id())?;
         // The kit would put the keys back: it goes too.
         crate::recovery::erase_kit(self.dir())?;
-        tracing::warn!(device = %self.device_id, "wiped on the owner's instruction: keys erased");
+        tracing::warn!(device = %self.device_id(), "wiped on the owner's instruction: keys erased");
         Ok(())
     }
 }

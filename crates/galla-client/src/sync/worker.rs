@@ -3,11 +3,12 @@
 //! with exponential back-off and full jitter (so a shop's terminals coming back together do not
 //! knock on the server in step), never waiting for the next sale to try again.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::keychain::SecretStore;
+pub use crate::signal::SyncSignal;
 use crate::terminal::Terminal;
 
 use super::cloud_client::is_transient;
@@ -51,46 +52,6 @@ impl SyncSchedule {
         }
         // Never zero: a server that is down should not be asked again at once.
         Duration::from_millis((random % ms).max(ms / 10).max(1))
-    }
-}
-
-/// What wakes the loop.
-#[derive(Debug, Default)]
-struct Signals {
-    /// Bumped by every committed write.
-    writes: u64,
-    /// "Sync now": skips a back-off wait too.
-    asked: bool,
-    stop: bool,
-}
-
-/// Shared between the store (which bumps `writes` on every commit), the UI and the loop.
-#[derive(Debug, Default)]
-pub struct SyncSignal {
-    signals: Mutex<Signals>,
-    changed: Condvar,
-}
-
-impl SyncSignal {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Signals> {
-        self.signals.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// A write committed: there is something to send.
-    pub fn wrote(&self) {
-        self.lock().writes += 1;
-        self.changed.notify_all();
-    }
-
-    /// Someone pressed "sync now".
-    pub fn ask(&self) {
-        self.lock().asked = true;
-        self.changed.notify_all();
-    }
-
-    fn stop(&self) {
-        self.lock().stop = true;
-        self.changed.notify_all();
     }
 }
 
