@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use galla_client::{
     AuditReport, Cart, DataDir, EnrollTerminal, Error, FinalizeRequest, Invoice, NewShop,
-    OsKeychain, Product, ProductRef, Quote, RosterEntry, SaleTerms, SecondFactor, SecretStore,
-    SecretString, SessionInfo, SessionToken, Status, SystemClock, Terminal,
+    OsKeychain, Product, ProductRef, Quote, RosterEntry, SaleEdit, SaleTerms, SaleView,
+    SecondFactor, SecretStore, SecretString, SessionInfo, SessionToken, Status, SystemClock,
+    Terminal,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -20,87 +21,12 @@ pub struct CommandError {
     pub message: String,
 }
 
-/// What went wrong, for the page to branch on (a union of string literals in TypeScript); the
-/// message beside it is for people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum ErrorCode {
-    AlreadyInitialised,
-    AlreadyLinked,
-    CloudRefused,
-    CreditLimit,
-    DatabaseDamaged,
-    DatabaseTooNew,
-    DiscountAboveLimit,
-    Internal,
-    InvalidInput,
-    KeyMissing,
-    KeychainUnavailable,
-    Locked,
-    LockedOut,
-    NotFound,
-    NotInitialised,
-    NotLinked,
-    Offline,
-    PermissionDenied,
-    ReauthRequired,
-    RecoveryKitUnusable,
-    SecondFactorRequired,
-    SecondFactorSetupRequired,
-    SignedOut,
-    Storage,
-    SyncAlarm,
-    Tampered,
-    TerminalDisabled,
-    TerminalWiped,
-    WrongKey,
-    WrongRecoveryCode,
-    WrongSecret,
-}
+/// What went wrong, for the page to branch on; decided by the engine (`Error::code`).
+pub use galla_client::ErrorCode;
 
 /// A stable code for the UI to branch on; the message is for people.
 pub fn error_code(e: &Error) -> ErrorCode {
-    match e {
-        Error::KeychainUnavailable { .. } => ErrorCode::KeychainUnavailable,
-        Error::KeyMissing { .. } | Error::KeyDamaged { .. } => ErrorCode::KeyMissing,
-        Error::NotInitialised { .. } => ErrorCode::NotInitialised,
-        Error::AlreadyInitialised { .. } => ErrorCode::AlreadyInitialised,
-        Error::KeyDoesNotOpenDatabase { .. } => ErrorCode::WrongKey,
-        Error::NoRecoveryKit { .. }
-        | Error::RecoveryKitDamaged { .. }
-        | Error::RecoveryKitNotThisTerminal => ErrorCode::RecoveryKitUnusable,
-        Error::RecoveryCodeMalformed | Error::RecoveryCodeWrong => ErrorCode::WrongRecoveryCode,
-        Error::DatabaseTruncated { .. } | Error::DatabaseDamaged { .. } => {
-            ErrorCode::DatabaseDamaged
-        }
-        Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
-        Error::Invalid(_) => ErrorCode::InvalidInput,
-        Error::Undecryptable { .. } | Error::AuditChain(_) => ErrorCode::Tampered,
-        Error::NotFound(_) => ErrorCode::NotFound,
-        Error::Migration(_) | Error::Storage(_) | Error::Io(_) => ErrorCode::Storage,
-        Error::NotSignedIn
-        | Error::SessionExpired
-        | Error::SeatRevoked
-        | Error::SignedOutEverywhere
-        | Error::SupportWindowClosed => ErrorCode::SignedOut,
-        Error::SessionLocked { .. } => ErrorCode::Locked,
-        Error::TerminalDisabled => ErrorCode::TerminalDisabled,
-        Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
-        Error::ReauthRequired { .. } => ErrorCode::ReauthRequired,
-        Error::WrongSecret { .. } => ErrorCode::WrongSecret,
-        Error::LockedOut { .. } => ErrorCode::LockedOut,
-        Error::SecondFactorRequired => ErrorCode::SecondFactorRequired,
-        Error::SecondFactorEnrollmentRequired { .. } => ErrorCode::SecondFactorSetupRequired,
-        Error::DiscountAboveLimit { .. } => ErrorCode::DiscountAboveLimit,
-        Error::CreditLimit { .. } => ErrorCode::CreditLimit,
-        Error::CloudUnreachable { .. } => ErrorCode::Offline,
-        Error::CloudRefused { .. } | Error::CloudProtocol { .. } => ErrorCode::CloudRefused,
-        Error::NotLinked => ErrorCode::NotLinked,
-        Error::AlreadyLinked => ErrorCode::AlreadyLinked,
-        Error::TerminalWiped => ErrorCode::TerminalWiped,
-        Error::HistoryBehindCloud { .. } | Error::CloudLogAlarm { .. } => ErrorCode::SyncAlarm,
-    }
+    e.code()
 }
 
 impl From<Error> for CommandError {
@@ -223,12 +149,14 @@ pub(crate) async fn with_session<T: Send + 'static>(
     let state = state.clone();
     blocking(move || {
         let t = terminal(&state)?;
-        let shell = lock(&state);
-        let (_, token) = shell
+        // The shell's lock only long enough to take the seat at the till: the engine call
+        // runs without it, so it never waits on the idle sweeper or another command.
+        let token = lock(&state)
             .current
             .as_ref()
+            .map(|(_, token)| token.clone())
             .ok_or_else(|| CommandError::from(Error::NotSignedIn))?;
-        Ok(f(&t, token)?)
+        Ok(f(&t, &token)?)
     })
     .await
 }
@@ -265,7 +193,7 @@ pub async fn sign_in(
         shell
             .parked
             .retain(|p| matches!(t.session_info(p), Ok(_) | Err(Error::SessionLocked { .. })));
-        shell.current = Some((seat_id, signed.token));
+        shell.current = Some((seat_id, Arc::new(signed.token)));
         describe(&mut shell)
     })
     .await
@@ -378,7 +306,7 @@ fn serve(
     let t = Arc::new(t);
     shell.sync = Some(crate::start_sync(&t, keychain));
     shell.engine = Engine::Ready(t);
-    shell.current = signed_in;
+    shell.current = signed_in.map(|(seat, token)| (seat, Arc::new(token)));
     describe(shell)
 }
 
@@ -447,23 +375,20 @@ pub async fn find_products(
     with_session(state.inner(), move |t, s| t.find_products(s, &query, 20)).await
 }
 
-/// A scanned or typed code: a barcode, else a SKU. One unit goes into the sale.
+/// A change to the sale, answered with the sale and its price: one call per scan.
+async fn edit(state: &AppState, edit: SaleEdit) -> Result<SaleView, CommandError> {
+    with_session(state, move |t, s| t.edit_sale(s, &edit)).await
+}
+
+/// A scanned or typed code: a barcode, else a SKU. `quantity` units go into the sale.
 #[tauri::command]
 pub async fn scan(
     state: tauri::State<'_, AppState>,
     code: String,
     quantity: u32,
-) -> Result<Cart, CommandError> {
-    with_session(state.inner(), move |t, s| {
-        let p = t.product_by_code(s, &code)?.ok_or_else(|| {
-            Error::NotFound(format!(
-                "no product has the barcode or SKU {:?}",
-                code.trim()
-            ))
-        })?;
-        t.add_product_to_cart(s, &ProductRef::Id(p.id), quantity)
-    })
-    .await
+) -> Result<SaleView, CommandError> {
+    let product = ProductRef::Code(code);
+    edit(state.inner(), SaleEdit::RingUp { product, quantity }).await
 }
 
 #[tauri::command]
@@ -471,16 +396,16 @@ pub async fn ring_up(
     state: tauri::State<'_, AppState>,
     product: ProductRef,
     quantity: u32,
-) -> Result<Cart, CommandError> {
-    with_session(state.inner(), move |t, s| {
-        t.add_product_to_cart(s, &product, quantity)
-    })
-    .await
+) -> Result<SaleView, CommandError> {
+    edit(state.inner(), SaleEdit::RingUp { product, quantity }).await
 }
 
+/// The sale at the till and its price, if there is one.
 #[tauri::command]
-pub async fn current_sale(state: tauri::State<'_, AppState>) -> Result<Option<Cart>, CommandError> {
-    with_session(state.inner(), |t, s| t.current_cart(s)).await
+pub async fn current_sale(
+    state: tauri::State<'_, AppState>,
+) -> Result<Option<SaleView>, CommandError> {
+    with_session(state.inner(), |t, s| t.current_sale(s)).await
 }
 
 #[tauri::command]
@@ -496,8 +421,8 @@ pub async fn quote_sale(
 pub async fn set_sale_terms(
     state: tauri::State<'_, AppState>,
     terms: SaleTerms,
-) -> Result<Cart, CommandError> {
-    with_session(state.inner(), move |t, s| t.set_sale_terms(s, &terms)).await
+) -> Result<SaleView, CommandError> {
+    edit(state.inner(), SaleEdit::SetTerms { terms }).await
 }
 
 #[tauri::command]
@@ -505,11 +430,8 @@ pub async fn set_line_quantity(
     state: tauri::State<'_, AppState>,
     line_id: Uuid,
     quantity: i64,
-) -> Result<Cart, CommandError> {
-    with_session(state.inner(), move |t, s| {
-        t.set_line_quantity(s, line_id, quantity)
-    })
-    .await
+) -> Result<SaleView, CommandError> {
+    edit(state.inner(), SaleEdit::SetQuantity { line_id, quantity }).await
 }
 
 #[tauri::command]
@@ -517,10 +439,14 @@ pub async fn set_line_discount(
     state: tauri::State<'_, AppState>,
     line_id: Uuid,
     discount_bp: u32,
-) -> Result<Cart, CommandError> {
-    with_session(state.inner(), move |t, s| {
-        t.set_line_discount(s, line_id, discount_bp)
-    })
+) -> Result<SaleView, CommandError> {
+    edit(
+        state.inner(),
+        SaleEdit::SetDiscount {
+            line_id,
+            discount_bp,
+        },
+    )
     .await
 }
 
@@ -529,25 +455,22 @@ pub async fn set_line_imeis(
     state: tauri::State<'_, AppState>,
     line_id: Uuid,
     imeis: Vec<String>,
-) -> Result<Cart, CommandError> {
-    with_session(state.inner(), move |t, s| {
-        t.set_line_imeis(s, line_id, &imeis)
-    })
-    .await
+) -> Result<SaleView, CommandError> {
+    edit(state.inner(), SaleEdit::SetImeis { line_id, imeis }).await
 }
 
 #[tauri::command]
 pub async fn remove_line(
     state: tauri::State<'_, AppState>,
     line_id: Uuid,
-) -> Result<Cart, CommandError> {
-    with_session(state.inner(), move |t, s| t.remove_cart_line(s, line_id)).await
+) -> Result<SaleView, CommandError> {
+    edit(state.inner(), SaleEdit::RemoveLine { line_id }).await
 }
 
 /// Parks the sale so the next customer can be served.
 #[tauri::command]
-pub async fn hold_sale(state: tauri::State<'_, AppState>) -> Result<Cart, CommandError> {
-    with_session(state.inner(), |t, s| t.hold_cart(s)).await
+pub async fn hold_sale(state: tauri::State<'_, AppState>) -> Result<SaleView, CommandError> {
+    edit(state.inner(), SaleEdit::Hold).await
 }
 
 #[tauri::command]
@@ -559,8 +482,8 @@ pub async fn held_sales(state: tauri::State<'_, AppState>) -> Result<Vec<Cart>, 
 pub async fn resume_sale(
     state: tauri::State<'_, AppState>,
     cart_id: Uuid,
-) -> Result<Cart, CommandError> {
-    with_session(state.inner(), move |t, s| t.resume_cart(s, cart_id)).await
+) -> Result<SaleView, CommandError> {
+    edit(state.inner(), SaleEdit::Resume { cart_id }).await
 }
 
 #[tauri::command]

@@ -36,9 +36,9 @@ pub enum Engine {
 pub struct Shell {
     pub engine: Engine,
     /// The seat at the till.
-    pub current: Option<(uuid::Uuid, galla_client::SessionToken)>,
+    pub current: Option<(uuid::Uuid, Arc<galla_client::SessionToken>)>,
     /// Sessions switched away from (locked, sales held); the engine ends them on time.
-    pub parked: Vec<galla_client::SessionToken>,
+    pub parked: Vec<Arc<galla_client::SessionToken>>,
     /// The background sync with the shop's cloud (idle until the shop links).
     pub sync: Option<galla_client::SyncWorker>,
 }

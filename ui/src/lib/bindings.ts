@@ -25,10 +25,11 @@ export type LockedSeat = { seat_id: string, display_name: string, };
 export type CommandError = { code: ErrorCode, message: string, };
 
 /**
- * What went wrong, for the page to branch on (a union of string literals in TypeScript); the
- * message beside it is for people.
+ * What went wrong, for a caller to branch on (the desktop's page gets it as a string); the
+ * error's message beside it is for people. Decided here, with the errors, so every caller
+ * (the app, the CLI) says the same.
  */
-export type ErrorCode = "already_initialised" | "already_linked" | "cloud_refused" | "credit_limit" | "database_damaged" | "database_too_new" | "discount_above_limit" | "internal" | "invalid_input" | "key_missing" | "keychain_unavailable" | "locked" | "locked_out" | "not_found" | "not_initialised" | "not_linked" | "offline" | "permission_denied" | "reauth_required" | "recovery_kit_unusable" | "second_factor_required" | "second_factor_setup_required" | "signed_out" | "storage" | "sync_alarm" | "tampered" | "terminal_disabled" | "terminal_wiped" | "wrong_key" | "wrong_recovery_code" | "wrong_secret";
+export type ErrorCode = "already_initialised" | "already_linked" | "clock" | "cloud_refused" | "conflict" | "credit_limit" | "database_damaged" | "database_too_new" | "discount_above_limit" | "internal" | "invalid_input" | "key_missing" | "keychain_unavailable" | "locked" | "locked_out" | "not_found" | "not_initialised" | "not_linked" | "offline" | "permission_denied" | "reauth_required" | "recovery_kit_unusable" | "second_factor_required" | "second_factor_setup_required" | "signed_out" | "storage" | "sync_alarm" | "tampered" | "terminal_disabled" | "terminal_wiped" | "wrong_key" | "wrong_recovery_code" | "wrong_secret";
 
 /**
  * What the status bar shows.
@@ -198,7 +199,7 @@ export type PriceBasis = "inclusive" | "exclusive";
 /**
  * How a product is named when it is rung up.
  */
-export type ProductRef = { "by": "barcode", "value": string } | { "by": "sku", "value": string } | { "by": "id", "value": string };
+export type ProductRef = { "by": "barcode", "value": string } | { "by": "sku", "value": string } | { "by": "id", "value": string } | { "by": "code", "value": string };
 
 export type Cart = { cart_id: string, opened_by: string, status: CartStatus, held_reason: string | null, lines: Array<CartLine>, 
 /**
@@ -220,8 +221,7 @@ export type CartStatus = "open" | "held";
 
 /**
  * The terms of a sale besides payment: who buys, where the goods go, the bill discount. The
- * sale (cart) keeps the ones the till last set ([`Terminal::set_sale_terms`]), so a held sale
- * resumes with them.
+ * sale (cart) keeps the ones the till last set, so a held sale resumes with them.
  */
 export type SaleTerms = { customer_id: string | null, 
 /**
@@ -232,6 +232,13 @@ place_of_supply: number | null,
  * The goods are sent to the attached customer: the place of supply is their state.
  */
 ship_to_customer: boolean, bill_discount: Discount, };
+
+/**
+ * The sale as the till shows it after each change: the cart and its price, so one call of the
+ * till answers a scan. The quote is what finalize would charge now, or why it cannot be
+ * priced yet (the shop has no state, the customer is gone).
+ */
+export type SaleView = { cart: Cart, quote: Quote | null, quote_problem: string | null, };
 
 export type Discount = { "kind": "none" } | { "kind": "percent", "value": number } | { "kind": "amount", "value": Money };
 
@@ -630,18 +637,18 @@ export interface Commands {
   enroll_terminal: { args: { request: EnrollTerminal }; returns: AppStatus };
   verify_audit: { args: Record<string, never>; returns: AuditReport };
   find_products: { args: { query: string }; returns: Array<Product> };
-  scan: { args: { code: string; quantity: number }; returns: Cart };
-  ring_up: { args: { product: ProductRef; quantity: number }; returns: Cart };
-  current_sale: { args: Record<string, never>; returns: Cart | null };
+  scan: { args: { code: string; quantity: number }; returns: SaleView };
+  ring_up: { args: { product: ProductRef; quantity: number }; returns: SaleView };
+  current_sale: { args: Record<string, never>; returns: SaleView | null };
   quote_sale: { args: { terms: SaleTerms }; returns: Quote };
-  set_sale_terms: { args: { terms: SaleTerms }; returns: Cart };
-  set_line_quantity: { args: { lineId: string; quantity: number }; returns: Cart };
-  set_line_discount: { args: { lineId: string; discountBp: number }; returns: Cart };
-  set_line_imeis: { args: { lineId: string; imeis: Array<string> }; returns: Cart };
-  remove_line: { args: { lineId: string }; returns: Cart };
-  hold_sale: { args: Record<string, never>; returns: Cart };
+  set_sale_terms: { args: { terms: SaleTerms }; returns: SaleView };
+  set_line_quantity: { args: { lineId: string; quantity: number }; returns: SaleView };
+  set_line_discount: { args: { lineId: string; discountBp: number }; returns: SaleView };
+  set_line_imeis: { args: { lineId: string; imeis: Array<string> }; returns: SaleView };
+  remove_line: { args: { lineId: string }; returns: SaleView };
+  hold_sale: { args: Record<string, never>; returns: SaleView };
   held_sales: { args: Record<string, never>; returns: Array<Cart> };
-  resume_sale: { args: { cartId: string }; returns: Cart };
+  resume_sale: { args: { cartId: string }; returns: SaleView };
   discard_sale: { args: Record<string, never>; returns: null };
   finalize_sale: { args: { request: FinalizeRequest }; returns: Invoice };
   seat_details: { args: Record<string, never>; returns: Array<SeatDetails> };
