@@ -1,6 +1,8 @@
-//! Crash consistency of the one write path: a child writes through the unit of work and is
-//! SIGKILLed at random moments. After every kill the store must open, the audit chain verify,
-//! every id the child reported be present, nothing partial exist, and audit and outbox agree.
+//! Crash consistency of the one write path: a child writes through the engine and is SIGKILLed
+//! at random moments: customers, sales with a line taken off and held, sales with units taken
+//! off and finalized. After every kill the store must open, the audit chain verify, every write
+//! the child reported be present (the customer, the void's record, the held sale with its
+//! line, the invoice), nothing partial exist, and audit and outbox agree.
 //!
 //! `GALLA_CRASH_SEED=N` replays a run; `GALLA_CRASH_KILLS=N` changes the count. The long run
 //! (1,000 kills) is `cargo test -p galla-tests --test crash_consistency -- --ignored`.
@@ -85,7 +87,19 @@ fn run(kills: u32) {
         terminal_name: "Counter 1".into(),
         series_code: "C1".into(),
     };
-    let (t, _owner) = Terminal::init(&dir, &kc, Arc::new(SystemClock), &shop).unwrap();
+    let (t, owner) = Terminal::init(&dir, &kc, Arc::new(SystemClock), &shop).unwrap();
+    t.add_product(
+        &owner,
+        &galla_client::NewProduct {
+            sku: "CRASH".into(),
+            name: "Screen guard".into(),
+            hsn: Some("3926".into()),
+            gst_rate_bp: 1800,
+            price_paise: 19_900,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let seat_id = t.roster().unwrap()[0].seat_id;
     drop(t);
     let seat = seat_id.to_string();
@@ -151,18 +165,72 @@ fn run(kills: u32) {
         }
         drop(t);
         let conn = raw(&dir, &kc);
-        let customers: HashSet<String> =
-            ids(&conn, "SELECT id FROM customer").into_iter().collect();
+        let customers: HashSet<String> = ids(&conn, "SELECT 'customer ' || id FROM customer")
+            .into_iter()
+            .collect();
+        let voids: HashSet<String> = ids(
+            &conn,
+            "SELECT 'void ' || cart_id || ' ' || line_no FROM sale_event WHERE kind = 'void_line'",
+        )
+        .into_iter()
+        .collect();
+        // A held sale is there, held, with the line that was not taken off.
+        let held: HashSet<String> = ids(
+            &conn,
+            "SELECT 'held ' || id FROM cart
+             WHERE status = 'held' AND (SELECT count(*) FROM cart_line l WHERE l.cart_id = cart.id) = 1",
+        )
+        .into_iter()
+        .collect();
+        let invoices: HashSet<String> = ids(&conn, "SELECT 'invoice ' || number FROM invoice")
+            .into_iter()
+            .collect();
         // ...every acknowledged write is there...
-        let lost: Vec<_> = acknowledged.difference(&customers).collect();
+        let present: HashSet<String> = customers
+            .iter()
+            .chain(&voids)
+            .chain(&held)
+            .chain(&invoices)
+            .cloned()
+            .collect();
+        let lost: Vec<_> = acknowledged.difference(&present).collect();
         assert!(
             lost.is_empty(),
             "round {round} (seed {seed}): acknowledged but lost: {lost:?}"
         );
+        // ...a void is its record, an invoice its record and its unit taken off...
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT count(*) FROM sale_event WHERE kind = 'void_line'"),
+            count("SELECT count(*) FROM audit_log WHERE action = 'cart.remove_line'"),
+            "round {round} (seed {seed}): voids and their records differ"
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM invoice"),
+            count("SELECT count(*) FROM audit_log WHERE action = 'invoice.finalize'"),
+            "round {round} (seed {seed}): invoices and their records differ"
+        );
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM invoice i WHERE (SELECT quantity FROM invoice_line l
+                 WHERE l.invoice_id = i.id) = 2 AND EXISTS (SELECT 1 FROM sale_event e
+                 WHERE e.kind = 'void_units' AND e.quantity = 1
+                   AND e.at_ms <= i.issued_at_ms)"
+            ),
+            count("SELECT count(*) FROM invoice"),
+            "round {round} (seed {seed}): a finalized sale lost its lowered quantity or its void"
+        );
+        // A sale's edits are no records of their own.
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM audit_log WHERE action IN ('cart.open', 'cart.add_line', 'cart.hold')"
+            ),
+            0
+        );
         // ...nothing partial: each customer row has its audit record and vice versa...
         let audited: HashSet<String> = ids(
             &conn,
-            "SELECT entity_id FROM audit_log WHERE action = 'customer.create'",
+            "SELECT 'customer ' || entity_id FROM audit_log WHERE action = 'customer.create'",
         )
         .into_iter()
         .collect();
