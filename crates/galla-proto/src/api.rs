@@ -37,6 +37,8 @@ pub const FACT_TABLES: &[&str] = &[
     "credit_note_imei",
     "ledger_entry",
     "day_close",
+    // What an owner looks for in a sale: a line taken off, a sale thrown away, a price changed.
+    "sale_event",
 ];
 
 /// The most audit records one push may carry.
