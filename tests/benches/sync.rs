@@ -134,7 +134,7 @@ fn main() {
         .expect("a product");
     }
     let filling = Instant::now();
-    let mut made = 0;
+    let (mut made, mut sales) = (0, 0);
     while made < ops {
         if made % 10 == 9 {
             shop.add_customer(
@@ -168,14 +168,16 @@ fn main() {
                 },
             )
             .expect("a sale");
+            sales += 1;
         }
         made += 1;
     }
     let made_records = shop.status().expect("status").audit_records;
     println!(
-        "made {ops} operations offline in {:.1} s ({made_records} audit records in the chain, \
-         with the cart edits and the shop's set-up)",
-        filling.elapsed().as_secs_f64()
+        "made {ops} operations offline ({sales} sales) in {:.1} s ({made_records} audit records \
+         in the chain with the shop's set-up: {:.2} per operation)",
+        filling.elapsed().as_secs_f64(),
+        made_records as f64 / ops as f64
     );
     shop.link_cloud(
         &owner,
@@ -192,10 +194,11 @@ fn main() {
     let took = start.elapsed().as_secs_f64();
     assert_eq!(report.pushed, records, "every record was sent");
     println!(
-        "push: one sync pass sent {} records ({ops} operations) in {took:.2} s: {:.0} \
-         operations/s, {:.0} records/s; it pulled back {} shared rows",
+        "push: one sync pass sent {} records ({ops} operations, {sales} sales) in {took:.2} s: \
+         {:.0} operations/s, {:.0} sales/s, {:.0} records/s; it pulled back {} shared rows",
         report.pushed,
         ops as f64 / took,
+        sales as f64 / took,
         report.pushed as f64 / took,
         report.pulled.written
     );

@@ -242,6 +242,11 @@ fn measure_one(kind: &str) {
     for target in checkpoints {
         let start = Instant::now();
         t.set_durable_for_benchmark(false).unwrap();
+        let (bytes_before, records_before, from) = (
+            t.db_bytes_for_benchmark().unwrap(),
+            t.audit_records_for_benchmark().unwrap(),
+            stored,
+        );
         while stored < target {
             sell(
                 &t,
@@ -254,16 +259,28 @@ fn measure_one(kind: &str) {
                 eprintln!("{kind}: {stored} invoices stored ({:?})", start.elapsed());
             }
         }
+        if stored > from {
+            let sales = (stored - from) as f64;
+            let bytes = t.db_bytes_for_benchmark().unwrap() - bytes_before;
+            let records = t.audit_records_for_benchmark().unwrap() - records_before;
+            common::note(&format!(
+                "filling to {target} (one-line sales): {:.2} signed records and {:.0} database bytes per sale",
+                records as f64 / sales,
+                bytes as f64 / sales
+            ));
+        }
         t.set_durable_for_benchmark(true).unwrap();
+        let records_before = t.audit_records_for_benchmark().unwrap();
         let mut pages = [0i64; 3];
         let times = (0..samples)
             .map(|_| sell(&t, &owner, &ten_skus(&mut rng, products), &mut pages))
             .collect();
         common::note(&format!(
-            "per finalize after {target}: {} cache hits, {} misses, {} pages written",
+            "per finalize after {target}: {} cache hits, {} misses, {} pages written; {:.2} signed records per 10-line sale",
             pages[0] / samples as i64,
             pages[1] / samples as i64,
-            pages[2] / samples as i64
+            pages[2] / samples as i64,
+            (t.audit_records_for_benchmark().unwrap() - records_before) as f64 / samples as f64
         ));
         stored += samples;
         report(

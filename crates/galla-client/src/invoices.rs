@@ -470,7 +470,7 @@ pub(crate) fn load(cx: &ReadCx<'_>, id: Uuid) -> Result<Invoice> {
         });
     }
     let mut pay = conn.prepare_cached(
-            "SELECT mode, amount_paise, tendered_paise, change_paise FROM payment WHERE invoice_id = ? ORDER BY rowid",
+            "SELECT mode, amount_paise, tendered_paise, change_paise FROM payment WHERE invoice_id = ? ORDER BY id",
         )?;
     inv.payments = pay
         .query_map([id.to_string()], |r| {

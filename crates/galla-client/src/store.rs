@@ -33,6 +33,9 @@ pub fn supported_schema_version() -> i64 {
 pub static SCHEMA_LIMIT_FOR_TESTS: std::sync::atomic::AtomicI64 =
     std::sync::atomic::AtomicI64::new(0);
 
+/// Schema versions whose migration rebuilds tables (`0021_lean_sale_tables.sql`).
+const REBUILDING_MIGRATIONS: &[i64] = &[21];
+
 fn schema_target() -> i64 {
     #[cfg(feature = "test-support")]
     {
@@ -295,9 +298,26 @@ impl Store {
         }
         let target = schema_target();
         if found < target {
-            let migrations =
-                Migrations::new(CLIENT_MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
-            migrations.to_version(&mut conn, target as usize)?;
+            let migrations = Migrations::new(
+                CLIENT_MIGRATIONS
+                    .iter()
+                    .enumerate()
+                    .map(
+                        |(i, sql)| match REBUILDING_MIGRATIONS.contains(&(i as i64 + 1)) {
+                            true => M::up(sql).foreign_key_check(),
+                            false => M::up(sql),
+                        },
+                    )
+                    .collect(),
+            );
+            // A migration that rebuilds a table (create the new one, copy, drop the old, rename)
+            // must run with foreign keys off: dropping a parent would otherwise fail. The pragma
+            // cannot change inside the migrations' transaction, so it is off around it, and a
+            // rebuilding migration checks every foreign key before the upgrade commits.
+            conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+            let migrated = migrations.to_version(&mut conn, target as usize);
+            conn.execute_batch("PRAGMA foreign_keys = ON")?;
+            migrated?;
         }
 
         let store = Store {

@@ -363,6 +363,30 @@ impl Terminal {
             .with_store(|s| s.page_owners_for_benchmark(pages))
     }
 
+    /// The database's size in bytes (its pages, WAL frames not yet checkpointed included).
+    #[cfg(feature = "bench")]
+    pub fn db_bytes_for_benchmark(&self) -> Result<u64> {
+        self.engine.with_store(|s| {
+            let pages: i64 = s
+                .reader()
+                .query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            Ok(pages as u64 * store::PAGE_SIZE)
+        })
+    }
+
+    /// How many audit records the chain holds.
+    #[cfg(feature = "bench")]
+    pub fn audit_records_for_benchmark(&self) -> Result<u64> {
+        self.engine.with_store(|s| {
+            let n: i64 =
+                s.reader()
+                    .query_row("SELECT coalesce(max(seq), 0) FROM audit_log", [], |r| {
+                        r.get(0)
+                    })?;
+            Ok(n as u64)
+        })
+    }
+
     #[cfg(feature = "bench")]
     pub fn set_cache_kib_for_benchmark(&self, kib: i64) -> Result<()> {
         self.engine
@@ -650,21 +674,6 @@ impl Terminal {
             conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit_log", [], |r| {
                 r.get(0)
             })?;
-        // Entries are sent in sequence order, so the unsent ones are the run from the first
-        // unsent to the last: two index probes, not a count, since this runs every second.
-        let (first_unsent, oldest_ms, last): (Option<i64>, Option<i64>, Option<i64>) = conn
-            .query_row(
-                "SELECT (SELECT seq FROM outbox WHERE sent_at_ms IS NULL ORDER BY seq LIMIT 1),
-                        (SELECT created_at_ms FROM outbox WHERE sent_at_ms IS NULL
-                         ORDER BY seq LIMIT 1),
-                        (SELECT MAX(seq) FROM outbox)",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-        let queued = match (first_unsent, last) {
-            (Some(first), Some(last)) => (last - first + 1).max(0) as u64,
-            _ => 0,
-        };
         let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         // Only a test's store, capped at an older schema, lacks the sync tables.
         let (link, state, alarms) = if schema_version >= crate::sync::SCHEMA_VERSION {
@@ -677,6 +686,20 @@ impl Terminal {
             )
         } else {
             (None, Default::default(), 0)
+        };
+        // Records go up in sequence order and the server says how far it holds them, so what
+        // waits is the run after that: one primary-key probe for its age, since this runs
+        // every second.
+        let queued = (audit_records - state.server_seq as i64).max(0) as u64;
+        let oldest_ms: Option<i64> = match queued {
+            0 => None,
+            _ => conn
+                .query_row(
+                    "SELECT time_ms FROM audit_log WHERE seq = ?",
+                    [state.server_seq as i64 + 1],
+                    |r| r.get(0),
+                )
+                .optional()?,
         };
         Ok(Status {
             sync: SyncState {
