@@ -13,7 +13,7 @@ RUN_PACKAGES=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libjav
 # What the tests add: WebKit's WebDriver, a Python venv for the independent SQLCipher reader.
 TEST_PACKAGES=(webkit2gtk-driver python3 python3-venv postgresql openssl curl)
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+say() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 missing_packages() {
