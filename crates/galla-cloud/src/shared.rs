@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use galla_domain::access::{Access, Override, Permission, Role};
 use galla_proto::audit::AuditRecord;
-use galla_proto::hlc::HlcTimestamp;
+use galla_proto::hlc::{HlcTimestamp, MAX_DRIFT_MS};
 use serde_json::{Map, Value as Json};
 use sha2::Digest as _;
 use tokio_postgres::Transaction;
@@ -229,14 +229,76 @@ fn only_own_credentials(changed: &BTreeSet<String>) -> bool {
     !changed.iter().any(|c| ROSTER.contains(&c.as_str()))
 }
 
+/// A pushed record stamped further ahead of the cloud's clock than any honest clock may be
+/// ([`MAX_DRIFT_MS`]): its time, or the HLC stamp of a merged row in its images. Merged, such a
+/// stamp would win every later edit of the row and, pulled, push every till's clock to where it
+/// cannot stamp again (issue 21); so the batch is refused and the owner alerted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FromTheFuture {
+    pub seq: u64,
+    pub action: String,
+    pub ahead_ms: i64,
+}
+
+/// What deriving a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derived {
+    /// The records' effect is in the shared state.
+    Done,
+    /// Nothing was read or written: a record is stamped from the future.
+    Refused(FromTheFuture),
+}
+
+/// The first stamp of `record` from the future, if any: its own time, or the stamp column of a
+/// merged row in either image (a deletion is stamped by its before image).
+fn from_the_future(
+    record: &AuditRecord,
+    before: &Map<String, Json>,
+    after: &Map<String, Json>,
+    now_ms: i64,
+) -> Option<FromTheFuture> {
+    let refused = |wall_ms: i64| FromTheFuture {
+        seq: record.seq,
+        action: record.action.clone(),
+        ahead_ms: wall_ms.saturating_sub(now_ms),
+    };
+    if record.time_ms.saturating_sub(now_ms) > MAX_DRIFT_MS {
+        return Some(refused(record.time_ms));
+    }
+    for (key, image) in before.iter().chain(after) {
+        let Some((table, _)) = split_key(key) else {
+            continue;
+        };
+        let Some(Policy::Merged {
+            stamp: Some(column),
+            ..
+        }) = policy(table)
+        else {
+            continue;
+        };
+        if let Some(t) = image
+            .get(column)
+            .and_then(Json::as_str)
+            .and_then(HlcTimestamp::decode)
+            && t.is_from_the_future(now_ms)
+        {
+            return Some(refused(t.wall_ms));
+        }
+    }
+    None
+}
+
 /// Derives the shared state of `pushed` (fresh, verified records of one device, in order).
+/// A record stamped from the future refuses the whole batch before anything is read.
 pub async fn derive(
     tx: &Transaction<'_>,
     tenant: Uuid,
     device: Uuid,
     pushed: &[Pushed<'_>],
     now_ms: i64,
-) -> ApiResult<()> {
+) -> ApiResult<Derived> {
+    // Stamps beyond this are from the future (see `FromTheFuture`, `merge`).
+    let horizon = HlcTimestamp::horizon(now_ms).encode().unwrap_or_default();
     // Parse everything first: a malformed image refuses the push before anything is read.
     struct Parsed {
         before: Map<String, Json>,
@@ -250,6 +312,9 @@ pub async fn derive(
         let r = p.record;
         let before = images(r, &r.before)?;
         let mut after = images(r, &r.after)?;
+        if let Some(refused) = from_the_future(r, &before, &after, now_ms) {
+            return Ok(Derived::Refused(refused));
+        }
         for (key, image) in after.iter_mut() {
             // Keys that do not name a row ("table/id") are no shared state.
             let Some((table, _)) = split_key(key) else {
@@ -522,7 +587,16 @@ pub async fn derive(
                         None => continue,
                     };
                     let entry = rows.entry(slot).or_insert_with(|| Row::new(r.device_id));
-                    merge(entry, before, after, &stamp_text, stamp, local, r.device_id);
+                    merge(
+                        entry,
+                        before,
+                        after,
+                        &stamp_text,
+                        stamp,
+                        local,
+                        r.device_id,
+                        &horizon,
+                    );
                 }
                 Policy::Seat => {
                     let subject = if table == "seat" {
@@ -639,7 +713,7 @@ pub async fn derive(
         )
         .await?;
     }
-    Ok(())
+    Ok(Derived::Done)
 }
 
 fn access(seat: &RosterSeat, overrides: Option<&Vec<Override>>) -> Access {
@@ -664,7 +738,10 @@ fn changed_columns(
 }
 
 /// Folds one edit into a merged row: each column it changed is taken if its stamp is later
-/// than the column's. A deletion wins if it is later than every column's stamp.
+/// than the column's. A deletion wins if it is later than every column's stamp. A column stamp
+/// beyond `horizon` (the latest plausible stamp now; one kept from before the cloud refused
+/// them) counts as no stamp, so the row's next real edit wins and heals it.
+#[allow(clippy::too_many_arguments)]
 fn merge(
     row: &mut Row,
     before: Option<&Map<String, Json>>,
@@ -673,7 +750,10 @@ fn merge(
     stamp_column: Option<&str>,
     local: &[&str],
     device: Uuid,
+    horizon: &str,
 ) {
+    row.stamps
+        .retain(|_, s| s.as_str().is_none_or(|s| s <= horizon));
     let later = |stamps: &Map<String, Json>, column: &str| {
         stamps
             .get(column)
@@ -945,6 +1025,9 @@ mod tests {
         Row::new(Uuid::nil())
     }
 
+    /// The cloud's clock in these tests: later than every stamp they make.
+    const TEST_NOW: i64 = 1_000_000;
+
     const CUSTOMER: Policy = Policy::Merged {
         stamp: Some("hlc"),
         local: &[],
@@ -964,6 +1047,7 @@ mod tests {
             stamp,
             local,
             Uuid::from_u128(device),
+            &HlcTimestamp::horizon(TEST_NOW).encode().unwrap(),
         );
     }
 
@@ -1064,6 +1148,67 @@ mod tests {
         // One made after it does.
         apply(&mut row, Some(base), Some(edited), &stamp(25, 2), 2);
         assert_eq!(row.data.unwrap()["barcode"], "891");
+    }
+
+    #[test]
+    fn a_stamp_or_time_from_the_future_is_caught_in_either_image() {
+        let now = 1_795_240_800_000;
+        let record = |time_ms: i64| AuditRecord {
+            tenant_id: Uuid::from_u128(7),
+            device_id: Uuid::from_u128(1),
+            seq: 9,
+            prev_hash: [0; 32],
+            time_ms,
+            seat_id: None,
+            role: "owner".into(),
+            action: "customer.update".into(),
+            entity_type: "customer".into(),
+            entity_id: "c1".into(),
+            before: None,
+            after: None,
+        };
+        let customer = |wall: i64| obj(json!({"customer/c1": {"id": "c1", "hlc": stamp(wall, 1)}}));
+        let none = Map::new();
+        let fine = record(now + MAX_DRIFT_MS);
+        assert_eq!(
+            from_the_future(&fine, &none, &customer(now + MAX_DRIFT_MS), now),
+            None
+        );
+        let late = from_the_future(&record(now + MAX_DRIFT_MS + 1), &none, &none, now).unwrap();
+        assert_eq!((late.seq, late.ahead_ms), (9, MAX_DRIFT_MS + 1));
+        let in_after = from_the_future(&fine, &none, &customer(i64::MAX), now).unwrap();
+        assert_eq!(in_after.ahead_ms, i64::MAX - now);
+        // A deletion is stamped by its before image.
+        assert!(from_the_future(&fine, &customer(now + 86_400_000), &none, now).is_some());
+        // Tables without a stamp column, and facts, are judged by the record's time alone.
+        let invoice = obj(json!({"invoice/i1": {"id": "i1", "hlc": stamp(i64::MAX, 1)}}));
+        assert_eq!(from_the_future(&fine, &none, &invoice, now), None);
+    }
+
+    #[test]
+    fn a_kept_stamp_from_the_future_loses_to_the_next_real_edit() {
+        let mut row = empty();
+        let base = json!({"id": "c1", "name": "Asha", "phone": "1", "hlc": stamp(10, 1)});
+        apply(&mut row, None, Some(base.clone()), &stamp(10, 1), 1);
+        // Merged before the cloud refused such stamps.
+        let poison = json!({"id": "c1", "name": "Mallory", "phone": "1"});
+        apply(
+            &mut row,
+            Some(base.clone()),
+            Some(poison.clone()),
+            &stamp(i64::MAX, 66),
+            66,
+        );
+        assert_eq!(row.data.as_ref().unwrap()["name"], "Mallory");
+        let fixed = json!({"id": "c1", "name": "Asha", "phone": "1"});
+        apply(&mut row, Some(poison), Some(fixed), &stamp(20, 2), 2);
+        let data = row.data.as_ref().unwrap();
+        assert_eq!(data["name"], "Asha", "the real edit wins");
+        assert_eq!(
+            data["hlc"],
+            stamp(20, 2),
+            "and the row's stamp is plausible again"
+        );
     }
 
     #[test]

@@ -5,7 +5,11 @@
 //!
 //! A timestamp is `(wall_ms, counter, device)`. `now` stamps a local event; `observe` folds in a
 //! timestamp received from elsewhere. A remote time implausibly far ahead of the local clock is
-//! refused rather than dragging every later stamp into the future.
+//! refused rather than dragging every later stamp into the future (issue 21): `observe` refuses
+//! it, [`Hlc::resume_from`] passes over it, and [`HlcTimestamp::is_from_the_future`] is the one
+//! test the cloud and the terminal's pull apply to a stamp they are handed. A counter that runs
+//! out within one millisecond carries into the next millisecond, so no stamp, however it was
+//! made, can leave a clock unable to issue the next one.
 
 use uuid::Uuid;
 
@@ -24,11 +28,29 @@ pub struct HlcTimestamp {
 pub enum HlcError {
     #[error("a timestamp is {ahead_ms} ms ahead of this clock; check the sender's clock")]
     TooFarAhead { ahead_ms: i64 },
-    #[error("the clock's counter is exhausted within one millisecond")]
-    CounterExhausted,
+    /// Only at the end of time (`i64::MAX` ms): a clock never resumes or observes a stamp there,
+    /// since such a stamp is always from the future.
+    #[error("the clock has reached the largest time it can hold")]
+    Exhausted,
 }
 
 impl HlcTimestamp {
+    /// The latest stamp a clock reading `now_ms` accepts from elsewhere: its time plus
+    /// [`MAX_DRIFT_MS`], with the largest counter and device. Text forms compare like stamps, so
+    /// `hlc <= horizon(now).encode()` in SQL picks the stamps that are not from the future.
+    pub fn horizon(now_ms: i64) -> HlcTimestamp {
+        HlcTimestamp {
+            wall_ms: now_ms.saturating_add(MAX_DRIFT_MS),
+            counter: u32::MAX,
+            device: Uuid::max(),
+        }
+    }
+
+    /// Whether this stamp is further ahead of `now_ms` than any honest clock may be.
+    pub fn is_from_the_future(&self, now_ms: i64) -> bool {
+        self.wall_ms.saturating_sub(now_ms) > MAX_DRIFT_MS
+    }
+
     /// The text form stored in rows and sent over the wire: `wall-counter-device`, fixed width
     /// (16 and 8 lowercase hex digits, then the hyphenated UUID), so comparing two strings
     /// compares the stamps. Only stamps from 1970 on have one.
@@ -87,6 +109,17 @@ impl Hlc {
         }
     }
 
+    /// Resumes `device`'s clock at physical time `now_ms` from the newest stamp its store holds
+    /// (its own or pulled), through the same drift check as [`Hlc::observe`]: a stamp from the
+    /// future is not adopted (the caller should have passed the newest stamp within
+    /// [`HlcTimestamp::horizon`]; one beyond it is ignored here all the same).
+    pub fn resume_from(device: Uuid, newest: Option<HlcTimestamp>, now_ms: i64) -> Hlc {
+        match newest {
+            Some(t) if !t.is_from_the_future(now_ms) => Hlc::resume(HlcTimestamp { device, ..t }),
+            _ => Hlc::new(device),
+        }
+    }
+
     pub fn last(&self) -> HlcTimestamp {
         self.last
     }
@@ -102,10 +135,18 @@ impl Hlc {
                 counter: 0,
                 device: self.device,
             },
-            Some(c) => HlcTimestamp {
-                wall_ms,
-                counter: c.checked_add(1).ok_or(HlcError::CounterExhausted)?,
-                device: self.device,
+            Some(c) => match c.checked_add(1) {
+                Some(counter) => HlcTimestamp {
+                    wall_ms,
+                    counter,
+                    device: self.device,
+                },
+                // The counter is spent within this millisecond: the next one is later still.
+                None => HlcTimestamp {
+                    wall_ms: wall_ms.checked_add(1).ok_or(HlcError::Exhausted)?,
+                    counter: 0,
+                    device: self.device,
+                },
             },
         };
         self.last = next;
@@ -125,9 +166,10 @@ impl Hlc {
 
     /// Folds in a received stamp; the returned stamp is later than both it and anything before.
     pub fn observe(&mut self, remote: HlcTimestamp, now_ms: i64) -> Result<HlcTimestamp, HlcError> {
-        let ahead_ms = remote.wall_ms.saturating_sub(now_ms);
-        if ahead_ms > MAX_DRIFT_MS {
-            return Err(HlcError::TooFarAhead { ahead_ms });
+        if remote.is_from_the_future(now_ms) {
+            return Err(HlcError::TooFarAhead {
+                ahead_ms: remote.wall_ms.saturating_sub(now_ms),
+            });
         }
         let wall = now_ms.max(self.last.wall_ms).max(remote.wall_ms);
         let floor = match (wall == self.last.wall_ms, wall == remote.wall_ms) {
@@ -192,12 +234,52 @@ mod tests {
             i64::MIN,
             "a refused stamp changes nothing"
         );
+    }
+
+    #[test]
+    fn a_spent_counter_carries_into_the_next_millisecond() {
         let full = HlcTimestamp {
             wall_ms: 7,
             counter: u32::MAX,
             device: dev(1),
         };
-        assert_eq!(clock.observe(full, 7), Err(HlcError::CounterExhausted));
+        let mut clock = Hlc::new(dev(3));
+        let seen = clock.observe(full, 7).unwrap();
+        assert!(seen > full);
+        assert_eq!((seen.wall_ms, seen.counter), (8, 0));
+        let mut resumed = Hlc::resume(HlcTimestamp {
+            device: dev(3),
+            ..full
+        });
+        let next = resumed.now(5).unwrap();
+        assert_eq!((next.wall_ms, next.counter), (8, 0));
+    }
+
+    #[test]
+    fn a_clock_resumes_past_a_stamp_from_the_future() {
+        let now = 1_795_240_800_000;
+        // The stamp a stolen terminal once pushed to stop every till.
+        let poison = HlcTimestamp::decode(&format!("7fffffffffffffff-ffffffff-{}", dev(66)))
+            .expect("a well-formed stamp");
+        assert!(poison.is_from_the_future(now));
+        let mut clock = Hlc::resume_from(dev(3), Some(poison), now);
+        let next = clock.now(now).unwrap();
+        assert_eq!((next.wall_ms, next.device), (now, dev(3)));
+        // Within the drift bound the newest stamp is adopted, so edits still order after it.
+        let near = HlcTimestamp {
+            wall_ms: now + MAX_DRIFT_MS,
+            counter: 4,
+            device: dev(1),
+        };
+        assert!(!near.is_from_the_future(now) && near <= HlcTimestamp::horizon(now));
+        let mut clock = Hlc::resume_from(dev(3), Some(near), now);
+        assert!(clock.now(now).unwrap() > near);
+        let beyond = HlcTimestamp {
+            wall_ms: now + MAX_DRIFT_MS + 1,
+            counter: 0,
+            device: dev(1),
+        };
+        assert!(beyond.is_from_the_future(now) && beyond > HlcTimestamp::horizon(now));
     }
 
     #[test]
@@ -251,6 +333,29 @@ mod tests {
                 }
                 prop_assert_eq!(stamp.device, dev(9));
                 previous = Some(stamp);
+            }
+        }
+
+        /// No stamp a clock can be resumed from, nor any it accepts, leaves it unable to stamp
+        /// the next local event: writes never fail on a stored or received value.
+        #[test]
+        fn no_stamp_stops_a_clock(wall in any::<i64>(), counter in any::<u32>(), offset in -10_000i64..10_000, events in 1usize..50) {
+            let now = 1_795_240_800_000i64;
+            let stored = HlcTimestamp { wall_ms: wall, counter, device: dev(1) };
+            let mut clock = Hlc::resume_from(dev(9), Some(stored), now);
+            let remote = HlcTimestamp { wall_ms: wall, counter, device: dev(2) };
+            let _ = clock.observe(remote, now + offset);
+            let mut previous = clock.last();
+            for i in 0..events {
+                let stamp = clock.now(now + offset + i as i64);
+                prop_assert!(stamp.is_ok(), "{:?}", stamp);
+                let stamp = stamp.unwrap();
+                prop_assert!(stamp > previous);
+                // Never further ahead than the drift bound (and this test's own clock jitter):
+                // a stamp beyond it was neither adopted nor observed.
+                let now_here = now + offset + i as i64;
+                prop_assert!(stamp.wall_ms.saturating_sub(now_here) <= MAX_DRIFT_MS + 10_000 + 1);
+                previous = stamp;
             }
         }
     }

@@ -580,7 +580,7 @@ owner_passphrase: string, };
 
 /**
  * Something the cloud found while taking in the counters' records, for the owner to resolve:
- * `duplicate_number`, `imei_conflict`, `seat_change_refused` or `equivocation`.
+ * `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation` or `clock_ahead`.
  */
 export type CloudAlert = { id: string, kind: string, 
 /**
@@ -612,11 +612,11 @@ export type LinkOutcome = { tenant_id: string,
 owner_totp_uri: string, };
 
 /**
- * Something the owner must see about the cloud's log.
+ * Something the owner must see about the cloud's log or what it served.
  */
 export type SyncAlarm = { id: number, 
 /**
- * `bad_checkpoint`, `log_rewritten` or `record_missing`.
+ * `bad_checkpoint`, `log_rewritten`, `record_missing` or `future_stamp`.
  */
 kind: string, detail: string, raised_at_ms: number, };
 

@@ -466,23 +466,25 @@ impl UnitOfWork<'_> {
 
 impl Store {
     /// The next HLC stamp of this terminal, resuming the clock from the newest stamp in the
-    /// store (pulled ones too) when it has none yet.
+    /// store (pulled ones too) when it has none yet. Only stamps within the drift bound of this
+    /// terminal's clock count: a stamp from the future (a stolen till's, or one from when some
+    /// till's clock was wrong) is passed over, not adopted, so no stored row can drag this
+    /// clock ahead or stop it (issue 21).
     fn next_stamp(&mut self, device: uuid::Uuid, now_ms: i64) -> Result<Option<String>> {
         use galla_proto::hlc::{Hlc, HlcTimestamp};
         if !self.stamps_merged_rows() {
             return Ok(None);
         }
         if self.hlc.is_none() {
+            let horizon = HlcTimestamp::horizon(now_ms).encode();
             let newest: Option<String> = self.conn.query_row(
-                "SELECT max(m) FROM (SELECT max(hlc) AS m FROM customer
-                                     UNION ALL SELECT max(hlc) FROM product)",
-                [],
+                "SELECT max(m) FROM (SELECT max(hlc) AS m FROM customer WHERE hlc <= ?1
+                                     UNION ALL SELECT max(hlc) FROM product WHERE hlc <= ?1)",
+                [horizon],
                 |r| r.get(0),
             )?;
-            self.hlc = Some(match newest.as_deref().and_then(HlcTimestamp::decode) {
-                Some(t) => Hlc::resume(HlcTimestamp { device, ..t }),
-                None => Hlc::new(device),
-            });
+            let newest = newest.as_deref().and_then(HlcTimestamp::decode);
+            self.hlc = Some(Hlc::resume_from(device, newest, now_ms));
         }
         let hlc = self.hlc.as_mut().expect("set above");
         let stamp = hlc.now(now_ms).map_err(|e| Error::Clock {
@@ -753,6 +755,55 @@ mod tests {
             entries, 0,
             "the record carries the images; nothing is redacted, so no outbox entry"
         );
+    }
+
+    #[test]
+    fn a_stored_stamp_from_the_future_neither_stops_nor_drags_the_clock() {
+        use galla_proto::hlc::{HlcTimestamp, MAX_DRIFT_MS};
+        let now = 1_795_240_800_000;
+        let mut fx = Fixture::new(now);
+        let tenant = fx.tenant();
+        fx.write("shop.create", |uow| {
+            uow.insert_into("tenant", &tenant, &tenant_row(&tenant, "Shop"))
+        })
+        .unwrap();
+        let other = Uuid::from_u128(66);
+        let near = HlcTimestamp {
+            wall_ms: now + 60_000,
+            counter: 2,
+            device: other,
+        };
+        // Pulled rows (the pull resets the clock): one a stolen till pushed before the cloud
+        // refused such stamps, and one from a till whose clock is a minute fast.
+        fx.store
+            .apply_pulled(|tx| {
+                for (id, hlc) in [
+                    ("c-poison", format!("7fffffffffffffff-ffffffff-{other}")),
+                    ("c-near", near.encode().unwrap()),
+                ] {
+                    tx.execute(
+                        "INSERT INTO customer (id, tenant_id, name, created_at_ms, updated_at_ms, hlc)
+                         VALUES (?, ?, 'x', 1, 1, ?)",
+                        rusqlite::params![id, tenant, hlc],
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(fx.store.hlc.is_none());
+        let stamp = fx
+            .store
+            .next_stamp(fx.device_id, now)
+            .expect("the clock still stamps")
+            .and_then(|s| HlcTimestamp::decode(&s))
+            .unwrap();
+        assert!(stamp > near, "edits still order after a plausible stamp");
+        assert!(stamp.wall_ms <= now + MAX_DRIFT_MS && stamp.device == fx.device_id);
+        // And the write path itself, stamping a customer edit.
+        fx.write("customer.update", |uow| {
+            uow.update_in("customer", "c-poison", &[("name", Value::Text("y".into()))])
+        })
+        .expect("writes go on");
     }
 
     #[test]

@@ -194,7 +194,7 @@ fn build_enrolled_database(
     // whole feed is in, since a row may come before one it refers to).
     let nothing_unsynced = HashSet::new();
     let applied = store.apply_pulled(|tx| {
-        let mut applier = pull::Applier::new(&nothing_unsynced);
+        let mut applier = pull::Applier::new(&nothing_unsynced, clock.now_ms());
         let mut cursor = 0;
         loop {
             let path = format!("{}?after={cursor}", api::PATH_SYNC_CHANGES);
@@ -232,6 +232,7 @@ fn build_enrolled_database(
     tracing::info!(
         written = applied.written,
         skipped = applied.skipped,
+        from_the_future = applied.from_the_future,
         "pulled the shop"
     );
 

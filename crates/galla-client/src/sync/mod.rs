@@ -77,19 +77,19 @@ pub struct LinkOutcome {
     pub owner_totp_uri: String,
 }
 
-/// Something the owner must see about the cloud's log.
+/// Something the owner must see about the cloud's log or what it served.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncAlarm {
     pub id: i64,
-    /// `bad_checkpoint`, `log_rewritten` or `record_missing`.
+    /// `bad_checkpoint`, `log_rewritten`, `record_missing` or `future_stamp`.
     pub kind: String,
     pub detail: String,
     pub raised_at_ms: i64,
 }
 
 /// Something the cloud found while taking in the counters' records, for the owner to resolve:
-/// `duplicate_number`, `imei_conflict`, `seat_change_refused` or `equivocation`.
+/// `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation` or `clock_ahead`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CloudAlert {
@@ -345,7 +345,7 @@ fn raise_alarm(
         "INSERT INTO sync_alarm (kind, detail, evidence, raised_at_ms) VALUES (?, ?, ?, ?)",
         rusqlite::params![kind, detail, evidence, now],
     )?;
-    tracing::warn!(kind, "sync alarm: the cloud's log failed a check");
+    tracing::warn!(kind, "sync alarm raised for the owner");
     Ok(Some(SyncAlarm {
         id: tx.last_insert_rowid(),
         kind: kind.to_owned(),
@@ -722,7 +722,9 @@ impl Terminal {
                     Ok(())
                 })?;
                 // Only from a server whose log checked out: its shared state comes next.
-                report.pulled = self.pull(&client, &who, report.server_seq)?;
+                let (pulled, alarm) = self.pull(&client, &who, report.server_seq)?;
+                report.pulled = pulled;
+                report.alarms.extend(alarm);
                 Ok(report)
             }
             Verdict::Alarm {
@@ -742,13 +744,13 @@ impl Terminal {
     }
 
     /// Stages the change feed from where the last pull stopped until it is complete, then
-    /// applies it in one transaction (see `pull`).
+    /// applies it in one transaction (see `pull`); rows stamped from the future raise an alarm.
     fn pull(
         &self,
         client: &CloudClient,
         who: &DeviceIdentity<'_>,
         server_seq: u64,
-    ) -> Result<pull::Applied> {
+    ) -> Result<(pull::Applied, Option<SyncAlarm>)> {
         let (mut staged, cursor): (i64, i64) = self.engine().read(|conn| {
             Ok(conn.query_row(
                 "SELECT pull_staged, pull_cursor FROM sync_state WHERE id = 1",
@@ -768,24 +770,47 @@ impl Terminal {
             }
         }
         if staged == cursor {
-            return Ok(pull::Applied::default());
+            return Ok((pull::Applied::default(), None));
         }
         let now = self.now_ms();
-        let applied = self.engine().apply_pulled(|tx| {
+        let (applied, future) = self.engine().apply_pulled(|tx| {
             // Read in the apply's transaction: a sale made since the push is kept as it is.
             let unsynced = pull::unsynced_keys(tx, server_seq)?;
-            let applied = pull::apply(tx, &unsynced)?;
+            let (applied, future) = pull::apply(tx, &unsynced, now)?;
             tx.execute("UPDATE sync_state SET last_pull_ms = ? WHERE id = 1", [now])?;
             let wrote = applied.written > 0;
-            Ok((applied, wrote))
+            Ok(((applied, future), wrote))
         })?;
+        // The alarm goes through the bookkeeping gate, which alone writes `sync_alarm` (applying
+        // may not). A crash between the two leaves the rows untaken and the alarm unraised.
+        let alarm = match future.first() {
+            None => None,
+            Some(first) => {
+                let detail = format!(
+                    "the cloud served {} row{} stamped from the future (more than {} minutes \
+                     ahead of this terminal's clock), which were not taken: the cloud refuses \
+                     such stamps, so its data may have been altered; first of them: {first}",
+                    applied.from_the_future,
+                    if applied.from_the_future == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
+                    galla_proto::hlc::MAX_DRIFT_MS / 60_000,
+                );
+                let evidence = future.join(" ");
+                self.engine()
+                    .bookkeeping(|tx| raise_alarm(tx, "future_stamp", &detail, &evidence, now))?
+            }
+        };
         tracing::info!(
             written = applied.written,
             kept_local = applied.kept_local,
             skipped = applied.skipped,
+            from_the_future = applied.from_the_future,
             "applied the cloud's shared state"
         );
-        Ok(applied)
+        Ok((applied, alarm))
     }
 
     /// Checks `note` against the pinned key, the last trusted checkpoint and this terminal's

@@ -14,6 +14,10 @@
 //! deletes it. Column names are checked against the local table, values against its types
 //! by SQLite's STRICT tables, and a row without a value for a required column is skipped, not
 //! guessed: a cloud running a newer schema cannot make this terminal write nonsense.
+//! A merged row stamped from the future (its `hlc` beyond this terminal's clock plus the drift
+//! bound) is not taken either: the cloud refuses such stamps, so one can only come from a
+//! breached cloud or from before it did, and taking it would make the row's every later edit
+//! here lose to it (issue 21). It is counted, and logged with its table and id.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -21,6 +25,7 @@ use std::rc::Rc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use galla_proto::api::ChangesResponse;
+use galla_proto::hlc::HlcTimestamp;
 use rusqlite::types::Value;
 use serde_json::Value as Json;
 
@@ -51,6 +56,8 @@ pub struct Applied {
     pub kept_local: u64,
     /// Rows this terminal cannot take (an unknown table, a required column missing).
     pub skipped: u64,
+    /// Merged rows not taken because their stamp is from the future.
+    pub from_the_future: u64,
 }
 
 fn protocol(detail: String) -> Error {
@@ -130,18 +137,25 @@ fn to_value(v: &Json) -> Option<Value> {
 pub(crate) struct Applier<'u> {
     /// The `table/id` keys this terminal's records not yet held by the cloud changed.
     unsynced: &'u HashSet<String>,
+    /// This terminal's clock, for the drift check of pulled stamps.
+    now_ms: i64,
     columns: HashMap<String, Columns>,
     statements: HashMap<(String, Vec<bool>), String>,
     pub applied: Applied,
+    /// The first few `table/id` keys of rows not taken for a stamp from the future: the
+    /// evidence for the owner's alarm.
+    pub from_the_future: Vec<String>,
 }
 
 impl<'u> Applier<'u> {
-    pub(crate) fn new(unsynced: &'u HashSet<String>) -> Applier<'u> {
+    pub(crate) fn new(unsynced: &'u HashSet<String>, now_ms: i64) -> Applier<'u> {
         Applier {
             unsynced,
+            now_ms,
             columns: HashMap::new(),
             statements: HashMap::new(),
             applied: Applied::default(),
+            from_the_future: Vec::new(),
         }
     }
 
@@ -193,6 +207,27 @@ impl<'u> Applier<'u> {
             }
             return Ok(());
         };
+        if let Some(text) = row.get("hlc").and_then(Json::as_str) {
+            match HlcTimestamp::decode(text) {
+                None => {
+                    out.skipped += 1;
+                    return Ok(());
+                }
+                Some(t) if t.is_from_the_future(self.now_ms) => {
+                    tracing::warn!(
+                        table,
+                        id,
+                        "a pulled row's stamp is from the future; not taken"
+                    );
+                    out.from_the_future += 1;
+                    if self.from_the_future.len() < 20 {
+                        self.from_the_future.push(format!("{table}/{id}"));
+                    }
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+        }
         let cols = self.columns(tx, table)?;
         let out = &mut self.applied;
         let mut present = Vec::with_capacity(cols.len());
@@ -265,9 +300,13 @@ impl<'u> Applier<'u> {
 
 /// Applies everything staged, in change order, and moves the applied cursor to the staged one.
 /// `unsynced` holds the `table/id` keys this terminal's records not yet held by the cloud
-/// changed.
-pub(crate) fn apply(tx: &rusqlite::Transaction<'_>, unsynced: &HashSet<String>) -> Result<Applied> {
-    let mut applier = Applier::new(unsynced);
+/// changed. Returns what was done and the keys of rows not taken for a stamp from the future.
+pub(crate) fn apply(
+    tx: &rusqlite::Transaction<'_>,
+    unsynced: &HashSet<String>,
+    now_ms: i64,
+) -> Result<(Applied, Vec<String>)> {
+    let mut applier = Applier::new(unsynced, now_ms);
     {
         let mut stmt = tx.prepare("SELECT tbl, row_id, row FROM pull_inbox ORDER BY change")?;
         let mut rows = stmt.query([])?;
@@ -284,7 +323,7 @@ pub(crate) fn apply(tx: &rusqlite::Transaction<'_>, unsynced: &HashSet<String>) 
         "UPDATE sync_state SET pull_cursor = pull_staged WHERE id = 1",
         [],
     )?;
-    Ok(applier.applied)
+    Ok((applier.applied, applier.from_the_future))
 }
 
 /// The `table/id` keys changed by this terminal's records after `server_seq` (not yet held by
@@ -338,6 +377,9 @@ mod tests {
         }
     }
 
+    /// 2026-11-21 10:00 IST.
+    const NOW: i64 = 1_795_240_800_000;
+
     fn names(store: &Store) -> Vec<String> {
         let mut stmt = store
             .reader()
@@ -370,13 +412,16 @@ mod tests {
                 )
             })
             .unwrap();
-        let applied = store.apply_pulled(|tx| apply(tx, &HashSet::new())).unwrap();
+        let (applied, _) = store
+            .apply_pulled(|tx| apply(tx, &HashSet::new(), NOW))
+            .unwrap();
         assert_eq!(
             applied,
             Applied {
                 written: 2,
                 kept_local: 0,
-                skipped: 3
+                skipped: 3,
+                from_the_future: 0,
             }
         );
         assert_eq!(names(&store), ["First", "Second"]);
@@ -395,13 +440,14 @@ mod tests {
             })
             .unwrap();
         let unsynced: HashSet<String> = ["tenant/t1".to_owned()].into();
-        let applied = store.apply_pulled(|tx| apply(tx, &unsynced)).unwrap();
+        let (applied, _) = store.apply_pulled(|tx| apply(tx, &unsynced, NOW)).unwrap();
         assert_eq!(
             applied,
             Applied {
                 written: 1,
                 kept_local: 1,
-                skipped: 0
+                skipped: 0,
+                from_the_future: 0,
             }
         );
         assert_eq!(names(&store), ["First", "Cloud's t2"]);
@@ -420,6 +466,96 @@ mod tests {
             .bookkeeping(|tx| stage(tx, 7, &page(vec![(3, "tenant", "t1", shop("t1", "x"))])))
             .unwrap_err();
         assert!(matches!(err, Error::CloudProtocol { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_row_stamped_from_the_future_is_not_taken_and_cannot_drag_the_clock() {
+        use galla_proto::hlc::{HlcTimestamp, MAX_DRIFT_MS};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            Store::create(&dir.path().join("t.db"), &SecretKey::random().unwrap()).unwrap();
+        let stamp = |wall_ms: i64, counter: u32| {
+            HlcTimestamp {
+                wall_ms,
+                counter,
+                device: uuid::Uuid::from_u128(7),
+            }
+            .encode()
+            .unwrap()
+        };
+        let customer = |id: &str, name: &str, hlc: &str| {
+            json!({"id": id, "tenant_id": "t1", "name": name, "state_code": 27,
+                   "created_at_ms": 1, "updated_at_ms": 1, "hlc": hlc})
+        };
+        store
+            .bookkeeping(|tx| {
+                stage(
+                    tx,
+                    0,
+                    &page(vec![
+                        (
+                            1,
+                            "tenant",
+                            "t1",
+                            json!({"id": "t1", "name": "Shop", "created_at_ms": 1}),
+                        ),
+                        (
+                            2,
+                            "customer",
+                            "c1",
+                            customer("c1", "Asha", &stamp(NOW - 1_000, 0)),
+                        ),
+                        // Just inside the drift bound: another till's clock a little ahead.
+                        (
+                            3,
+                            "customer",
+                            "c2",
+                            customer("c2", "Bina", &stamp(NOW + MAX_DRIFT_MS, 3)),
+                        ),
+                        // Beyond it, and the stamp that once stopped every till.
+                        (
+                            4,
+                            "customer",
+                            "c3",
+                            customer("c3", "Chetan", &stamp(NOW + MAX_DRIFT_MS + 1, 0)),
+                        ),
+                        (
+                            5,
+                            "customer",
+                            "c4",
+                            customer(
+                                "c4",
+                                "Dev",
+                                &format!("7fffffffffffffff-ffffffff-{}", uuid::Uuid::from_u128(7)),
+                            ),
+                        ),
+                        (6, "customer", "c5", customer("c5", "Esha", "not a stamp")),
+                    ]),
+                )
+            })
+            .unwrap();
+        let (applied, keys) = store
+            .apply_pulled(|tx| apply(tx, &HashSet::new(), NOW))
+            .unwrap();
+        assert_eq!(
+            applied,
+            Applied {
+                written: 3,
+                kept_local: 0,
+                skipped: 1,
+                from_the_future: 2,
+            }
+        );
+        assert_eq!(keys, ["customer/c3", "customer/c4"]);
+        let taken: Vec<String> = store
+            .reader()
+            .prepare("SELECT id FROM customer ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(taken, ["c1", "c2"]);
     }
 
     #[test]

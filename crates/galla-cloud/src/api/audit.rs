@@ -10,6 +10,11 @@
 //! (its pushes are refused until the owner deals with it) and the owner gets an alert that keeps
 //! the second record as evidence.
 //!
+//! A batch with a record stamped from the future (its time, or a merged row's HLC stamp, more
+//! than `MAX_DRIFT_MS` ahead of the cloud's clock) is refused whole with `clock_skew`, and the
+//! owner alerted once per record: merged, such a stamp would win every later edit and stop
+//! every till's clock (issue 21).
+//!
 //! Accepted records go to `audit_record` and to the tenant's Merkle log, and their effect to
 //! the shared state (`crate::shared`), in the same transaction; the response carries the new
 //! signed checkpoint.
@@ -26,6 +31,7 @@ use galla_proto::api::{AuditPush, AuditPushResponse, ErrorCode, MAX_AUDIT_BATCH}
 use galla_proto::audit::{
     AuditRecord, ChainBreak, ChainVerifier, MAX_IMAGE_BYTES, verify_signature,
 };
+use galla_proto::hlc::MAX_DRIFT_MS;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -45,6 +51,8 @@ enum Pushed {
     Accepted(AuditPushResponse),
     /// Committed as a quarantine and an alert, answered as a refusal.
     Equivocation,
+    /// Committed as an alert only, answered as a refusal (see `shared::FromTheFuture`).
+    FromTheFuture(shared::FromTheFuture),
 }
 
 fn chain_broken(message: String) -> ApiError {
@@ -243,7 +251,16 @@ pub async fn push(
                 })
                 .collect();
             let mut frontier = tlog::lock(tx, tenant).await?;
-            shared::derive(tx, tenant, device_id, &pushed, now).await?;
+            if let shared::Derived::Refused(refused) =
+                shared::derive(tx, tenant, device_id, &pushed, now).await?
+            {
+                let evidence = fresh
+                    .iter()
+                    .find(|r| r.seq == refused.seq)
+                    .ok_or(crate::Error::Integrity("a refused record is not in the batch"))?;
+                alert_clock_ahead(tx, tenant, device_id, &refused, evidence, now).await?;
+                return Ok(Pushed::FromTheFuture(refused));
+            }
             let leaves: Vec<&[u8]> = fresh.iter().map(|r| r.encoded.as_slice()).collect();
             let (first_index, nodes) = tlog::append(&mut frontier, &leaves)?;
             let seqs: Vec<i64> = fresh.iter().map(|r| r.seq as i64).collect();
@@ -280,7 +297,80 @@ pub async fn push(
             ErrorCode::Equivocation,
             "this terminal signed a second, different audit history; it is quarantined and the owner alerted",
         )),
+        Pushed::FromTheFuture(r) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ClockSkew,
+            format!(
+                "record {} ({}) is stamped {} ahead of the cloud's clock, more than the {} \
+                 minutes a clock may be off; set this terminal's date and time right. Its \
+                 records wait (nothing is lost) until the cloud's time reaches them; the owner \
+                 has been alerted",
+                r.seq,
+                r.action,
+                how_long(r.ahead_ms),
+                MAX_DRIFT_MS / 60_000
+            ),
+        )),
     }
+}
+
+/// A span of time as a person reads it.
+fn how_long(ms: i64) -> String {
+    const MINUTE: i64 = 60_000;
+    const HOUR: i64 = 60 * MINUTE;
+    const DAY: i64 = 24 * HOUR;
+    match ms {
+        ms if ms >= 2 * 365 * DAY => format!("about {} years", ms / (365 * DAY)),
+        ms if ms >= 2 * DAY => format!("{} days", ms / DAY),
+        ms if ms >= 2 * HOUR => format!("{} hours", ms / HOUR),
+        ms => format!("{} minutes", (ms + MINUTE - 1) / MINUTE),
+    }
+}
+
+/// Raises the owner's alert for a record stamped from the future, once per record (the
+/// record and its signature are the evidence, and the key that tells a retry from a new one:
+/// the terminal retries the push, and each refusal would otherwise add an alert).
+async fn alert_clock_ahead(
+    tx: &Transaction<'_>,
+    tenant: Uuid,
+    device: Uuid,
+    refused: &shared::FromTheFuture,
+    record: &Incoming,
+    now: i64,
+) -> ApiResult<()> {
+    let raised: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM owner_alert WHERE tenant_id = $1 AND device_id = $2
+                            AND kind = 'clock_ahead' AND evidence = $3)",
+            &[&tenant, &device, &record.encoded],
+        )
+        .await?
+        .get(0);
+    if raised {
+        return Ok(());
+    }
+    let prefix = format!("record {} ", refused.seq);
+    let detail = format!(
+        "{prefix}({}) of this terminal is stamped {} ahead of the cloud's clock; the cloud \
+         refused it, so nothing it changed reached the other counters. Either this terminal's \
+         clock is wrong (set it; its records go through once the time reaches them) or its key \
+         is in someone else's hands (revoke it)",
+        refused.action,
+        how_long(refused.ahead_ms)
+    );
+    tracing::warn!(%tenant, %device, seq = refused.seq, "a pushed record is stamped from the future; refused");
+    let evidence = (&record.encoded[..], &record.signature[..]);
+    shared::raise_alert(
+        tx,
+        tenant,
+        "clock_ahead",
+        device,
+        &detail,
+        Some(evidence),
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Whether `incoming` is proof the device signed two histories: a record this device signed,
