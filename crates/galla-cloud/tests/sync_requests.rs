@@ -282,6 +282,19 @@ async fn equivocation_quarantines_the_device_and_alerts_the_owner() {
         (StatusCode::FORBIDDEN, "device_quarantined")
     );
     assert_eq!(cloud.count(tenant, "audit_record").await, 3);
+    // Nor does it read anything of the shop: its feed, the log, its own status (issue 21).
+    for path in [
+        format!("{PATH_SYNC_CHANGES}?after=0"),
+        PATH_LOG_CHECKPOINT.to_owned(),
+        PATH_DEVICE_STATUS.to_owned(),
+    ] {
+        let a = terminal.get(&cloud, &path).await;
+        assert_eq!(
+            (a.status, a.code().as_str()),
+            (StatusCode::FORBIDDEN, "device_quarantined"),
+            "{path}"
+        );
+    }
 
     // A terminal that rewrote record 3 and re-signed its chain from there pushes record 4 of
     // the new history: it follows a record 3 the server never accepted. That, too, is two
@@ -516,28 +529,10 @@ async fn every_address_and_every_device_has_its_own_token_bucket() {
 /// (two seconds in tests) runs out, and holds nothing open past it.
 #[tokio::test]
 async fn a_request_that_stalls_is_cut_off_at_the_timeout() {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, ServerName};
-    use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let cloud = cloud().await;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(cloud.dir.path().join("tls/dev-ca.pem")).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_protocol_versions(&[&rustls::version::TLS13])
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let tcp = tokio::net::TcpStream::connect(cloud.addr).await.unwrap();
-    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await
-        .unwrap();
+    let mut tls = raw_tls(&cloud).await;
     tls.write_all(
         b"POST /v1/tenants HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
           Content-Length: 100\r\n\r\n{\"shop_name\":",
@@ -552,4 +547,81 @@ async fn a_request_that_stalls_is_cut_off_at_the_timeout() {
     .await;
     assert!(read.is_ok(), "the server let a stalled request hang");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+/// A TLS 1.3 connection to the test cloud, trusting its dev CA.
+async fn raw_tls(cloud: &Cloud) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cloud.dir.path().join("tls/dev-ca.pem")).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(cloud.addr).await.unwrap();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_request_from_no_enrolled_device_is_refused_before_its_body_is_read() {
+    use galla_proto::request_auth::{RequestParts, sign_request};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let cloud = cloud().await;
+    // Well-formed, freshly signed headers, by a key no shop enrolled, announcing a 4 MiB body
+    // of which only the first bytes ever come: the server must answer without waiting for it.
+    let body = vec![b' '; 4 * 1024 * 1024];
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let headers = sign_request(
+        &stranger,
+        RequestParts {
+            method: "POST",
+            path_and_query: PATH_AUDIT,
+            body: &body,
+        },
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        cloud.clock_ms(),
+        [7; 16],
+    );
+    let mut request = format!(
+        "POST {PATH_AUDIT} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers.to_pairs() {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut tls = raw_tls(&cloud).await;
+    tls.write_all(request.as_bytes()).await.unwrap();
+    tls.write_all(&body[..1024]).await.unwrap();
+    tls.flush().await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut buf = [0u8; 4096];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tls.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        read.is_ok(),
+        "the server waited for the body of an unknown device: {answer}"
+    );
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 }

@@ -1,10 +1,10 @@
 //! Every request a device makes is signed by its enrolled key (`galla_proto::request_auth`).
 //! This extractor checks, in order: the headers are well formed; the timestamp is within the
-//! window (before any database work); the device exists in the claimed tenant and the signature
-//! verifies over method, path, body hash, time and nonce; the nonce is new (a replay is
-//! refused); the device is not marked for wipe (told so, and the telling recorded) or revoked;
-//! the device's rate limit. Only then does the
-//! handler see the body.
+//! window (before any database work); the device exists in the claimed tenant (before the body
+//! is read); the signature verifies over method, path, body hash, time and nonce; the nonce is
+//! new (a replay is refused); the device is not marked for wipe (told so, and the telling
+//! recorded), revoked or quarantined (on every route, reads too); the device's rate limit. Only
+//! then does the handler see the body.
 //!
 //! An unknown device, a device of another tenant and a bad signature get the same answer, so the
 //! refusal says nothing about which devices exist. Revocation and wipe are looked up on every
@@ -60,11 +60,18 @@ impl From<RequestAuthError> for ApiError {
 }
 
 enum Outcome {
-    Ok(Box<AuthedDevice>),
-    Unknown,
+    Ok,
     Revoked,
     Wipe,
+    Quarantined,
     Replayed,
+}
+
+/// A device row as the headers name it, read before the body.
+struct Known {
+    public_key: VerifyingKey,
+    series_code: String,
+    audit_seq: i64,
 }
 
 impl FromRequest<Arc<AppState>> for SignedRequest {
@@ -81,32 +88,47 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
             SignedHeaders::parse(|name| req.headers().get(name).and_then(|v| v.to_str().ok()))?;
         let now = state.clock.now_ms();
         headers.check_clock(now)?;
-        let body = read_body(req, state).await?;
-
         let tenant = headers.tenant_id;
-        let outcome = state
+
+        // The device from the headers alone, before the body: a request naming no enrolled
+        // device is refused without the server taking in up to 4 MiB for it (issue 21).
+        let known = state
             .db
-            .tenant_tx(tenant, async |tx| -> ApiResult<Outcome> {
+            .tenant_tx(tenant, async |tx| -> ApiResult<Option<Known>> {
                 let Some(row) = tx
                     .query_opt(
-                        "SELECT public_key, series_code, audit_seq, revoked_at IS NOT NULL,
-                                wipe_requested_at_ms IS NOT NULL
-                         FROM device WHERE tenant_id = $1 AND device_id = $2",
+                        "SELECT public_key, series_code, audit_seq FROM device
+                         WHERE tenant_id = $1 AND device_id = $2",
                         &[&tenant, &headers.device_id],
                     )
                     .await?
                 else {
-                    return Ok(Outcome::Unknown);
+                    return Ok(None);
                 };
-                let Some(public_key) = <[u8; 32]>::try_from(row.get::<_, &[u8]>(0))
+                Ok(<[u8; 32]>::try_from(row.get::<_, &[u8]>(0))
                     .ok()
                     .and_then(|k| VerifyingKey::from_bytes(&k).ok())
-                else {
-                    return Ok(Outcome::Unknown);
-                };
-                if headers.verify(&public_key, &method, &path, &body).is_err() {
-                    return Ok(Outcome::Unknown);
-                }
+                    .map(|public_key| Known {
+                        public_key,
+                        series_code: row.get(1),
+                        audit_seq: row.get(2),
+                    }))
+            })
+            .await?;
+        let Some(known) = known else {
+            return Err(refused());
+        };
+        let body = read_body(req, state).await?;
+        if headers
+            .verify(&known.public_key, &method, &path, &body)
+            .is_err()
+        {
+            return Err(refused());
+        }
+
+        let outcome = state
+            .db
+            .tenant_tx(tenant, async |tx| -> ApiResult<Outcome> {
                 // The nonce first: a replayed request learns nothing and marks nothing.
                 // Nonces older than the window can no longer pass the clock check: drop them.
                 tx.execute(
@@ -125,9 +147,18 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
                 if fresh == 0 {
                     return Ok(Outcome::Replayed);
                 }
+                // Read again in this transaction: a revocation since the first look counts.
+                let row = tx
+                    .query_one(
+                        "SELECT revoked_at IS NOT NULL, wipe_requested_at_ms IS NOT NULL,
+                                quarantined_at_ms IS NOT NULL
+                         FROM device WHERE tenant_id = $1 AND device_id = $2",
+                        &[&tenant, &headers.device_id],
+                    )
+                    .await?;
                 // Wipe before revocation: a stolen terminal is usually both, and must still
                 // hear that it should erase its keys.
-                if row.get::<_, bool>(4) {
+                if row.get::<_, bool>(1) {
                     tx.execute(
                         "UPDATE device SET wipe_told_at_ms = coalesce(wipe_told_at_ms, $3)
                          WHERE tenant_id = $1 AND device_id = $2",
@@ -136,21 +167,17 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
                     .await?;
                     return Ok(Outcome::Wipe);
                 }
-                if row.get::<_, bool>(3) {
+                if row.get::<_, bool>(0) {
                     return Ok(Outcome::Revoked);
                 }
-                Ok(Outcome::Ok(Box::new(AuthedDevice {
-                    tenant_id: tenant,
-                    device_id: headers.device_id,
-                    public_key,
-                    series_code: row.get(1),
-                    audit_seq: row.get(2),
-                })))
+                if row.get::<_, bool>(2) {
+                    return Ok(Outcome::Quarantined);
+                }
+                Ok(Outcome::Ok)
             })
             .await?;
-        let device = match outcome {
-            Outcome::Ok(device) => *device,
-            Outcome::Unknown => return Err(refused()),
+        match outcome {
+            Outcome::Ok => {}
             Outcome::Revoked => {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -166,6 +193,15 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
                     "the owner asked this terminal to erase its keys",
                 ));
             }
+            // On every route, reads too: a terminal that signed two histories gets nothing of
+            // the shop's state until the owner has dealt with it.
+            Outcome::Quarantined => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::DeviceQuarantined,
+                    "this terminal is quarantined after sending conflicting audit records; the owner has been alerted",
+                ));
+            }
             Outcome::Replayed => {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -173,6 +209,13 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
                     "this request was already received; sign each request with a fresh nonce",
                 ));
             }
+        }
+        let device = AuthedDevice {
+            tenant_id: tenant,
+            device_id: headers.device_id,
+            public_key: known.public_key,
+            series_code: known.series_code,
+            audit_seq: known.audit_seq,
         };
         state.limits.check_device(device.device_id)?;
         Ok(SignedRequest { device, body })
