@@ -214,7 +214,8 @@ pub async fn export_audit(
         let path = unused_path(&dir, &format!("galla-audit-{stamp}"), "csv");
         let part = path.with_extension("csv.part");
         let write = || -> galla_client::Result<AuditReport> {
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&part)?);
+            let mut out =
+                std::io::BufWriter::new(galla_client::export_file::create_private(&part)?);
             let report = t.export_audit_csv(s, &mut out)?;
             out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&part, &path)?;

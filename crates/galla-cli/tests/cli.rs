@@ -95,6 +95,15 @@ fn init_then_doctor_status_verify_and_export_in_separate_processes() {
         Some(&format!("{PASSPHRASE}\n")),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&csv_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "the export is the user's alone, whatever the umask"
+        );
+    }
     let mut rd = csv::Reader::from_path(&csv_path).unwrap();
     let rows: Vec<csv::StringRecord> = rd.records().collect::<Result<_, _>>().unwrap();
     let actions: Vec<&str> = rows.iter().map(|r| &r[4]).collect();

