@@ -288,12 +288,43 @@ fn from_the_future(
     None
 }
 
-/// Derives the shared state of `pushed` (fresh, verified records of one device, in order).
-/// A record stamped from the future refuses the whole batch before anything is read.
+/// Why a pushed image of `device/<id>` is not taken, if it is not (issue 21): a terminal writes
+/// only its own row, never removes it, and never changes the public key it enrolled with (a
+/// stolen terminal's key could otherwise disable another counter, or give it a key that makes
+/// it refuse to open).
+fn device_row_refusal(
+    id: &str,
+    device: Uuid,
+    device_key: &[u8; 32],
+    after: Option<&Map<String, Json>>,
+) -> Option<&'static str> {
+    if id != device.to_string() {
+        return Some("changed another terminal's row");
+    }
+    let Some(after) = after else {
+        return Some("removed this terminal's row");
+    };
+    match after.get("public_key") {
+        None => None,
+        Some(key) => {
+            let bytes = key.get("$b64").and_then(Json::as_str).and_then(|b| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.decode(b).ok()
+            });
+            (bytes.as_deref() != Some(&device_key[..]))
+                .then_some("changed the public key this terminal enrolled with")
+        }
+    }
+}
+
+/// Derives the shared state of `pushed` (fresh, verified records of one device, whose enrolled
+/// key is `device_key`, in order). A record stamped from the future refuses the whole batch
+/// before anything is read.
 pub async fn derive(
     tx: &Transaction<'_>,
     tenant: Uuid,
     device: Uuid,
+    device_key: &[u8; 32],
     pushed: &[Pushed<'_>],
     now_ms: i64,
 ) -> ApiResult<Derived> {
@@ -582,6 +613,18 @@ pub async fn derive(
                     }
                 }
                 Policy::Merged { stamp, local } => {
+                    if table == "device"
+                        && let Some(why) = device_row_refusal(id, device, device_key, after)
+                    {
+                        alerts.push(Alert {
+                            kind: "device_change_refused",
+                            detail: format!(
+                                "{} (this terminal's record {}) {why}; it was not applied",
+                                r.action, r.seq
+                            ),
+                        });
+                        continue;
+                    }
                     let stamp_text = match after.or(before) {
                         Some(row) => stamp_of(stamp, row, r)?,
                         None => continue,

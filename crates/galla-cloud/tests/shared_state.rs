@@ -442,3 +442,112 @@ async fn the_feed_pages_in_change_order_to_a_complete_state() {
     let answer = s.a.get(&s.cloud, PATH_SYNC_CHANGES).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_terminal_writes_only_its_own_device_row_and_never_its_key() {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut s = shop().await;
+    let row = |t: &Terminal, key: &[u8], disabled: Option<i64>| {
+        json!({
+            format!("device/{}", t.device_id): {
+                "id": t.device_id.to_string(), "tenant_id": t.tenant_id.to_string(),
+                "name": "Counter", "series_code": "A1", "public_key": {"$b64": b64(key)},
+                "created_at_ms": 1, "disabled_at_ms": disabled,
+            }
+        })
+    };
+    let a_key = s.a.key.verifying_key().to_bytes();
+    let b_key = s.b.key.verifying_key().to_bytes();
+    // A's own row, as enrolling writes it: taken.
+    let own = row(&s.a, &a_key, None);
+    s.a.write_op(Some(s.owner), "device.enroll", Value::Null, own.clone());
+    assert_eq!(s.push('a', 0).await.status, StatusCode::OK);
+    let a_id = s.a.device_id.to_string();
+    assert!(s.row("device", &a_id).await.is_some());
+
+    // From A's key: B disabled, A's own key replaced, A's row removed. None is applied, and
+    // the owner hears of each; A disabling itself is applied.
+    let b_id = s.b.device_id.to_string();
+    let b_disabled = {
+        let mut t = Terminal::new(12);
+        t.device_id = s.b.device_id;
+        t.tenant_id = s.b.tenant_id;
+        row(&t, &b_key, Some(5))
+    };
+    let from = s.a.chain.len();
+    s.a.write_op(Some(s.owner), "device.disable", Value::Null, b_disabled);
+    s.a.write_op(
+        Some(s.owner),
+        "device.update",
+        own.clone(),
+        row(&s.a, &[9; 32], None),
+    );
+    s.a.write_op(
+        Some(s.owner),
+        "device.remove",
+        own.clone(),
+        json!({ format!("device/{a_id}"): null }),
+    );
+    s.a.write_op(
+        Some(s.owner),
+        "device.disable",
+        own.clone(),
+        row(&s.a, &a_key, Some(7)),
+    );
+    assert_eq!(s.push('a', from).await.status, StatusCode::OK);
+    assert!(
+        s.row("device", &b_id).await.is_none(),
+        "B's row is B's to write"
+    );
+    let a_row = s.row("device", &a_id).await.expect("A's row stays");
+    assert_eq!(
+        a_row["public_key"]["$b64"],
+        b64(&a_key),
+        "the enrolled key stays"
+    );
+    assert_eq!(a_row["disabled_at_ms"], 7, "A may disable itself");
+    let refused: Vec<OwnerAlert> = s
+        .alerts()
+        .await
+        .into_iter()
+        .filter(|a| a.kind == AlertKind::DeviceChangeRefused)
+        .collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    for why in [
+        "changed another terminal's row",
+        "changed the public key this terminal enrolled with",
+        "removed this terminal's row",
+    ] {
+        assert!(
+            refused.iter().any(|a| a.detail.contains(why)),
+            "{why}: {refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_record_stamped_from_the_future_is_refused_and_listed_for_the_owner() {
+    let mut s = shop().await;
+    let key = "customer/c1";
+    let later = s.cloud.clock_ms() + galla_proto::hlc::MAX_DRIFT_MS + 1;
+    s.a.write_op(
+        Some(s.owner),
+        "customer.add",
+        Value::Null,
+        json!({ key: {"id": "c1", "name": "Asha", "hlc": stamp(later, s.a.device_id)} }),
+    );
+    let answer = s.push('a', 0).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.body
+    );
+    assert_eq!(answer.code(), "clock_skew");
+    assert!(s.row("customer", "c1").await.is_none());
+    let alerts = s.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].kind, AlertKind::ClockAhead);
+    assert_eq!(alerts[0].device_id, Some(s.a.device_id));
+}

@@ -260,6 +260,12 @@ pub enum AlertKind {
     ImeiConflict,
     /// A seat change was made offline by someone who no longer held the right; not applied.
     SeatChangeRefused,
+    /// A record stamped too far ahead of the cloud's clock was refused (a wrong clock, or a
+    /// stolen key trying to stop every till); its evidence is the record.
+    ClockAhead,
+    /// A terminal's record changed another terminal's row, removed its own, or changed the key
+    /// it enrolled with; not applied.
+    DeviceChangeRefused,
 }
 
 impl AlertKind {
@@ -269,6 +275,8 @@ impl AlertKind {
             AlertKind::DuplicateNumber => "duplicate_number",
             AlertKind::ImeiConflict => "imei_conflict",
             AlertKind::SeatChangeRefused => "seat_change_refused",
+            AlertKind::ClockAhead => "clock_ahead",
+            AlertKind::DeviceChangeRefused => "device_change_refused",
         }
     }
 
@@ -278,6 +286,8 @@ impl AlertKind {
             AlertKind::DuplicateNumber,
             AlertKind::ImeiConflict,
             AlertKind::SeatChangeRefused,
+            AlertKind::ClockAhead,
+            AlertKind::DeviceChangeRefused,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

@@ -580,7 +580,8 @@ owner_passphrase: string, };
 
 /**
  * Something the cloud found while taking in the counters' records, for the owner to resolve:
- * `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation` or `clock_ahead`.
+ * `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation`, `clock_ahead` or
+ * `device_change_refused`.
  */
 export type CloudAlert = { id: string, kind: string, 
 /**

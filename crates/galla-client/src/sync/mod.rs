@@ -89,7 +89,8 @@ pub struct SyncAlarm {
 }
 
 /// Something the cloud found while taking in the counters' records, for the owner to resolve:
-/// `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation` or `clock_ahead`.
+/// `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation`, `clock_ahead` or
+/// `device_change_refused`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CloudAlert {

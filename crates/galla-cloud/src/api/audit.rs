@@ -252,7 +252,15 @@ pub async fn push(
                 .collect();
             let mut frontier = tlog::lock(tx, tenant).await?;
             if let shared::Derived::Refused(refused) =
-                shared::derive(tx, tenant, device_id, &pushed, now).await?
+                shared::derive(
+                    tx,
+                    tenant,
+                    device_id,
+                    device.public_key.as_bytes(),
+                    &pushed,
+                    now,
+                )
+                .await?
             {
                 let evidence = fresh
                     .iter()
