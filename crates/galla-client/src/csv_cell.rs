@@ -24,16 +24,15 @@ pub(crate) fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// Writes one row, each cell through [`neutralise`].
+/// Writes one row, each cell through [`neutralise`] (a copy only of a cell it changes).
 pub(crate) fn write_row<W: std::io::Write>(
     w: &mut csv::Writer<W>,
     cells: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> csv::Result<()> {
-    w.write_record(
-        cells
-            .into_iter()
-            .map(|c| neutralise(c.as_ref()).into_owned()),
-    )
+    for cell in cells {
+        w.write_field(neutralise(cell.as_ref()).as_bytes())?;
+    }
+    w.write_record(None::<&[u8]>)
 }
 
 /// A cell as read by an importer: a leading apostrophe is the text marker (spreadsheets read

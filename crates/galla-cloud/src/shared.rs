@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use galla_domain::access::{Access, Override, Permission, Role};
 use galla_proto::audit::AuditRecord;
-use galla_proto::hlc::{HlcTimestamp, MAX_DRIFT_MS};
+use galla_proto::hlc::{HlcTimestamp, is_too_far_ahead};
 use serde_json::{Map, Value as Json};
 use sha2::Digest as _;
 use tokio_postgres::Transaction;
@@ -230,9 +230,10 @@ fn only_own_credentials(changed: &BTreeSet<String>) -> bool {
 }
 
 /// A pushed record stamped further ahead of the cloud's clock than any honest clock may be
-/// ([`MAX_DRIFT_MS`]): its time, or the HLC stamp of a merged row in its images. Merged, such a
-/// stamp would win every later edit of the row and, pulled, push every till's clock to where it
-/// cannot stamp again (issue 21); so the batch is refused and the owner alerted.
+/// (`galla_proto::hlc::MAX_DRIFT_MS`): its time, or the HLC stamp of a merged row in its images.
+/// Merged, such a stamp would win every later edit of the row and, pulled, push every till's
+/// clock to where it cannot stamp again (issue 21); so the batch is refused and the owner
+/// alerted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FromTheFuture {
     pub seq: u64,
@@ -262,7 +263,7 @@ fn from_the_future(
         action: record.action.clone(),
         ahead_ms: wall_ms.saturating_sub(now_ms),
     };
-    if record.time_ms.saturating_sub(now_ms) > MAX_DRIFT_MS {
+    if is_too_far_ahead(record.time_ms, now_ms) {
         return Some(refused(record.time_ms));
     }
     for (key, image) in before.iter().chain(after) {
@@ -304,17 +305,13 @@ fn device_row_refusal(
     let Some(after) = after else {
         return Some("removed this terminal's row");
     };
-    match after.get("public_key") {
-        None => None,
-        Some(key) => {
-            let bytes = key.get("$b64").and_then(Json::as_str).and_then(|b| {
-                use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD.decode(b).ok()
-            });
-            (bytes.as_deref() != Some(&device_key[..]))
-                .then_some("changed the public key this terminal enrolled with")
-        }
-    }
+    let key = after.get("public_key")?;
+    let bytes = key.get("$b64").and_then(Json::as_str).and_then(|b| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.decode(b).ok()
+    });
+    (bytes.as_deref() != Some(&device_key[..]))
+        .then_some("changed the public key this terminal enrolled with")
 }
 
 /// Derives the shared state of `pushed` (fresh, verified records of one device, whose enrolled
@@ -1045,6 +1042,7 @@ pub(crate) async fn raise_alert(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use galla_proto::hlc::MAX_DRIFT_MS;
     use serde_json::json;
 
     fn obj(v: Json) -> Map<String, Json> {

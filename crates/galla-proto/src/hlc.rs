@@ -16,6 +16,12 @@ use uuid::Uuid;
 /// How far ahead of the local clock a received timestamp may be before it is refused.
 pub const MAX_DRIFT_MS: i64 = 5 * 60 * 1000;
 
+/// Whether a time `wall_ms` is further ahead of `now_ms` than any honest clock may be: the one
+/// drift test, for stamps and for a record's own time alike.
+pub fn is_too_far_ahead(wall_ms: i64, now_ms: i64) -> bool {
+    wall_ms.saturating_sub(now_ms) > MAX_DRIFT_MS
+}
+
 /// One stamp. The derived order compares wall time, then counter, then device: a total order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HlcTimestamp {
@@ -48,7 +54,7 @@ impl HlcTimestamp {
 
     /// Whether this stamp is further ahead of `now_ms` than any honest clock may be.
     pub fn is_from_the_future(&self, now_ms: i64) -> bool {
-        self.wall_ms.saturating_sub(now_ms) > MAX_DRIFT_MS
+        is_too_far_ahead(self.wall_ms, now_ms)
     }
 
     /// The text form stored in rows and sent over the wire: `wall-counter-device`, fixed width

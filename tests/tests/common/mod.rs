@@ -345,9 +345,9 @@ pub struct Stolen {
 }
 
 impl Stolen {
-    /// Signs the next record of the chain (`before`/`after`: `{"table/id": row}` or null). The
-    /// chain moves on only with [`Stolen::accepted`], since a refused record leaves the
-    /// cloud's head where it was.
+    /// Signs the next record of the chain (`before`/`after`: `{"table/id": row}` or null). It
+    /// does not move the chain on: the attacks here are refused, which leaves the cloud's head
+    /// where it was.
     pub fn record(
         &self,
         time_ms: i64,
@@ -373,11 +373,6 @@ impl Stolen {
         }
         .sign(&self.key)
         .unwrap()
-    }
-
-    pub fn accepted(&mut self, r: &galla_proto::audit::SignedAuditRecord) {
-        self.next_seq = r.record.seq + 1;
-        self.prev_hash = r.hash;
     }
 
     /// Pushes `records` as the terminal would: a request signed with its key at the cloud's

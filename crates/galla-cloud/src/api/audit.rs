@@ -357,12 +357,12 @@ async fn alert_clock_ahead(
     if raised {
         return Ok(());
     }
-    let prefix = format!("record {} ", refused.seq);
     let detail = format!(
-        "{prefix}({}) of this terminal is stamped {} ahead of the cloud's clock; the cloud \
+        "record {} ({}) of this terminal is stamped {} ahead of the cloud's clock; the cloud \
          refused it, so nothing it changed reached the other counters. Either this terminal's \
          clock is wrong (set it; its records go through once the time reaches them) or its key \
          is in someone else's hands (revoke it)",
+        refused.seq,
         refused.action,
         how_long(refused.ahead_ms)
     );

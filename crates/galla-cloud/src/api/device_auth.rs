@@ -67,13 +67,6 @@ enum Outcome {
     Replayed,
 }
 
-/// A device row as the headers name it, read before the body.
-struct Known {
-    public_key: VerifyingKey,
-    series_code: String,
-    audit_seq: i64,
-}
-
 impl FromRequest<Arc<AppState>> for SignedRequest {
     type Rejection = ApiError;
 
@@ -92,9 +85,9 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
 
         // The device from the headers alone, before the body: a request naming no enrolled
         // device is refused without the server taking in up to 4 MiB for it (issue 21).
-        let known = state
+        let device = state
             .db
-            .tenant_tx(tenant, async |tx| -> ApiResult<Option<Known>> {
+            .tenant_tx(tenant, async |tx| -> ApiResult<Option<AuthedDevice>> {
                 let Some(row) = tx
                     .query_opt(
                         "SELECT public_key, series_code, audit_seq FROM device
@@ -108,19 +101,21 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
                 Ok(<[u8; 32]>::try_from(row.get::<_, &[u8]>(0))
                     .ok()
                     .and_then(|k| VerifyingKey::from_bytes(&k).ok())
-                    .map(|public_key| Known {
+                    .map(|public_key| AuthedDevice {
+                        tenant_id: tenant,
+                        device_id: headers.device_id,
                         public_key,
                         series_code: row.get(1),
                         audit_seq: row.get(2),
                     }))
             })
             .await?;
-        let Some(known) = known else {
+        let Some(device) = device else {
             return Err(refused());
         };
         let body = read_body(req, state).await?;
         if headers
-            .verify(&known.public_key, &method, &path, &body)
+            .verify(&device.public_key, &method, &path, &body)
             .is_err()
         {
             return Err(refused());
@@ -210,13 +205,6 @@ impl FromRequest<Arc<AppState>> for SignedRequest {
                 ));
             }
         }
-        let device = AuthedDevice {
-            tenant_id: tenant,
-            device_id: headers.device_id,
-            public_key: known.public_key,
-            series_code: known.series_code,
-            audit_seq: known.audit_seq,
-        };
         state.limits.check_device(device.device_id)?;
         Ok(SignedRequest { device, body })
     }
