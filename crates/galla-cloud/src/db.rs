@@ -20,10 +20,46 @@ mod embedded {
     refinery::embed_migrations!("../../migrations/cloud");
 }
 
+/// Parses a connection string and refuses one that leaves this machine. The server talks to
+/// PostgreSQL without TLS, which is safe only over a Unix socket or loopback: over a network a
+/// passive listener would read every tenant's shared state and an active one could answer as
+/// the database (issue 21). So a database elsewhere is refused with what to do, not reached in
+/// the clear.
+pub fn local_config(url: &str) -> Result<tokio_postgres::Config> {
+    use tokio_postgres::config::Host;
+    let config: tokio_postgres::Config = url.parse()?;
+    let loopback = |name: &str| {
+        name.eq_ignore_ascii_case("localhost")
+            || name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    let remote_host = config.get_hosts().iter().find_map(|h| match h {
+        Host::Tcp(name) if !loopback(name) => Some(name.clone()),
+        _ => None,
+    });
+    let remote_addr = config
+        .get_hostaddrs()
+        .iter()
+        .find(|ip| !ip.is_loopback())
+        .map(|ip| ip.to_string());
+    match remote_host.or(remote_addr) {
+        None => Ok(config),
+        Some(host) => Err(Error::Config(format!(
+            "the database URL names {host}, which is not this machine; Galla's cloud connects \
+             to PostgreSQL without TLS, so it reaches only a database on a Unix socket or on \
+             loopback (127.0.0.1, ::1, localhost): run PostgreSQL beside the server, or tunnel \
+             to it over a channel you trust and point the URL at the tunnel's local end"
+        ))),
+    }
+}
+
 /// Creates the two roles and the database on a fresh cluster, as its superuser. Production
 /// does this once by hand (see docs/architecture.md); `galla-cloud dev` and tests call it.
 pub async fn bootstrap(superuser: &str) -> Result<()> {
-    let (client, conn) = tokio_postgres::connect(superuser, NoTls).await?;
+    let (client, conn) = local_config(superuser)?.connect(NoTls).await?;
     tokio::spawn(conn);
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&DATABASE])
@@ -45,7 +81,7 @@ pub async fn bootstrap(superuser: &str) -> Result<()> {
 
 /// Brings the schema up to date, connected as the owner role.
 pub async fn migrate(owner: &str) -> Result<()> {
-    let (mut client, conn) = tokio_postgres::connect(owner, NoTls).await?;
+    let (mut client, conn) = local_config(owner)?.connect(NoTls).await?;
     tokio::spawn(conn);
     embedded::migrations::runner()
         .run_async(&mut client)
@@ -62,7 +98,7 @@ pub struct Db {
 
 impl Db {
     pub fn connect(app: &str, max_connections: usize) -> Result<Db> {
-        let config: tokio_postgres::Config = app.parse()?;
+        let config = local_config(app)?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -140,5 +176,51 @@ impl Db {
         let out = work(&tx).await?;
         tx.commit().await.map_err(Error::from)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_on_this_machine_is_reached() {
+        for url in [
+            "host=/run/postgresql user=galla_app dbname=galla",
+            "postgresql://galla_app@localhost/galla",
+            "postgresql://galla_app@127.0.0.1:5433/galla",
+            "postgresql://galla_app@[::1]/galla",
+            "postgresql://galla_app@%2Ftmp%2Fpg/galla",
+            "host=localhost hostaddr=127.0.0.1 user=galla_app",
+        ] {
+            assert!(local_config(url).is_ok(), "{url} is local");
+        }
+    }
+
+    #[test]
+    fn a_database_elsewhere_is_refused_without_quoting_the_password() {
+        for (url, host) in [
+            (
+                "postgresql://galla_app:hunter2@db.example.com/galla",
+                "db.example.com",
+            ),
+            (
+                "postgresql://galla_app:hunter2@10.0.0.7:5432/galla",
+                "10.0.0.7",
+            ),
+            (
+                "host=localhost,db.internal user=galla_app password=hunter2",
+                "db.internal",
+            ),
+            (
+                "host=localhost hostaddr=192.0.2.1 password=hunter2",
+                "192.0.2.1",
+            ),
+        ] {
+            let message = local_config(url).unwrap_err().to_string();
+            assert!(message.contains(host), "{message}");
+            assert!(message.contains("without TLS"), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+        }
     }
 }
