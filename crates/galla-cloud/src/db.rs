@@ -28,11 +28,10 @@ mod embedded {
 pub fn local_config(url: &str) -> Result<tokio_postgres::Config> {
     use tokio_postgres::config::Host;
     let config: tokio_postgres::Config = url.parse()?;
+    // The parser has already taken a URL's IPv6 host out of its brackets.
     let loopback = |name: &str| {
         name.eq_ignore_ascii_case("localhost")
             || name
-                .trim_start_matches('[')
-                .trim_end_matches(']')
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
     };
