@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use galla_proto::tables::{self, Kept};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
@@ -431,28 +432,20 @@ const SETTABLE_PRAGMAS: &[&str] = &[
     "defer_foreign_keys",
 ];
 
-/// Tables only the sync loop's bookkeeping writes (besides `outbox.sent_at_ms`).
-const BOOKKEEPING_TABLES: &[&str] = &["sync_state", "sync_alarm", "pull_inbox"];
+/// Tables only the sync loop's bookkeeping writes (besides `outbox.sent_at_ms`): the registry's
+/// `Kept::Bookkeeping` ones.
+fn is_bookkeeping_table(table: &str) -> bool {
+    tables::terminal_only(table).is_some_and(|t| matches!(t.kept, Kept::Bookkeeping { .. }))
+}
 
-/// Tables applying pulled state never writes: this terminal's own records and secrets.
-const NEVER_PULLED: &[&str] = &[
-    "audit_log",
-    "outbox",
-    "cloud_link",
-    "tenant_key",
-    "doc_series",
-    "cart",
-    "cart_line",
-    "seat_guard",
-    "security_event",
-    "sync_alarm",
-];
-
+/// Applying pulled state writes shared tables, the search indexes their triggers keep and the
+/// pull's own bookkeeping; never this terminal's own records and secrets (the registry's
+/// `tables::pull_may_write`).
 fn is_applying(action: &AuthAction<'_>) -> bool {
     match *action {
         AuthAction::Insert { table_name }
         | AuthAction::Delete { table_name }
-        | AuthAction::Update { table_name, .. } => !NEVER_PULLED.contains(&table_name),
+        | AuthAction::Update { table_name, .. } => tables::pull_may_write(table_name),
         _ => false,
     }
 }
@@ -460,7 +453,7 @@ fn is_applying(action: &AuthAction<'_>) -> bool {
 fn is_bookkeeping(action: &AuthAction<'_>) -> bool {
     match *action {
         AuthAction::Delete { table_name } => table_name == "pull_inbox",
-        AuthAction::Insert { table_name } => BOOKKEEPING_TABLES.contains(&table_name),
+        AuthAction::Insert { table_name } => is_bookkeeping_table(table_name),
         AuthAction::Update {
             table_name,
             column_name,
@@ -575,5 +568,42 @@ mod tests {
                 .execute("UPDATE sync_state SET last_error = NULL", [])
                 .is_err()
         );
+    }
+
+    /// Issue 21, deliver 6: every table a migration makes is named in the table registry
+    /// (`galla_proto::tables`), as shared or as this terminal's own, exactly once; and every
+    /// table the registry names exists. A migration that adds a table fails here until the
+    /// registry says how it is shared.
+    #[test]
+    fn every_table_of_a_fresh_store_is_in_the_registry() {
+        let (_dir, store) = store();
+        let names: Vec<String> = store
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let unnamed: Vec<&String> = names
+            .iter()
+            .filter(|n| tables::shared(n).is_some() == tables::terminal_only(n).is_some())
+            .collect();
+        assert!(
+            unnamed.is_empty(),
+            "not named exactly once in galla_proto::tables: {unnamed:?}"
+        );
+        let registered = tables::SHARED_TABLES
+            .iter()
+            .map(|t| t.name)
+            .chain(tables::TERMINAL_TABLES.iter().map(|t| t.name));
+        for name in registered {
+            assert!(
+                names.iter().any(|n| n == name),
+                "the registry names {name}, the store has none"
+            );
+        }
     }
 }

@@ -26,6 +26,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use galla_domain::access::{Access, Override, Permission, Role};
 use galla_proto::audit::AuditRecord;
 use galla_proto::hlc::{HlcTimestamp, is_too_far_ahead};
+use galla_proto::tables::{self, Merge};
 use serde_json::{Map, Value as Json};
 use sha2::Digest as _;
 use tokio_postgres::Transaction;
@@ -49,32 +50,22 @@ pub enum Policy {
     Seat,
 }
 
-/// The tables whose rows are facts (see [`Policy::Fact`]), as both ends know them.
-pub use galla_proto::api::FACT_TABLES;
-
-/// The policy of a terminal table, or `None` for tables that are not shared.
+/// The policy of a terminal table by the shared registry (`galla_proto::tables`), or `None`
+/// for tables that are not shared or take no pushes (the cloud's own alerts).
 pub fn policy(table: &str) -> Option<Policy> {
-    if FACT_TABLES.contains(&table) {
-        return Some(Policy::Fact);
-    }
-    Some(match table {
-        "customer" => Policy::Merged {
-            stamp: Some("hlc"),
-            local: &[],
+    let t = tables::shared(table)?;
+    Some(match t.merge {
+        Merge::Fact => Policy::Fact,
+        Merge::Stamped => Policy::Merged {
+            stamp: Some(tables::STAMP_COLUMN),
+            local: t.local,
         },
-        "product" => Policy::Merged {
-            stamp: Some("hlc"),
-            local: &["stock"],
+        Merge::Latest => Policy::Merged {
+            stamp: None,
+            local: t.local,
         },
-        // An owner's answer to an alert: the later one wins on every counter.
-        "tenant" | "shop_policy" | "product_barcode" | "device" | "alert_resolution" => {
-            Policy::Merged {
-                stamp: None,
-                local: &[],
-            }
-        }
-        "seat" | "seat_recovery_code" => Policy::Seat,
-        _ => return None,
+        Merge::Roster => Policy::Seat,
+        Merge::CloudOnly => return None,
     })
 }
 

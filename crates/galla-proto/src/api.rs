@@ -23,24 +23,6 @@ pub const PATH_LOG_INCLUSION: &str = "/v1/log/inclusion";
 pub const PATH_LOG_CONSISTENCY: &str = "/v1/log/consistency";
 pub const PATH_SYNC_CHANGES: &str = "/v1/sync/changes";
 
-/// The terminal tables whose rows are facts: written once by the terminal that made them and
-/// never changed. The cloud takes them into the shared books once (a document whose number is
-/// taken stays out); a terminal inserts them if new and never changes them; the change feed
-/// does not send a terminal its own. One list, so both ends agree on it.
-pub const FACT_TABLES: &[&str] = &[
-    "invoice",
-    "invoice_line",
-    "invoice_imei",
-    "payment",
-    "credit_note",
-    "credit_note_line",
-    "credit_note_imei",
-    "ledger_entry",
-    "day_close",
-    // What an owner looks for in a sale: a line taken off, a sale thrown away, a price changed.
-    "sale_event",
-];
-
 /// The most audit records one push may carry.
 pub const MAX_AUDIT_BATCH: usize = 1000;
 

@@ -4,7 +4,8 @@
 //! terminal pushes: both sides must encode, hash and check signatures with the same code.
 //! The transparency log's Merkle tree and signed checkpoints are here for the same reason: the
 //! cloud builds them and the terminal verifies them. So are the signed-request scheme and the
-//! API's JSON types, which the two ends must spell the same way.
+//! API's JSON types, which the two ends must spell the same way, and the registry of tables
+//! (`tables`) that says how each is shared.
 
 pub mod api;
 pub mod audit;
@@ -12,6 +13,7 @@ pub mod checkpoint;
 pub mod hlc;
 pub mod merkle;
 pub mod request_auth;
+pub mod tables;
 
 pub use audit::{
     AUDIT_FORMAT_VERSION, AuditRecord, ChainBreak, ChainVerifier, DecodeError, GENESIS_HASH,

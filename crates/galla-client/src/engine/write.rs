@@ -5,7 +5,7 @@
 //! single SQLite transaction, or none of them are. The store's authorizer refuses writes from
 //! anywhere else, so there is no second path to forget.
 //!
-//! The one exception is this terminal's scratch state, a sale being rung up ([`LOCAL_TABLES`]):
+//! The one exception is this terminal's scratch state, a sale being rung up ([`is_local`]):
 //! its rows are written in the same transactions, durably (a held sale survives a crash), but
 //! they are not shared and make no image, so ringing up a sale is not a chain of signed
 //! records. What the owner needs of a sale's history goes into its finalize record, and the
@@ -14,6 +14,7 @@
 
 use base64::Engine;
 use ed25519_dalek::SigningKey;
+use galla_proto::tables::{self, Kept, Merge};
 use galla_proto::{AuditRecord, GENESIS_HASH};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
@@ -26,12 +27,11 @@ pub(crate) use crate::rows::Field;
 use crate::rows::TableRow;
 use crate::store::Store;
 
-/// This terminal's scratch state: a sale being rung up. Written in the unit of work's
-/// transaction like any row, never imaged, never shared (see the module comment).
-pub(crate) const LOCAL_TABLES: &[&str] = &["cart", "cart_line"];
-
+/// This terminal's scratch state, a sale being rung up (`Kept::Scratch` in the table
+/// registry): written in the unit of work's transaction like any row, never imaged, never
+/// shared (see the module comment).
 fn is_local(table: &str) -> bool {
-    LOCAL_TABLES.contains(&table)
+    tables::terminal_only(table).is_some_and(|t| t.kept == Kept::Scratch)
 }
 
 /// Who is acting: stamped into every audit record. Only the engine makes one (the session
@@ -61,27 +61,24 @@ impl Actor {
     }
 }
 
-/// Columns whose values never enter an audit record (which is exported and shown): secret
-/// hashes and second-factor secrets. The audit image holds a digest instead, so a change is
-/// still visible; the outbox, inside the encrypted store, carries only these values for sync
-/// (everything else travels in the signed record itself).
-const REDACTED: &[(&str, &str)] = &[
-    ("seat", "secret_hash"),
-    ("seat", "totp_ct"),
-    ("seat_recovery_code", "code_hash"),
-];
+/// Columns whose values never enter an audit record (which is exported and shown): a shared
+/// table's `secret` columns in the registry (secret hashes, second-factor secrets). The audit
+/// image holds a digest instead, so a change is still visible; the outbox, inside the encrypted
+/// store, carries only these values for sync (everything else travels in the signed record).
+fn secret_columns(table: &str) -> &'static [&'static str] {
+    tables::shared(table).map_or(&[], |t| t.secret)
+}
 
 fn has_redacted_columns(table: &str) -> bool {
-    REDACTED.iter().any(|(t, _)| *t == table)
+    !secret_columns(table).is_empty()
 }
 
 /// The real values of `table`'s redacted columns in `image` (those present and not null).
 pub(crate) fn redacted_values(table: &str, image: &Json) -> Map<String, Json> {
     let mut out = Map::new();
     let Json::Object(row) = image else { return out };
-    for (t, c) in REDACTED {
-        if *t == table
-            && let Some(v) = row.get(*c)
+    for c in secret_columns(table) {
+        if let Some(v) = row.get(*c)
             && !v.is_null()
         {
             out.insert((*c).to_owned(), v.clone());
@@ -92,10 +89,7 @@ pub(crate) fn redacted_values(table: &str, image: &Json) -> Map<String, Json> {
 
 fn redact(table: &str, image: &mut Json) {
     let Json::Object(row) = image else { return };
-    for (t, c) in REDACTED {
-        if *t != table {
-            continue;
-        }
+    for c in secret_columns(table) {
         if let Some(v) = row.get_mut(*c)
             && !v.is_null()
         {
@@ -111,26 +105,22 @@ fn redact(table: &str, image: &mut Json) {
     }
 }
 
-/// Tables merged across terminals column by column (the cloud's `shared::Policy::Merged`
-/// with a stamp column): every insert and update stamps the row's `hlc` column with this
-/// terminal's hybrid logical clock, so the cloud can tell which edit of a field came last.
-pub(crate) const MERGED_TABLES: &[&str] = &["customer", "product"];
-
-/// Columns each terminal keeps for itself (the cloud does not merge them): changing only
-/// these is no edit of the shared row, so a sale's stock count leaves the stamp alone.
-const UNSHARED_COLUMNS: &[&str] = &["stock", "updated_at_ms"];
-
+/// Stamps an edit of a row of a `Merge::Stamped` table (the registry): every insert and
+/// update that changes a shared column stamps the row's `hlc` column with this terminal's
+/// hybrid logical clock, so the cloud can tell which edit of a field came last. Changing only
+/// local and touch columns is no edit (a sale's stock count leaves the stamp alone).
 fn stamped(table: &str, fields: &[Field], stamp: Option<&str>) -> Option<Vec<Field>> {
-    let stamp = stamp.filter(|_| MERGED_TABLES.contains(&table))?;
-    if fields.iter().all(|(c, _)| UNSHARED_COLUMNS.contains(c)) {
+    let shared = tables::shared(table).filter(|t| t.merge == Merge::Stamped)?;
+    let stamp = stamp?;
+    if !shared.is_edit(fields.iter().map(|(c, _)| *c)) {
         return None;
     }
     let mut out: Vec<Field> = fields
         .iter()
-        .filter(|(c, _)| *c != "hlc")
+        .filter(|(c, _)| *c != tables::STAMP_COLUMN)
         .cloned()
         .collect();
-    out.push(("hlc", Value::Text(stamp.to_owned())));
+    out.push((tables::STAMP_COLUMN, Value::Text(stamp.to_owned())));
     Some(out)
 }
 

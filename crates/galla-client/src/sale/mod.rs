@@ -2,7 +2,7 @@
 //! revoked or switches, resumed by whoever may, priced as it is made ([`price`]), and
 //! finalized into an invoice ([`finalize`]).
 //!
-//! A cart is this terminal's scratch state (`engine::write::LOCAL_TABLES`): every scan writes
+//! A cart is this terminal's scratch state (`Kept::Scratch` in `galla_proto::tables`): every scan writes
 //! it durably, so a held sale survives a crash, but ringing up is not a chain of signed records.
 //! The sale is one record, its finalize, which carries what the owner needs of its history
 //! (who opened it, who held and resumed it, what was taken off). What an owner looks for on its

@@ -30,22 +30,8 @@ use rusqlite::types::Value;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
-// Facts (see the list) are inserted once and never changed by a pull.
-use galla_proto::api::FACT_TABLES;
-
-/// Tables whose rows a pull replaces (or deletes), keeping the local-only columns.
-const REPLACED_TABLES: &[(&str, &[&str])] = &[
-    ("customer", &[]),
-    ("product", &["stock"]),
-    ("product_barcode", &[]),
-    ("tenant", &[]),
-    ("shop_policy", &[]),
-    ("device", &[]),
-    ("seat", &[]),
-    ("seat_recovery_code", &[]),
-    ("owner_alert", &[]),
-    ("alert_resolution", &[]),
-];
+// How each table is shared, and which columns a pull keeps (`local`): the registry.
+use galla_proto::tables::{self, Merge};
 
 /// What one apply did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -187,15 +173,14 @@ impl<'u> Applier<'u> {
         row: &Json,
     ) -> Result<()> {
         let out = &mut self.applied;
-        let fact = FACT_TABLES.contains(&table);
-        let local: &[&str] = match REPLACED_TABLES.iter().find(|(t, _)| *t == table) {
-            Some((_, local)) => local,
-            None if fact => &[],
-            None => {
-                out.skipped += 1;
-                return Ok(());
-            }
+        // Facts are inserted once and never changed by a pull; every other shared row is
+        // replaced (or deleted), keeping the table's local columns.
+        let Some(shared) = tables::shared(table) else {
+            out.skipped += 1;
+            return Ok(());
         };
+        let fact = shared.merge == Merge::Fact;
+        let local = shared.local;
         if !fact && !self.unsynced.is_empty() && self.unsynced.contains(&format!("{table}/{id}")) {
             out.kept_local += 1;
             return Ok(());
@@ -207,7 +192,7 @@ impl<'u> Applier<'u> {
             }
             return Ok(());
         };
-        if let Some(text) = row.get("hlc").and_then(Json::as_str) {
+        if let Some(text) = row.get(tables::STAMP_COLUMN).and_then(Json::as_str) {
             match HlcTimestamp::decode(text) {
                 None => {
                     out.skipped += 1;

@@ -41,7 +41,7 @@ pub async fn changes(
         .clamp(1, MAX_CHANGES_PAGE);
     let tenant = signed.device.tenant_id;
     let me = signed.device.device_id;
-    let facts: Vec<&str> = crate::shared::FACT_TABLES.to_vec();
+    let facts: Vec<&str> = galla_proto::tables::facts().collect();
     let scanned = state
         .db
         .tenant_tx(tenant, async |tx| -> ApiResult<_> {
