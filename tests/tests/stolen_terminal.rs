@@ -249,3 +249,110 @@ fn a_breached_cloud_cannot_stop_a_till_with_a_stamp_from_the_future() {
     );
     keeps_billing_and_signing_in(&w, &shop.a, &shop, "counter 1");
 }
+
+/// Issue 21, deliver 4: a stolen terminal's key signs records in the name of any seat it has
+/// read off a lock screen. The cloud takes an edit of a merged table only from a seat on the
+/// roster, not revoked, holding the table's writer right: the shop's name in a clerk's name,
+/// a seat nobody has, or no seat at all is refused, and the owner told. (In the owner's own
+/// name it still passes: that needs the seat's signature, deliver 1.)
+#[test]
+fn a_stolen_terminal_cannot_change_the_shops_settings_in_a_clerks_name() {
+    let w = World::new();
+    let shop = shop(&w);
+    let (b, b_data) = w.enroll_till(shop.tenant, &shop.totp, "b");
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+    let mut thief = w.steal(&b, &b_data);
+    let tenant_id = shop.tenant.to_string();
+    let key = format!("tenant/{tenant_id}");
+    let tenant = w.shared_row(shop.tenant, "tenant", &tenant_id);
+    let mut renamed = tenant.clone();
+    renamed["name"] = json!("Mallory's Mobiles");
+    let now = w.clock.now_ms();
+    let mut records = Vec::new();
+    for seat in [Some(shop.staff), Some(Uuid::now_v7()), None] {
+        let r = thief.record_as(
+            seat,
+            now,
+            "shop.update",
+            ("tenant", &tenant_id),
+            json!({ &key: tenant }),
+            json!({ &key: renamed }),
+        );
+        thief.advance(&r);
+        records.push(r);
+    }
+    let (status, body) = thief.push(&w, &records.iter().collect::<Vec<_>>());
+    assert_eq!(
+        status, 200,
+        "the records are signed, so the log takes them: {body}"
+    );
+    assert_eq!(
+        w.shared_row(shop.tenant, "tenant", &tenant_id)["name"],
+        tenant["name"],
+        "the shop's books keep its name"
+    );
+    assert_eq!(alerts(&w, shop.tenant, "change_refused"), 3);
+
+    // The owner's till pulls nothing of it, keeps billing, and shows the alerts.
+    keeps_billing_and_signing_in(&w, &shop.a, &shop, "counter 1");
+    assert_eq!(
+        shop.a.shop_settings(&shop.owner).unwrap().name,
+        tenant["name"].as_str().unwrap()
+    );
+    let seen = shop.a.cloud_alerts(&shop.owner).unwrap();
+    let refused: Vec<_> = seen.iter().filter(|a| a.kind == "change_refused").collect();
+    assert_eq!(refused.len(), 3, "{seen:?}");
+    assert!(
+        refused.iter().any(|a| a
+            .detail
+            .contains("Ravi, whose seat does not hold the right (EditSettings)")),
+        "{refused:?}"
+    );
+}
+
+/// Issue 21, deliver 4: facts stay facts. A clerk sells on a till that is offline while the
+/// owner revokes her seat elsewhere; the sale reaches the cloud after the revocation. The
+/// goods left the shop, so the invoice is in the books, and the owner is told whose it was.
+#[test]
+fn a_sale_by_a_seat_revoked_while_its_till_was_offline_is_kept_and_flagged() {
+    let w = World::new();
+    let shop = shop(&w);
+    let (b, _b_data) = w.enroll_till(shop.tenant, &shop.totp, "b");
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+    let clerk = b
+        .sign_in(shop.staff, &SecretString::new(STAFF_PIN), None)
+        .unwrap()
+        .token;
+    // The owner revokes Ravi on counter 1; counter 2 has not heard yet.
+    shop.a.revoke_seat(&shop.owner, shop.staff).unwrap();
+    shop.a.sync_pass(w.keychain.as_ref()).unwrap();
+    let number = sell_cover(&b, &clerk);
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+    assert_eq!(
+        w.count(
+            shop.tenant,
+            &format!("SELECT count(*) FROM shared_row WHERE tbl = 'invoice' AND data->>'number' = '{number}'"),
+        ),
+        1,
+        "the sale is in the shop's books"
+    );
+    assert_eq!(alerts(&w, shop.tenant, "revoked_seat_fact"), 1);
+    shop.a.sync_pass(w.keychain.as_ref()).unwrap();
+    let seen = shop.a.cloud_alerts(&shop.owner).unwrap();
+    let flagged: Vec<_> = seen
+        .iter()
+        .filter(|a| a.kind == "revoked_seat_fact")
+        .collect();
+    assert!(
+        flagged.len() == 1
+            && flagged[0].detail.contains("Ravi, whose seat is revoked")
+            && flagged[0].terminal.as_deref() == Some("b"),
+        "{seen:?}"
+    );
+    // Counter 2 has now heard: Ravi cannot sign in there any more.
+    b.sync_pass(w.keychain.as_ref()).unwrap();
+    assert!(
+        b.sign_in(shop.staff, &SecretString::new(STAFF_PIN), None)
+            .is_err()
+    );
+}

@@ -305,6 +305,62 @@ fn device_row_refusal(
         .then_some("changed the public key this terminal enrolled with")
 }
 
+/// Why a seat's edit of a merged row (customers, products, settings, devices, alert answers)
+/// is not taken, if it is not (issue 21, deliver 4): the acting seat, by the roster as the
+/// cloud has it when the record arrives, must be on it, not revoked, and hold one of the
+/// table's writer rights (`galla_proto::tables`). Changing only local and touch columns is no
+/// edit (a sale moves a product's stock with `Bill` alone); a terminal enrolls its own device
+/// row by no seat, the owner's code being the authority.
+fn merged_edit_refusal(
+    table: &str,
+    seat_id: Option<Uuid>,
+    before: Option<&Map<String, Json>>,
+    after: Option<&Map<String, Json>>,
+    roster: &HashMap<Uuid, RosterSeat>,
+    overrides: &HashMap<Uuid, Vec<Override>>,
+) -> Option<String> {
+    let shared = tables::shared(table)?;
+    let changed = changed_columns(before, after);
+    if after.is_some() && !shared.is_edit(changed.iter().map(String::as_str)) {
+        return None;
+    }
+    let Some(actor) = seat_id else {
+        return (table != "device" || before.is_some()).then(|| "was made by no seat".to_owned());
+    };
+    let Some(seat) = roster.get(&actor) else {
+        return Some(format!(
+            "was made by seat {actor}, which is not on the roster"
+        ));
+    };
+    if seat.revoked {
+        return Some(format!(
+            "was made by {}, whose seat is revoked",
+            seat.display_name
+        ));
+    }
+    let access = access(seat, overrides.get(&actor));
+    (!shared.writers.iter().any(|p| access.allows(*p))).then(|| {
+        let rights: Vec<String> = shared.writers.iter().map(|p| format!("{p:?}")).collect();
+        format!(
+            "was made by {}, whose seat does not hold the right ({})",
+            seat.display_name,
+            rights.join(" or ")
+        )
+    })
+}
+
+/// Why a fact (a sale, a return, a ledger entry) is flagged to the owner, if it is: it was made
+/// by a seat revoked by the time it reached the cloud, or one the roster never had. It is taken
+/// all the same (issue 21, deliver 4): the goods left the shop.
+fn fact_flag(seat_id: Option<Uuid>, roster: &HashMap<Uuid, RosterSeat>) -> Option<String> {
+    let actor = seat_id?;
+    match roster.get(&actor) {
+        None => Some(format!("seat {actor}, which is not on the roster")),
+        Some(seat) if seat.revoked => Some(format!("{}, whose seat is revoked", seat.display_name)),
+        Some(_) => None,
+    }
+}
+
 /// Derives the shared state of `pushed` (fresh, verified records of one device, whose enrolled
 /// key is `device_key`, in order). A record stamped from the future refuses the whole batch
 /// before anything is read.
@@ -537,6 +593,7 @@ pub async fn derive(
         }
 
         let mut seat_refused = false;
+        let mut fact_taken = false;
         for (key, image) in &images.after {
             let Some((table, id)) = split_key(key) else {
                 continue;
@@ -569,6 +626,7 @@ pub async fn derive(
                     entry.data = Some(after.clone());
                     entry.device = r.device_id;
                     entry.dirty = true;
+                    fact_taken = true;
                     let imei = after.get("imei").and_then(Json::as_str).map(str::to_owned);
                     if let Some(imei) = imei {
                         if table == "invoice_imei" {
@@ -608,6 +666,21 @@ pub async fn derive(
                             kind: "device_change_refused",
                             detail: format!(
                                 "{} (this terminal's record {}) {why}; it was not applied",
+                                r.action, r.seq
+                            ),
+                        });
+                        continue;
+                    }
+                    if !pre_link
+                        && let Some(why) = merged_edit_refusal(
+                            table, r.seat_id, before, after, &roster, &overrides,
+                        )
+                    {
+                        alerts.push(Alert {
+                            kind: "change_refused",
+                            detail: format!(
+                                "{} (this terminal's record {}) changed {key} but {why}; it was \
+                                 not applied",
                                 r.action, r.seq
                             ),
                         });
@@ -715,6 +788,20 @@ pub async fn derive(
                 detail: format!(
                     "{} (this terminal's record {}) changed a seat, but the seat that made it did \
                      not hold the right by the time it reached the cloud; it was not applied",
+                    r.action, r.seq
+                ),
+            });
+        }
+        if fact_taken
+            && !pre_link
+            && let Some(who) = fact_flag(r.seat_id, &roster)
+        {
+            alerts.push(Alert {
+                kind: "revoked_seat_fact",
+                detail: format!(
+                    "{} (this terminal's record {}) was made by {who}; it is in the books, since \
+                     it happened at the counter: check it, and revoke the terminal if the seat's \
+                     PIN may be known",
                     r.action, r.seq
                 ),
             });

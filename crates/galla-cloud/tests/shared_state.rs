@@ -551,3 +551,183 @@ async fn a_record_stamped_from_the_future_is_refused_and_listed_for_the_owner() 
     assert_eq!(alerts[0].kind, AlertKind::ClockAhead);
     assert_eq!(alerts[0].device_id, Some(s.a.device_id));
 }
+
+/// Issue 21, deliver 4: an edit of a merged table is taken only from a seat on the roster, not
+/// revoked, holding one of the table's writer rights (the registry's `writers`); a sale's stock
+/// count needs none. A fact made by a seat revoked in the meantime is taken and flagged.
+#[tokio::test]
+async fn merged_edits_need_the_writers_right_and_facts_by_a_revoked_seat_are_flagged() {
+    let mut s = shop().await;
+    let owner = Some(s.owner);
+    let da = s.a.device_id;
+    let meena = Uuid::now_v7();
+    let seat_key = format!("seat/{meena}");
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+    let staff = seat(meena, r#"["counter_staff"]"#, None, hash);
+    s.a.write_op(owner, "seat.add", Value::Null, json!({ &seat_key: staff }));
+    let customer = json!({"id": "c1", "name": "Asha", "hlc": stamp(1_000, da)});
+    s.a.write_op(
+        owner,
+        "customer.create",
+        Value::Null,
+        json!({"customer/c1": customer}),
+    );
+    let product = json!({"id": "p1", "name": "Cover", "price_paise": 29_900, "stock": 10, "hlc": stamp(1_000, da)});
+    s.a.write_op(
+        owner,
+        "product.create",
+        Value::Null,
+        json!({"product/p1": product}),
+    );
+    let tenant_id = s.a.tenant_id.to_string();
+    let tenant = json!({"id": tenant_id, "name": "Sharma Mobiles"});
+    s.a.write_op(
+        owner,
+        "shop.update",
+        Value::Null,
+        json!({ format!("tenant/{tenant_id}"): tenant }),
+    );
+    assert_eq!(s.push('a', 0).await.status, StatusCode::OK);
+    assert!(s.alerts().await.is_empty(), "the owner holds every right");
+
+    let edit = |row: &Value, column: &str, value: Value, wall: i64| {
+        let mut after = row.clone();
+        after[column] = value;
+        if after.get("hlc").is_some() {
+            after["hlc"] = json!(stamp(wall, da));
+        }
+        after
+    };
+    let from = s.a.chain.len();
+    // Counter staff may correct a customer, and a sale moves the stock count.
+    let renamed = edit(&customer, "name", json!("Asha Patil"), 2_000);
+    s.a.write_op(
+        Some(meena),
+        "customer.update",
+        json!({"customer/c1": customer}),
+        json!({"customer/c1": renamed}),
+    );
+    let sold = {
+        let mut p = product.clone();
+        p["stock"] = json!(9);
+        p["updated_at_ms"] = json!(5);
+        p
+    };
+    s.a.write_op(
+        Some(meena),
+        "invoice.finalize",
+        json!({"product/p1": product}),
+        json!({"product/p1": sold}),
+    );
+    // But not a price, the shop's name, or anything in the name of a seat nobody has.
+    let repriced = edit(&sold, "price_paise", json!(100), 3_000);
+    s.a.write_op(
+        Some(meena),
+        "product.update",
+        json!({"product/p1": sold}),
+        json!({"product/p1": repriced}),
+    );
+    let renamed_shop = edit(&tenant, "name", json!("Mallory's"), 0);
+    let tenant_key = format!("tenant/{tenant_id}");
+    s.a.write_op(
+        Some(meena),
+        "shop.update",
+        json!({ &tenant_key: tenant }),
+        json!({ &tenant_key: renamed_shop }),
+    );
+    let stranger = Uuid::now_v7();
+    let by_stranger = edit(&renamed, "name", json!("Mallory"), 4_000);
+    s.a.write_op(
+        Some(stranger),
+        "customer.update",
+        json!({"customer/c1": renamed}),
+        json!({"customer/c1": by_stranger}),
+    );
+    s.a.write_op(
+        None,
+        "shop.update",
+        json!({ &tenant_key: tenant }),
+        json!({ &tenant_key: renamed_shop }),
+    );
+    assert_eq!(s.push('a', from).await.status, StatusCode::OK);
+
+    assert_eq!(s.row("customer", "c1").await.unwrap()["name"], "Asha Patil");
+    let p = s.row("product", "p1").await.unwrap();
+    assert_eq!(p["price_paise"], 29_900, "the price stays the owner's");
+    assert_eq!(
+        s.row("tenant", &tenant_id).await.unwrap()["name"],
+        "Sharma Mobiles"
+    );
+    let refused: Vec<OwnerAlert> = s
+        .alerts()
+        .await
+        .into_iter()
+        .filter(|a| a.kind == AlertKind::ChangeRefused)
+        .collect();
+    assert_eq!(refused.len(), 4, "{refused:?}");
+    for why in [
+        "product.update (this terminal's record 7) changed product/p1 but was made by Meena, whose seat does not hold the right (EditCatalogue)",
+        "shop.update (this terminal's record 8) changed tenant/",
+        "which is not on the roster",
+        "was made by no seat",
+    ] {
+        assert!(
+            refused.iter().any(|a| a.detail.contains(why)),
+            "{why}: {refused:?}"
+        );
+    }
+
+    // The owner revokes her; the sale she made offline before she knew arrives afterwards.
+    let from = s.a.chain.len();
+    let revoked = seat(meena, r#"["counter_staff"]"#, Some(9), hash);
+    s.a.write_op(
+        owner,
+        "seat.revoke",
+        json!({ &seat_key: staff }),
+        json!({ &seat_key: revoked }),
+    );
+    assert_eq!(s.push('a', from).await.status, StatusCode::OK);
+    let from = s.b.chain.len();
+    s.b.write_op(
+        Some(meena),
+        "invoice.finalize",
+        Value::Null,
+        invoice("inv-m", "B1/26-27/000001", s.b.device_id),
+    );
+    let late = edit(&renamed, "name", json!("Asha P."), 6_000);
+    s.b.write_op(
+        Some(meena),
+        "customer.update",
+        json!({"customer/c1": renamed}),
+        json!({"customer/c1": late}),
+    );
+    assert_eq!(s.push('b', from).await.status, StatusCode::OK);
+    assert!(
+        s.row("invoice", "inv-m").await.is_some(),
+        "the sale is in the books"
+    );
+    assert!(s.row("payment", "inv-m-p").await.is_some());
+    assert_eq!(
+        s.row("customer", "c1").await.unwrap()["name"],
+        "Asha Patil",
+        "her later edit is not"
+    );
+    let alerts = s.alerts().await;
+    let flagged: Vec<&OwnerAlert> = alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::RevokedSeatFact)
+        .collect();
+    assert_eq!(flagged.len(), 1, "{alerts:?}");
+    assert!(
+        flagged[0].detail.contains("invoice.finalize")
+            && flagged[0].detail.contains("Meena, whose seat is revoked"),
+        "{flagged:?}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == AlertKind::ChangeRefused
+                && a.detail.contains("whose seat is revoked")),
+        "{alerts:?}"
+    );
+}

@@ -248,6 +248,13 @@ pub enum AlertKind {
     /// A terminal's record changed another terminal's row, removed its own, or changed the key
     /// it enrolled with; not applied.
     DeviceChangeRefused,
+    /// An edit of customers, products, settings, a device or an alert answer made by a seat
+    /// that was revoked, unknown or without the right by the time it reached the cloud; not
+    /// applied.
+    ChangeRefused,
+    /// A sale, return or ledger entry made by a seat revoked (or never on the roster) by the
+    /// time it reached the cloud; in the books, since it happened, for the owner to check.
+    RevokedSeatFact,
 }
 
 impl AlertKind {
@@ -259,6 +266,8 @@ impl AlertKind {
             AlertKind::SeatChangeRefused => "seat_change_refused",
             AlertKind::ClockAhead => "clock_ahead",
             AlertKind::DeviceChangeRefused => "device_change_refused",
+            AlertKind::ChangeRefused => "change_refused",
+            AlertKind::RevokedSeatFact => "revoked_seat_fact",
         }
     }
 
@@ -270,6 +279,8 @@ impl AlertKind {
             AlertKind::SeatChangeRefused,
             AlertKind::ClockAhead,
             AlertKind::DeviceChangeRefused,
+            AlertKind::ChangeRefused,
+            AlertKind::RevokedSeatFact,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

@@ -356,6 +356,19 @@ impl Stolen {
         before: serde_json::Value,
         after: serde_json::Value,
     ) -> galla_proto::audit::SignedAuditRecord {
+        self.record_as(None, time_ms, action, entity, before, after)
+    }
+
+    /// The same, in the name of `seat` (any seat id the thief has read, off a lock screen).
+    pub fn record_as(
+        &self,
+        seat: Option<Uuid>,
+        time_ms: i64,
+        action: &str,
+        entity: (&str, &str),
+        before: serde_json::Value,
+        after: serde_json::Value,
+    ) -> galla_proto::audit::SignedAuditRecord {
         let image = |v: serde_json::Value| (!v.is_null()).then(|| serde_json::to_vec(&v).unwrap());
         galla_proto::audit::AuditRecord {
             tenant_id: self.tenant_id,
@@ -363,7 +376,7 @@ impl Stolen {
             seq: self.next_seq,
             prev_hash: self.prev_hash,
             time_ms,
-            seat_id: None,
+            seat_id: seat,
             role: "owner".into(),
             action: action.into(),
             entity_type: entity.0.into(),
@@ -373,6 +386,13 @@ impl Stolen {
         }
         .sign(&self.key)
         .unwrap()
+    }
+
+    /// Moves the chain on past `record` (one the cloud is to take into its log), so the next
+    /// record continues from it.
+    pub fn advance(&mut self, record: &galla_proto::audit::SignedAuditRecord) {
+        self.next_seq = record.record.seq + 1;
+        self.prev_hash = record.hash;
     }
 
     /// Pushes `records` as the terminal would: a request signed with its key at the cloud's

@@ -580,8 +580,8 @@ owner_passphrase: string, };
 
 /**
  * Something the cloud found while taking in the counters' records, for the owner to resolve:
- * `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation`, `clock_ahead` or
- * `device_change_refused`.
+ * `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation`, `clock_ahead`,
+ * `device_change_refused`, `change_refused` or `revoked_seat_fact`.
  */
 export type CloudAlert = { id: string, kind: string, 
 /**

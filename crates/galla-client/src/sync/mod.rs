@@ -89,8 +89,8 @@ pub struct SyncAlarm {
 }
 
 /// Something the cloud found while taking in the counters' records, for the owner to resolve:
-/// `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation`, `clock_ahead` or
-/// `device_change_refused`.
+/// `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation`, `clock_ahead`,
+/// `device_change_refused`, `change_refused` or `revoked_seat_fact`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CloudAlert {
