@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use galla_domain::access::{Access, Override, Permission, Role};
+use galla_domain::access::{Access, GrantRefusal, Override, Permission, Role, grant_refusal};
 use galla_proto::audit::AuditRecord;
 use galla_proto::hlc::{HlcTimestamp, is_too_far_ahead};
 use galla_proto::tables::{self, Merge};
@@ -724,10 +724,15 @@ pub async fn derive(
                                     && changed.iter().all(|c| c == "used_at_ms")
                             }
                             Some(actor) => roster.get(&actor).is_some_and(|seat| {
+                                let acting = access(seat, overrides.get(&actor));
                                 !seat.revoked
                                     && ((actor == subject && only_own_credentials(&changed))
-                                        || access(seat, overrides.get(&actor))
-                                            .allows(seat_right(&r.action)))
+                                        || (acting.allows(seat_right(&r.action))
+                                            && grant_refusal_of(
+                                                &acting, table, subject, after, &changed, &roster,
+                                                &overrides,
+                                            )
+                                            .is_none()))
                             }),
                         };
                     if !allowed {
@@ -832,6 +837,55 @@ pub async fn derive(
         .await?;
     }
     Ok(Derived::Done)
+}
+
+/// The domain's grant rules (`galla_domain::grant_refusal`, the terminal's too) for `acting`
+/// changing `subject`'s seat or its credentials: the seat as the roster has it must hold
+/// nothing `acting` does not, and new roles and overrides must give nothing beyond it (the
+/// owner role only from a seat holding everything). Discount limits are compared at the
+/// roles' defaults: the cloud does not read the shop's own limits.
+fn grant_refusal_of(
+    acting: &Access,
+    table: &str,
+    subject: Uuid,
+    after: Option<&Map<String, Json>>,
+    changed: &BTreeSet<String>,
+    roster: &HashMap<Uuid, RosterSeat>,
+    overrides: &HashMap<Uuid, Vec<Override>>,
+) -> Option<GrantRefusal> {
+    let held = roster.get(&subject);
+    let current = held.map(|seat| access(seat, overrides.get(&subject)));
+    let given = match after {
+        Some(after)
+            if table == "seat" && (changed.contains("roles") || changed.contains("overrides")) =>
+        {
+            let roles: Vec<Role> = match after.get("roles").and_then(Json::as_str) {
+                Some(text) => serde_json::from_str::<Vec<String>>(text)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|r| Role::parse(r))
+                    .collect(),
+                None => held.map_or_else(Vec::new, |s| {
+                    s.roles.iter().filter_map(|r| Role::parse(r)).collect()
+                }),
+            };
+            let given_overrides: Vec<Override> = match after.get("overrides").and_then(Json::as_str)
+            {
+                Some(text) => serde_json::from_str(text).unwrap_or_default(),
+                None => overrides.get(&subject).cloned().unwrap_or_default(),
+            };
+            let access = Access::with_default_limits(&roles, &given_overrides);
+            Some((roles, access))
+        }
+        _ => None,
+    };
+    grant_refusal(
+        acting,
+        current.as_ref(),
+        given
+            .as_ref()
+            .map(|(roles, access)| (roles.as_slice(), access)),
+    )
 }
 
 fn access(seat: &RosterSeat, overrides: Option<&Vec<Override>>) -> Access {

@@ -731,3 +731,80 @@ async fn merged_edits_need_the_writers_right_and_facts_by_a_revoked_seat_are_fla
         "{alerts:?}"
     );
 }
+
+/// Issue 21, deliver 1's shared rule: the cloud applies the terminal's own grant rules
+/// (`galla_domain::grant_refusal`). A manager given ManageSeats may add counter staff, but not
+/// an owner, not a seat holding more than itself, and may not change the owner's seat.
+#[tokio::test]
+async fn the_cloud_applies_the_terminals_grant_rules() {
+    let mut s = shop().await;
+    let owner = Some(s.owner);
+    let manager = Uuid::now_v7();
+    let mut admin = seat(manager, r#"["manager"]"#, None, "h");
+    admin["overrides"] = json!(r#"[{"effect":"grant","permission":"manage_seats"}]"#);
+    s.a.write_op(
+        owner,
+        "seat.add",
+        Value::Null,
+        json!({ format!("seat/{manager}"): admin }),
+    );
+    assert_eq!(s.push('a', 0).await.status, StatusCode::OK);
+
+    let from = s.a.chain.len();
+    let (staff, crowned, exporter) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    s.a.write_op(
+        Some(manager),
+        "seat.add",
+        Value::Null,
+        json!({ format!("seat/{staff}"): seat(staff, r#"["counter_staff"]"#, None, "h") }),
+    );
+    s.a.write_op(
+        Some(manager),
+        "seat.add",
+        Value::Null,
+        json!({ format!("seat/{crowned}"): seat(crowned, r#"["owner"]"#, None, "h") }),
+    );
+    let mut export = seat(exporter, r#"["counter_staff"]"#, None, "h");
+    export["overrides"] = json!(r#"[{"effect":"grant","permission":"export_customers"}]"#);
+    s.a.write_op(
+        Some(manager),
+        "seat.add",
+        Value::Null,
+        json!({ format!("seat/{exporter}"): export }),
+    );
+    let owner_key = format!("seat/{}", s.owner);
+    let owner_row = seat(s.owner, r#"["owner"]"#, None, "h");
+    let mut owner_revoked = owner_row.clone();
+    owner_revoked["revoked_at_ms"] = json!(9);
+    s.a.write_op(
+        Some(manager),
+        "seat.revoke",
+        json!({ &owner_key: owner_row }),
+        json!({ &owner_key: owner_revoked }),
+    );
+    assert_eq!(s.push('a', from).await.status, StatusCode::OK);
+
+    assert!(
+        s.row("seat", &staff.to_string()).await.is_some(),
+        "counter staff: the manager holds all of it"
+    );
+    assert!(
+        s.row("seat", &crowned.to_string()).await.is_none(),
+        "the owner role"
+    );
+    assert!(
+        s.row("seat", &exporter.to_string()).await.is_none(),
+        "a permission the manager lacks"
+    );
+    assert!(
+        s.row("seat", &s.owner.to_string()).await.is_none(),
+        "the owner's seat holds more than the manager"
+    );
+    let refused = s
+        .alerts()
+        .await
+        .into_iter()
+        .filter(|a| a.kind == AlertKind::SeatChangeRefused)
+        .count();
+    assert_eq!(refused, 3);
+}

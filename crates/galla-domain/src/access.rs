@@ -308,12 +308,101 @@ impl Access {
     pub fn permissions(&self) -> impl Iterator<Item = Permission> + '_ {
         self.allowed.iter().copied()
     }
+
+    /// Whether this seat holds every permission (an owner, unless something is denied to it).
+    pub fn holds_everything(&self) -> bool {
+        Permission::ALL.iter().all(|p| self.allows(*p))
+    }
+
+    /// Whether this seat holds everything `other` does, its discount limit included.
+    pub fn covers(&self, other: &Access) -> bool {
+        other.permissions().all(|p| self.allows(p))
+            && other.discount_limit_bp() <= self.discount_limit_bp()
+    }
+}
+
+/// Why a seat may not make a change to another seat's access, by the two rules beyond the
+/// permission matrix that stop a seat raising itself or others above it. The terminal checks
+/// them before it writes and the cloud again when the record arrives (issue 21): one rule, in
+/// one place, for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum GrantRefusal {
+    /// The owner role is a promise of everything: only a seat holding everything gives it.
+    #[error("only an owner may give the owner role")]
+    OwnerRole,
+    /// The seat being changed holds access the changing seat does not.
+    #[error(
+        "the seat holds access its changer does not; only a seat holding all of it may change it"
+    )]
+    TargetHoldsMore,
+    /// The access being given goes beyond what the giver holds.
+    #[error("a seat cannot be given access its maker does not hold")]
+    BeyondTheGiver,
+}
+
+/// Checks `actor` changing a seat whose access is now `current` (`None` for a new seat) to
+/// `roles` merged into `given` (`None` when its access is not changed: a reset, a revocation).
+pub fn grant_refusal(
+    actor: &Access,
+    current: Option<&Access>,
+    given: Option<(&[Role], &Access)>,
+) -> Option<GrantRefusal> {
+    if current.is_some_and(|c| !actor.covers(c)) {
+        return Some(GrantRefusal::TargetHoldsMore);
+    }
+    let (roles, access) = given?;
+    if roles.contains(&Role::Owner) && !actor.holds_everything() {
+        return Some(GrantRefusal::OwnerRole);
+    }
+    (!actor.covers(access)).then_some(GrantRefusal::BeyondTheGiver)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn only_a_holder_of_everything_gives_the_owner_role_or_changes_an_owner() {
+        let owner = Access::with_default_limits(&[Role::Owner], &[]);
+        let manager_admin = Access::with_default_limits(
+            &[Role::Manager],
+            &[Override::Grant(Permission::ManageSeats)],
+        );
+        let staff = Access::with_default_limits(&[Role::CounterStaff], &[]);
+        let as_owner = Access::with_default_limits(&[Role::Owner], &[]);
+        let roles: &[Role] = &[Role::Owner];
+        assert_eq!(grant_refusal(&owner, None, Some((roles, &as_owner))), None);
+        assert_eq!(
+            grant_refusal(&manager_admin, None, Some((roles, &as_owner))),
+            Some(GrantRefusal::OwnerRole)
+        );
+        assert_eq!(
+            grant_refusal(&manager_admin, Some(&owner), None),
+            Some(GrantRefusal::TargetHoldsMore)
+        );
+        let staff_roles: &[Role] = &[Role::CounterStaff];
+        assert_eq!(
+            grant_refusal(&manager_admin, None, Some((staff_roles, &staff))),
+            None
+        );
+        let exporter = Access::with_default_limits(
+            &[Role::CounterStaff],
+            &[Override::Grant(Permission::ExportCustomers)],
+        );
+        assert_eq!(
+            grant_refusal(&manager_admin, Some(&staff), Some((staff_roles, &exporter))),
+            Some(GrantRefusal::BeyondTheGiver)
+        );
+        // An owner denied one permission no longer holds everything.
+        let owner_denied =
+            Access::with_default_limits(&[Role::Owner], &[Override::Deny(Permission::ExportAudit)]);
+        assert!(!owner_denied.holds_everything());
+        assert_eq!(
+            grant_refusal(&owner_denied, None, Some((roles, &as_owner))),
+            Some(GrantRefusal::OwnerRole)
+        );
+    }
 
     #[test]
     fn all_lists_every_permission_once() {

@@ -14,7 +14,7 @@ pub mod rates;
 pub mod session;
 pub mod states;
 
-pub use access::{Access, Override, Permission, Role};
+pub use access::{Access, GrantRefusal, Override, Permission, Role, grant_refusal};
 pub use codes::{Barcode, CodeError, Imei, ImeiSv};
 pub use fiscal::{DocumentNumber, EInvoiceDocType, FinancialYear, FiscalError, TurnoverBand};
 pub use gst::{BillTax, Discount, DocumentKind, LineInput, LineTax, PriceBasis, Supply, TaxError};

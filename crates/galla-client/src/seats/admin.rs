@@ -9,7 +9,7 @@
 //! A new PIN or passphrase is hashed (Argon2id, deliberately slow) before the operation runs,
 //! outside the engine's lock: the operation is built from the hash.
 
-use galla_domain::{Access, Override, Permission, Role};
+use galla_domain::{Access, GrantRefusal, Override, Permission, Role};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -47,23 +47,13 @@ fn seat_record(action: &'static str, seat: Uuid) -> Option<Record> {
     Some(Record::new(action, "seat", seat))
 }
 
-/// Whether `a` holds every permission (an owner, unless something is denied to it).
-fn holds_everything(a: &Access) -> bool {
-    Permission::ALL.iter().all(|p| a.allows(*p))
-}
-
-/// Only a seat holding everything may make an owner: the role's name is a promise.
+/// Only a seat holding everything may make an owner: the role's name is a promise. The rule
+/// is the domain's (`galla_domain::grant_refusal`), which the cloud checks again.
 fn may_give_roles(actor: &Access, roles: &[Role]) -> Result<()> {
-    if roles.contains(&Role::Owner) && !holds_everything(actor) {
-        return Err(conflict("only an owner may give the owner role"));
+    if roles.contains(&Role::Owner) && !actor.holds_everything() {
+        return Err(conflict(GrantRefusal::OwnerRole.to_string()));
     }
     Ok(())
-}
-
-/// Whether `actor` holds everything `target` does.
-fn covers(actor: &Access, target: &Access) -> bool {
-    target.permissions().all(|p| actor.allows(p))
-        && target.discount_limit_bp() <= actor.discount_limit_bp()
 }
 
 fn check_roles(roles: &[Role]) -> Result<Vec<Role>, InputError> {
@@ -97,7 +87,7 @@ fn keeps_an_administrator(seats: &[SeatRow], policy: &ShopPolicy) -> bool {
 fn target_seat(cx: &ReadCx<'_>, seat_id: Uuid) -> Result<(SeatRow, ShopPolicy)> {
     let policy = policy::load(cx.conn(), cx.tenant_id())?;
     let seat = load_seat(cx.conn(), cx.tenant_id(), seat_id)?;
-    if !covers(cx.access(), &seat.access(&policy)) {
+    if !cx.access().covers(&seat.access(&policy)) {
         return Err(conflict(format!(
             "{} holds access this seat does not; only a seat holding all of it may change it",
             seat.display_name
@@ -207,7 +197,7 @@ impl AddSeat {
         let target = Access::merge(&seat.roles, &seat.overrides, |r| {
             policy.discount_limit_for(r)
         });
-        if !covers(cx.access(), &target) {
+        if !cx.access().covers(&target) {
             return Err(conflict(if seat.support_window_ms.is_some() {
                 "support access includes permissions this seat does not hold"
             } else {
@@ -314,7 +304,7 @@ impl Command for SetSeatAccess {
         let target = Access::merge(&self.roles, &self.overrides, |r| {
             policy.discount_limit_for(r)
         });
-        if !covers(cx.access(), &target) {
+        if !cx.access().covers(&target) {
             return Err(conflict(
                 "a seat cannot be given access its maker does not hold",
             ));
