@@ -1112,7 +1112,16 @@ async fn write(
     }
     for alert in alerts {
         tracing::warn!(%tenant, %device, kind = alert.kind, "owner alert raised by a push");
-        raise_alert(tx, tenant, alert.kind, device, &alert.detail, None, now_ms).await?;
+        raise_alert(
+            tx,
+            tenant,
+            alert.kind,
+            Some(device),
+            &alert.detail,
+            None,
+            now_ms,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -1125,7 +1134,7 @@ pub(crate) async fn raise_alert(
     tx: &Transaction<'_>,
     tenant: Uuid,
     kind: &str,
-    device: Uuid,
+    device: Option<Uuid>,
     detail: &str,
     evidence: Option<(&[u8], &[u8])>,
     now_ms: i64,
@@ -1158,14 +1167,21 @@ pub(crate) async fn raise_alert(
     let data = serde_json::json!({
         "id": alert_id.to_string(),
         "kind": kind,
-        "device_id": device.to_string(),
+        "device_id": device.map(|d| d.to_string()),
         "detail": detail,
         "raised_at_ms": now_ms,
     });
     tx.execute(
         "INSERT INTO shared_row (tenant_id, tbl, row_id, data, stamps, device_id, change)
          VALUES ($1, 'owner_alert', $2, $3, NULL, $4, $5)",
-        &[&tenant, &alert_id.to_string(), &data, &device, &change],
+        // A row the cloud itself wrote (no device's, when the alert is about none).
+        &[
+            &tenant,
+            &alert_id.to_string(),
+            &data,
+            &device.unwrap_or(Uuid::nil()),
+            &change,
+        ],
     )
     .await?;
     Ok(alert_id)

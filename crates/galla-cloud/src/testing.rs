@@ -125,7 +125,7 @@ impl TestCloud {
         let now = self.clock.now_ms();
         self.db
             .tenant_tx(tenant, async |tx| -> crate::api::ApiResult<uuid::Uuid> {
-                crate::shared::raise_alert(tx, tenant, kind, device, detail, None, now).await
+                crate::shared::raise_alert(tx, tenant, kind, Some(device), detail, None, now).await
             })
             .await
             .expect("the alert raised")

@@ -465,3 +465,108 @@ async fn a_standalone_shop_links_with_its_own_ids_and_keys_and_uploads_its_histo
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
 }
+
+/// Issue 21: someone who knows the passphrase and holds many addresses cannot try code after
+/// code. Wrong codes with the right passphrase are counted for the tenant, whatever the
+/// source: the fifth locks owner sign-in for 15 minutes, the tenth (with no sign-in between)
+/// for 30, and the owner is told each time; a right code clears the count.
+#[tokio::test]
+async fn wrong_codes_with_the_right_passphrase_lock_the_tenant_with_a_doubling_back_off() {
+    let cloud = cloud().await;
+    let (created, totp) = cloud.create_shop(None).await;
+    let tenant = created.tenant_id;
+    let request = |code: String| OwnerSignIn {
+        tenant_id: tenant,
+        passphrase: PASSPHRASE.into(),
+        totp_code: code,
+    };
+    let right = cloud.code_at(&totp, 0);
+    let wrong_code = if right == "000000" {
+        "000001"
+    } else {
+        "000000"
+    }
+    .to_owned();
+    // Each guess from its own address: the per-source lock never trips.
+    let mut address = 10u8;
+    let mut from_new_address = async |code: String| {
+        address += 1;
+        let client = support::https_client(
+            &cloud.dir.path().join("tls/dev-ca.pem"),
+            Some(format!("127.0.{address}.1").parse().unwrap()),
+        );
+        cloud
+            .send(
+                client
+                    .post(cloud.url(PATH_OWNER_SESSION))
+                    .json(&request(code)),
+            )
+            .await
+    };
+    let guessing = async |cloud: &Cloud| {
+        cloud
+            .db
+            .in_tenant(tenant, async |tx| {
+                Ok(tx
+                    .query_one(
+                        "SELECT count(*) FROM owner_alert WHERE kind = 'second_factor_guessing'",
+                        &[],
+                    )
+                    .await?
+                    .get::<_, i64>(0))
+            })
+            .await
+            .unwrap()
+    };
+    for _ in 0..5 {
+        let a = from_new_address(wrong_code.clone()).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{}", a.body);
+    }
+    assert_eq!(guessing(&cloud).await, 1);
+    let locked = from_new_address(cloud.code_at(&totp, 0)).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.body
+    );
+    assert_eq!(locked.code(), "sign_in_locked");
+    assert!(
+        locked.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("15 minutes"),
+        "{}",
+        locked.body
+    );
+
+    // Unlocked after 15 minutes; five more wrong codes lock it for 30.
+    cloud.clock.advance_ms(15 * 60 * 1000);
+    for _ in 0..5 {
+        let a = from_new_address(wrong_code.clone()).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{}", a.body);
+    }
+    assert_eq!(guessing(&cloud).await, 2);
+    cloud.clock.advance_ms(15 * 60 * 1000);
+    let still = from_new_address(cloud.code_at(&totp, 0)).await;
+    assert_eq!(
+        still.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        still.body
+    );
+    cloud.clock.advance_ms(15 * 60 * 1000);
+    let ok = from_new_address(cloud.code_at(&totp, 0)).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+
+    // The count starts again after a sign-in: four wrong codes lock nothing.
+    cloud.clock.advance_ms(30_000);
+    for _ in 0..4 {
+        let a = from_new_address(wrong_code.clone()).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    cloud.clock.advance_ms(30_000);
+    let ok = from_new_address(cloud.code_at(&totp, 0)).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(guessing(&cloud).await, 2);
+}

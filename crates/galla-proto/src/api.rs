@@ -255,6 +255,10 @@ pub enum AlertKind {
     /// A sale, return or ledger entry made by a seat revoked (or never on the roster) by the
     /// time it reached the cloud; in the books, since it happened, for the owner to check.
     RevokedSeatFact,
+    /// The owner's passphrase was given with wrong authenticator codes again and again (from
+    /// any number of addresses): owner sign-in is locked for a while, and the passphrase may be
+    /// known to someone.
+    SecondFactorGuessing,
 }
 
 impl AlertKind {
@@ -268,6 +272,7 @@ impl AlertKind {
             AlertKind::DeviceChangeRefused => "device_change_refused",
             AlertKind::ChangeRefused => "change_refused",
             AlertKind::RevokedSeatFact => "revoked_seat_fact",
+            AlertKind::SecondFactorGuessing => "second_factor_guessing",
         }
     }
 
@@ -281,6 +286,7 @@ impl AlertKind {
             AlertKind::DeviceChangeRefused,
             AlertKind::ChangeRefused,
             AlertKind::RevokedSeatFact,
+            AlertKind::SecondFactorGuessing,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

@@ -581,7 +581,7 @@ owner_passphrase: string, };
 /**
  * Something the cloud found while taking in the counters' records, for the owner to resolve:
  * `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation`, `clock_ahead`,
- * `device_change_refused`, `change_refused` or `revoked_seat_fact`.
+ * `device_change_refused`, `change_refused`, `revoked_seat_fact` or `second_factor_guessing`.
  */
 export type CloudAlert = { id: string, kind: string, 
 /**

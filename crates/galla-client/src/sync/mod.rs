@@ -90,7 +90,7 @@ pub struct SyncAlarm {
 
 /// Something the cloud found while taking in the counters' records, for the owner to resolve:
 /// `duplicate_number`, `imei_conflict`, `seat_change_refused`, `equivocation`, `clock_ahead`,
-/// `device_change_refused`, `change_refused` or `revoked_seat_fact`.
+/// `device_change_refused`, `change_refused`, `revoked_seat_fact` or `second_factor_guessing`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CloudAlert {

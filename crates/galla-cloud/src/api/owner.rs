@@ -1,6 +1,9 @@
 //! The shop owner's side of the cloud: sign-in with passphrase and TOTP (each code once; five
 //! failures from one source lock that source out for fifteen minutes, so a stranger who knows
-//! the tenant id cannot lock the owner out everywhere), a short-lived bearer token, and with it the
+//! the tenant id cannot lock the owner out everywhere; five wrong codes with the right
+//! passphrase, from anywhere, lock the tenant's owner sign-in with a doubling back-off and alert
+//! the owner, since only someone who knows the passphrase gets that far), a short-lived bearer
+//! token, and with it the
 //! owner's powers: issue enrollment codes, list devices, revoke one, mark one for wipe, read
 //! alerts.
 //!
@@ -34,6 +37,17 @@ use crate::server::AppState;
 pub const SESSION_MS: i64 = 15 * 60 * 1000;
 pub const MAX_FAILURES: i32 = 5;
 pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+/// The longest a tenant's owner sign-in stays locked after wrong authenticator codes.
+pub const MAX_SECOND_FACTOR_LOCKOUT_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long the `lockouts`-th lock of a tenant's owner sign-in for wrong authenticator codes
+/// lasts: 15 minutes, doubling with each lock, at most a day.
+pub fn second_factor_lockout_ms(lockouts: i32) -> i64 {
+    let doublings = lockouts.saturating_sub(1).clamp(0, 16) as u32;
+    LOCKOUT_MS
+        .saturating_mul(1 << doublings)
+        .min(MAX_SECOND_FACTOR_LOCKOUT_MS)
+}
 const TOTP_ISSUER: &str = "Galla";
 
 pub fn totp_aad(tenant: Uuid) -> Vec<u8> {
@@ -89,6 +103,10 @@ enum Reserved {
     Locked {
         until_ms: i64,
     },
+    /// Locked for the whole tenant: the passphrase came with wrong codes too often.
+    SecondFactorLocked {
+        until_ms: i64,
+    },
     Check {
         hash: String,
         totp_wrapped: Vec<u8>,
@@ -126,7 +144,8 @@ pub async fn sign_in(
             .await?;
             let Some(owner) = tx
                 .query_opt(
-                    "SELECT o.passphrase_hash, o.totp_secret_wrapped, o.totp_last_step, s.display_name
+                    "SELECT o.passphrase_hash, o.totp_secret_wrapped, o.totp_last_step, s.display_name,
+                            o.totp_locked_until_ms
                      FROM owner_account o JOIN seat s USING (tenant_id, seat_id)
                      WHERE o.tenant_id = $1",
                     &[&tenant],
@@ -135,6 +154,12 @@ pub async fn sign_in(
             else {
                 return Ok(Reserved::NoOwner);
             };
+            let tenant_locked_until: i64 = owner.get(4);
+            if tenant_locked_until > now {
+                return Ok(Reserved::SecondFactorLocked {
+                    until_ms: tenant_locked_until,
+                });
+            }
             let source_row = tx
                 .query_one(
                     "INSERT INTO owner_sign_in_source (tenant_id, source) VALUES ($1, $2)
@@ -184,6 +209,17 @@ pub async fn sign_in(
                 ),
             ));
         }
+        Reserved::SecondFactorLocked { until_ms } => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::SignInLocked,
+                format!(
+                    "owner sign-in for this shop is locked after repeated wrong authenticator \
+                     codes; try again in {} minutes, and change the passphrase",
+                    (until_ms - now + 59_999) / 60_000
+                ),
+            ));
+        }
         Reserved::Check {
             hash,
             totp_wrapped,
@@ -208,7 +244,10 @@ pub async fn sign_in(
         .check(request.totp_code.trim(), (now.max(0) / 1000) as u64)
         .map(|s| s as i64)
         .filter(|s| *s > last_step);
-    let (true, Some(step)) = (passphrase_ok, step) else {
+    let Some(step) = step.filter(|_| passphrase_ok) else {
+        if passphrase_ok {
+            second_factor_failed(&state, tenant, now).await?;
+        }
         return Err(wrong());
     };
 
@@ -219,9 +258,10 @@ pub async fn sign_in(
         .tenant_tx(tenant, async |tx| -> ApiResult<Option<OwnerSession>> {
             let took_step = tx
                 .execute(
-                    "UPDATE owner_account SET totp_last_step = $2
-                     WHERE tenant_id = $1 AND totp_last_step < $2",
-                    &[&tenant, &step],
+                    // Not while the tenant is locked (a guess in flight when the lock fell).
+                    "UPDATE owner_account SET totp_last_step = $2, totp_failures = 0
+                     WHERE tenant_id = $1 AND totp_last_step < $2 AND totp_locked_until_ms <= $3",
+                    &[&tenant, &step, &now],
                 )
                 .await?;
             if took_step == 0 {
@@ -247,6 +287,53 @@ pub async fn sign_in(
         })
         .await?;
     session.map(Json).ok_or_else(wrong)
+}
+
+/// Counts a wrong authenticator code given with the right passphrase, for the whole tenant
+/// whatever the source: every [`MAX_FAILURES`]th locks owner sign-in for the tenant
+/// ([`second_factor_lockout_ms`]) and tells the owner, at any counter, that the passphrase may
+/// be known.
+async fn second_factor_failed(state: &AppState, tenant: Uuid, now: i64) -> ApiResult<()> {
+    state
+        .db
+        .tenant_tx(tenant, async |tx| -> ApiResult<()> {
+            let failures: i32 = tx
+                .query_one(
+                    "UPDATE owner_account SET totp_failures = totp_failures + 1
+                     WHERE tenant_id = $1 RETURNING totp_failures",
+                    &[&tenant],
+                )
+                .await?
+                .get(0);
+            if failures % MAX_FAILURES != 0 {
+                return Ok(());
+            }
+            let lockout = second_factor_lockout_ms(failures / MAX_FAILURES);
+            tx.execute(
+                "UPDATE owner_account SET totp_locked_until_ms = $2 WHERE tenant_id = $1",
+                &[&tenant, &(now + lockout)],
+            )
+            .await?;
+            tracing::warn!(%tenant, failures, "owner sign-in locked for the tenant: wrong authenticator codes with the right passphrase");
+            let detail = format!(
+                "The owner's passphrase was given with a wrong authenticator code {failures} times \
+                 since the last sign-in, from any number of addresses; owner sign-in is locked for \
+                 {} minutes. Someone may know the passphrase: change it.",
+                lockout / 60_000
+            );
+            crate::shared::raise_alert(
+                tx,
+                tenant,
+                AlertKind::SecondFactorGuessing.as_str(),
+                None,
+                &detail,
+                None,
+                now,
+            )
+            .await?;
+            Ok(())
+        })
+        .await
 }
 
 /// A request carrying a live owner token.
@@ -430,4 +517,21 @@ pub async fn alerts(
         })
         .await?;
     Ok(Json(alerts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_second_factor_lockout_doubles_up_to_a_day() {
+        let minutes = |n| second_factor_lockout_ms(n) / 60_000;
+        assert_eq!(minutes(1), 15);
+        assert_eq!(minutes(2), 30);
+        assert_eq!(minutes(3), 60);
+        assert_eq!(minutes(7), 16 * 60);
+        assert_eq!(minutes(8), 24 * 60);
+        assert_eq!(minutes(i32::MAX), 24 * 60);
+        assert_eq!(minutes(0), 15, "never shorter than the first");
+    }
 }
