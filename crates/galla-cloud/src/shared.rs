@@ -327,17 +327,10 @@ fn merged_edit_refusal(
     let Some(actor) = seat_id else {
         return (table != "device" || before.is_some()).then(|| "was made by no seat".to_owned());
     };
-    let Some(seat) = roster.get(&actor) else {
-        return Some(format!(
-            "was made by seat {actor}, which is not on the roster"
-        ));
+    let seat = match standing(actor, roster) {
+        Ok(seat) => seat,
+        Err(who) => return Some(format!("was made by {who}")),
     };
-    if seat.revoked {
-        return Some(format!(
-            "was made by {}, whose seat is revoked",
-            seat.display_name
-        ));
-    }
     let access = access(seat, overrides.get(&actor));
     (!shared.writers.iter().any(|p| access.allows(*p))).then(|| {
         let rights: Vec<String> = shared.writers.iter().map(|p| format!("{p:?}")).collect();
@@ -353,11 +346,16 @@ fn merged_edit_refusal(
 /// by a seat revoked by the time it reached the cloud, or one the roster never had. It is taken
 /// all the same (issue 21, deliver 4): the goods left the shop.
 fn fact_flag(seat_id: Option<Uuid>, roster: &HashMap<Uuid, RosterSeat>) -> Option<String> {
-    let actor = seat_id?;
+    standing(seat_id?, roster).err()
+}
+
+/// `actor`'s seat if it stands on the roster; otherwise who it is, as the owner reads it (a
+/// seat the roster never had, or one revoked).
+fn standing(actor: Uuid, roster: &HashMap<Uuid, RosterSeat>) -> Result<&RosterSeat, String> {
     match roster.get(&actor) {
-        None => Some(format!("seat {actor}, which is not on the roster")),
-        Some(seat) if seat.revoked => Some(format!("{}, whose seat is revoked", seat.display_name)),
-        Some(_) => None,
+        None => Err(format!("seat {actor}, which is not on the roster")),
+        Some(seat) if seat.revoked => Err(format!("{}, whose seat is revoked", seat.display_name)),
+        Some(seat) => Ok(seat),
     }
 }
 
@@ -756,11 +754,7 @@ pub async fn derive(
                     if table == "seat"
                         && let Some(data) = &entry.data
                     {
-                        let roles: Vec<String> = data
-                            .get("roles")
-                            .and_then(Json::as_str)
-                            .and_then(|t| serde_json::from_str(t).ok())
-                            .unwrap_or_default();
+                        let roles = role_names(data).unwrap_or_default();
                         if let Some(text) = data.get("overrides").and_then(Json::as_str) {
                             overrides
                                 .insert(subject, serde_json::from_str(text).unwrap_or_default());
@@ -859,16 +853,10 @@ fn grant_refusal_of(
         Some(after)
             if table == "seat" && (changed.contains("roles") || changed.contains("overrides")) =>
         {
-            let roles: Vec<Role> = match after.get("roles").and_then(Json::as_str) {
-                Some(text) => serde_json::from_str::<Vec<String>>(text)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|r| Role::parse(r))
-                    .collect(),
-                None => held.map_or_else(Vec::new, |s| {
-                    s.roles.iter().filter_map(|r| Role::parse(r)).collect()
-                }),
-            };
+            let roles = roles_of(&match role_names(after) {
+                Some(names) => names,
+                None => held.map_or_else(Vec::new, |s| s.roles.clone()),
+            });
             let given_overrides: Vec<Override> = match after.get("overrides").and_then(Json::as_str)
             {
                 Some(text) => serde_json::from_str(text).unwrap_or_default(),
@@ -888,9 +876,23 @@ fn grant_refusal_of(
     )
 }
 
+/// A seat row's role names (its `roles` column holds them as JSON text), if it has them.
+fn role_names(row: &Map<String, Json>) -> Option<Vec<String>> {
+    row.get("roles")
+        .and_then(Json::as_str)
+        .and_then(|t| serde_json::from_str(t).ok())
+}
+
+/// The roles among `names` this build knows (an unknown name grants nothing).
+fn roles_of(names: &[String]) -> Vec<Role> {
+    names.iter().filter_map(|r| Role::parse(r)).collect()
+}
+
 fn access(seat: &RosterSeat, overrides: Option<&Vec<Override>>) -> Access {
-    let roles: Vec<Role> = seat.roles.iter().filter_map(|r| Role::parse(r)).collect();
-    Access::with_default_limits(&roles, overrides.map_or(&[][..], Vec::as_slice))
+    Access::with_default_limits(
+        &roles_of(&seat.roles),
+        overrides.map_or(&[][..], Vec::as_slice),
+    )
 }
 
 fn changed_columns(

@@ -69,15 +69,15 @@ fn secret_columns(table: &str) -> &'static [&'static str] {
     tables::shared(table).map_or(&[], |t| t.secret)
 }
 
-fn has_redacted_columns(table: &str) -> bool {
-    !secret_columns(table).is_empty()
-}
-
 /// The real values of `table`'s redacted columns in `image` (those present and not null).
 pub(crate) fn redacted_values(table: &str, image: &Json) -> Map<String, Json> {
+    values_of(secret_columns(table), image)
+}
+
+fn values_of(columns: &[&str], image: &Json) -> Map<String, Json> {
     let mut out = Map::new();
     let Json::Object(row) = image else { return out };
-    for c in secret_columns(table) {
+    for c in columns {
         if let Some(v) = row.get(*c)
             && !v.is_null()
         {
@@ -88,8 +88,12 @@ pub(crate) fn redacted_values(table: &str, image: &Json) -> Map<String, Json> {
 }
 
 fn redact(table: &str, image: &mut Json) {
+    redact_columns(secret_columns(table), image);
+}
+
+fn redact_columns(columns: &[&str], image: &mut Json) {
     let Json::Object(row) = image else { return };
-    for c in secret_columns(table) {
+    for c in columns {
         if let Some(v) = row.get_mut(*c)
             && !v.is_null()
         {
@@ -294,14 +298,15 @@ impl<'t> UnitOfWork<'t> {
 
     fn record_after(&mut self, table: &str, id: &str, mut image: Json) {
         let key = image_key(table, id);
-        if has_redacted_columns(table) {
-            let values = redacted_values(table, &image);
+        let secret = secret_columns(table);
+        if !secret.is_empty() {
+            let values = values_of(secret, &image);
             if values.is_empty() {
                 self.secrets.remove(&key);
             } else {
                 self.secrets.insert(key.clone(), Json::Object(values));
             }
-            redact(table, &mut image);
+            redact_columns(secret, &mut image);
         }
         self.after.insert(key, image);
     }

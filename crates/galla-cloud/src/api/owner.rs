@@ -200,24 +200,19 @@ pub async fn sign_in(
     let (hash, totp_wrapped, last_step, account) = match reserved {
         Reserved::NoOwner => return Err(wrong()),
         Reserved::Locked { until_ms } => {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::SignInLocked,
-                format!(
-                    "owner sign-in from here is locked after repeated failures; try again in {} minutes",
-                    (until_ms - now + 59_999) / 60_000
-                ),
+            return Err(locked(
+                "owner sign-in from here is locked after repeated failures",
+                "",
+                until_ms,
+                now,
             ));
         }
         Reserved::SecondFactorLocked { until_ms } => {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::SignInLocked,
-                format!(
-                    "owner sign-in for this shop is locked after repeated wrong authenticator \
-                     codes; try again in {} minutes, and change the passphrase",
-                    (until_ms - now + 59_999) / 60_000
-                ),
+            return Err(locked(
+                "owner sign-in for this shop is locked after repeated wrong authenticator codes",
+                ", and change the passphrase",
+                until_ms,
+                now,
             ));
         }
         Reserved::Check {
@@ -287,6 +282,18 @@ pub async fn sign_in(
         })
         .await?;
     session.map(Json).ok_or_else(wrong)
+}
+
+/// A locked sign-in's answer: why, when to try again (whole minutes, rounded up), and `then`.
+fn locked(why: &str, then: &str, until_ms: i64, now: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::SignInLocked,
+        format!(
+            "{why}; try again in {} minutes{then}",
+            (until_ms - now + 59_999) / 60_000
+        ),
+    )
 }
 
 /// Counts a wrong authenticator code given with the right passphrase, for the whole tenant
